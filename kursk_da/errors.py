@@ -1,0 +1,35 @@
+"""Exceptions raised at the package boundary.
+
+Every error raised for bad user input names the offending field (a dotted path
+into the spec, e.g. ``parameters.ru_garrison.sigma``) or the file, and says what
+was expected.  The CLI maps these to exit status 2.
+"""
+
+from __future__ import annotations
+
+__all__ = ["KurskDAError", "SpecError", "ResultFileError"]
+
+
+class KurskDAError(Exception):
+    """Base class of all errors raised by kursk_da for bad input."""
+
+
+class SpecError(KurskDAError, ValueError):
+    """A model spec (TOML file or in-memory object) is invalid.
+
+    Parameters
+    ----------
+    path : str
+        Dotted path of the offending field, e.g. ``"options.hold.posture"``.
+    message : str
+        What was wrong and what was expected.
+    """
+
+    def __init__(self, path: str, message: str) -> None:
+        self.path = path
+        self.message = message
+        super().__init__(f"{path}: {message}" if path else message)
+
+
+class ResultFileError(KurskDAError, OSError):
+    """A result-set file is missing, unreadable or does not follow the schema."""
