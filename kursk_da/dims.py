@@ -7,8 +7,16 @@ else in the package spells them as string literals.
 from __future__ import annotations
 
 __all__ = [
-    "CHAIN", "DRAW", "OPTION", "DATE", "PARAMETER", "ATTRIBUTE", "OBSERVATION",
-    "QUANTILE", "UNITS", "VALUE_UNITS",
+    "CHAIN",
+    "DRAW",
+    "OPTION",
+    "DATE",
+    "PARAMETER",
+    "ATTRIBUTE",
+    "OBSERVATION",
+    "QUANTILE",
+    "UNITS",
+    "VALUE_UNITS",
 ]
 
 CHAIN = "chain"

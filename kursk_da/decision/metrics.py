@@ -57,7 +57,9 @@ def as_values_array(values: ArrayLike, name: str = "values") -> np.ndarray:
     if arr.ndim != 2:
         raise ValueError(f"{name}: expected a 2-D array (draws x options), got shape {arr.shape}")
     if arr.shape[0] < 1 or arr.shape[1] < 1:
-        raise ValueError(f"{name}: expected at least one draw and one option, got shape {arr.shape}")
+        raise ValueError(
+            f"{name}: expected at least one draw and one option, got shape {arr.shape}"
+        )
     if not np.all(np.isfinite(arr)):
         bad = int(np.sum(~np.isfinite(arr)))
         raise ValueError(f"{name}: expected finite numbers, found {bad} NaN or infinite entries")

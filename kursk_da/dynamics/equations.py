@@ -1,0 +1,338 @@
+r"""The campaign equations: the single source of truth.
+
+Every function here is written once and evaluated by three back ends:
+
+* the numba kernel of the Monte Carlo engine (scalars, ``ops = numpy`` inside
+  ``@njit`` code),
+* the vectorised NumPy reference simulator (arrays over draws, ``ops = numpy``),
+* the PyMC calibration model (PyTensor tensors, ``ops = pytensor.tensor``).
+
+Only the operations ``ops.exp``, ``ops.log``, ``ops.tanh``, ``ops.minimum`` and
+``ops.maximum`` and plain arithmetic are used, and every expression is continuous
+in the parameters (no branches on parameter values), so the PyMC model has
+gradients everywhere. The full derivation with units is in ``docs/model.md``;
+this docstring is the compact reference.
+
+Time and state
+--------------
+Daily time step, ``dt = 1 day``; day ``t = 0`` is 6 August 2024. The state at the
+*end* of day ``t`` is recorded at date ``2024-08-06 + t``. State variables:
+
+========  ======================================================  ======
+``U``     Ukrainian troops in Kursk                               troops
+``R``     Russian troops in Kursk                                 troops
+``A``     area of Kursk oblast held by Ukraine                    km2
+``D``     extra Donbas ground lost because of the Kursk diversion km2
+``CU``    cumulative Ukrainian casualties in Kursk                troops
+``CR``    cumulative Russian casualties in Kursk                  troops
+``ARR``   cumulative Russian (incl. North Korean) arrivals        troops
+``SUR``   strength of the surprise, 1 at onset, decays to 0       1
+========  ======================================================  ======
+
+Equations for day ``t`` (state at the start of the day, after the phase-start
+resets ``U <- u_init`` and ``SUR <- 1`` where the plan says so). ``a`` is 1
+when Ukraine's posture is *attack* and 0 when it is *defend*; ``s`` the strike
+intensity (0..1); ``m`` the attacker loss multiplier; ``eps_t ~ N(0, sigma_f^2)``
+the day's front shock, the only randomness within a trajectory.
+
+Forces (target seeking, so casualties are replaced)::
+
+    U*   = scale * ua_force_max + added                              [troops]
+    h    = min(1, U / ru_commit_reference)                            [1]
+    ru   = clip((t - ru_reinforcement_delay) / arrival_ramp_days, 0, 1) [1]
+    nk   = clip((t - nk_arrival_day) / arrival_ramp_days, 0, 1)       [1]
+    R*   = ru_garrison + (ru * ru_reinforcement_ceiling + nk * nk_troops) * h
+           + s * strike_tied_forces                                   [troops]
+    k_R  = ru_reinforcement_rate * (1 - s * strike_slowdown)          [1/day]
+    dU_flow = ua_force_rate * (U* - U);   dR_flow = k_R * (R* - R)    [troops/day]
+
+Casualties, a generalised (Helmbold-type) Lanchester law with exponent
+``w`` in (0, 1]: ``w = 1`` is Lanchester's square law (losses proportional to
+the enemy's strength), small ``w`` approaches losses proportional to one's own
+strength. With ``x = U / R`` and the daily loss rates at force parity::
+
+    alpha_U = a * m * ua_loss_attack + (1 - a) * ua_loss_defend       [1/day]
+    alpha_R = a * (1 + SUR * (M_s - 1)) * ru_loss_defend
+              + (1 - a) * ru_loss_attack                            [1/day]
+    L_U = min(U, alpha_U * U * x^(-w))                                [troops/day]
+    L_R = min(R, alpha_R * R * x^(w) + s * strike_attrition * R)      [troops/day]
+
+Area (the front moves with the log of the effective force ratio; the defender
+multiplies its strength by ``defender_advantage = d``)::
+
+    ln rho = ln x + ln ua_quality + a * (SUR * ln S0 - ln d) + (1 - a) * ln d
+    y      = front_sensitivity * ln rho + eps_t
+    f      = y / sqrt(1 + y^2)                                        [1]
+    v      = advance_speed * max(f, 0) + retreat_speed * min(f, 0)    [km2/day]
+    v      = a * v + (1 - a) * min(v, 0)        (a defender does not advance)
+    A'     = clip(A + v, 0, area_per_troop * U')                      [km2]
+
+Donbas cost of the diversion (relative to a world with no Kursk operation)::
+
+    dD = donbas_cost_per_1000 / 1000 * (U - ru_diversion_fraction * max(0, R - ru_garrison))
+
+Updates: ``U' = max(0, U + dU_flow - L_U)``, ``R' = max(0, R + dR_flow - L_R)``,
+``CU' = CU + L_U``, ``CR' = CR + L_R``, ``ARR' = ARR + max(dR_flow, 0)``,
+``D' = D + dD``, ``SUR' = SUR * exp(-1 / surprise_decay_days)``.
+
+``S0 = surprise_multiplier`` multiplies Ukraine's effective strength at the onset
+of a surprise attack and ``M_s = surprise_loss_multiplier`` the loss rate of the
+surprised (enveloped) Russian defender; both effects decay with the time constant
+``surprise_decay_days``. The front response ``f`` is the algebraic sigmoid
+``y / sqrt(1 + y^2)`` (slope 1 at parity like ``tanh``, saturating more slowly);
+it is used instead of ``tanh`` because it needs no transcendental function, which
+keeps the engine within its throughput budget.
+
+Uncertain parameters are the entries of :data:`PARAMETER_NAMES` (one value per
+Monte Carlo or posterior draw); the front shocks ``eps_t`` are drawn anew for
+every day of every trajectory and shared across options (common random numbers).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from numba.extending import register_jitable
+
+__all__ = [
+    "PARAMETER_NAMES",
+    "PARAMETER_UNITS",
+    "STATE_NAMES",
+    "STATE_UNITS",
+    "LEVER_NAMES",
+    "initial_state",
+    "derived",
+    "step",
+]
+
+# --------------------------------------------------------------------------------------
+# Parameters: the order is the column order of every parameter array in the package.
+PARAMETER_UNITS: dict[str, str] = {
+    "ua_initial_force": "troops",
+    "ua_force_max": "troops",
+    "ua_force_rate": "1/day",
+    "ru_garrison": "troops",
+    "ru_reinforcement_ceiling": "troops",
+    "ru_reinforcement_rate": "1/day",
+    "ru_reinforcement_delay": "day",
+    "ru_commit_reference": "troops",
+    "nk_troops": "troops",
+    "nk_arrival_day": "day",
+    "arrival_ramp_days": "day",
+    "ua_loss_attack": "1/day",
+    "ua_loss_defend": "1/day",
+    "ru_loss_attack": "1/day",
+    "ru_loss_defend": "1/day",
+    "lanchester_exponent": "1",
+    "surprise_multiplier": "1",
+    "surprise_loss_multiplier": "1",
+    "surprise_decay_days": "day",
+    "defender_advantage": "1",
+    "ua_quality": "1",
+    "advance_speed": "km2/day",
+    "retreat_speed": "km2/day",
+    "front_sensitivity": "1",
+    "front_noise_sd": "1",
+    "area_per_troop": "km2/troop",
+    "strike_slowdown": "1",
+    "strike_attrition": "1/day",
+    "strike_tied_forces": "troops",
+    "donbas_cost_per_1000": "km2/day per 1000 troops",
+    "ru_diversion_fraction": "1",
+}
+"""Units of each campaign parameter."""
+
+PARAMETER_NAMES: tuple[str, ...] = tuple(PARAMETER_UNITS)
+"""Campaign parameters, in column order."""
+
+# Column indices as module constants (numba freezes globals at compile time).
+I_UA_INITIAL_FORCE = 0
+I_UA_FORCE_MAX = 1
+I_UA_FORCE_RATE = 2
+I_RU_GARRISON = 3
+I_RU_REINFORCEMENT_CEILING = 4
+I_RU_REINFORCEMENT_RATE = 5
+I_RU_REINFORCEMENT_DELAY = 6
+I_RU_COMMIT_REFERENCE = 7
+I_NK_TROOPS = 8
+I_NK_ARRIVAL_DAY = 9
+I_ARRIVAL_RAMP_DAYS = 10
+I_UA_LOSS_ATTACK = 11
+I_UA_LOSS_DEFEND = 12
+I_RU_LOSS_ATTACK = 13
+I_RU_LOSS_DEFEND = 14
+I_LANCHESTER_EXPONENT = 15
+I_SURPRISE_MULTIPLIER = 16
+I_SURPRISE_LOSS_MULTIPLIER = 17
+I_SURPRISE_DECAY_DAYS = 18
+I_DEFENDER_ADVANTAGE = 19
+I_UA_QUALITY = 20
+I_ADVANCE_SPEED = 21
+I_RETREAT_SPEED = 22
+I_FRONT_SENSITIVITY = 23
+I_FRONT_NOISE_SD = 24
+I_AREA_PER_TROOP = 25
+I_STRIKE_SLOWDOWN = 26
+I_STRIKE_ATTRITION = 27
+I_STRIKE_TIED_FORCES = 28
+I_DONBAS_COST_PER_1000 = 29
+I_RU_DIVERSION_FRACTION = 30
+
+LEVER_NAMES: tuple[str, ...] = (
+    "attack",  # 1 = Ukrainian posture attack, 0 = defend
+    "force_scale",  # Ukrainian target force as a multiple of ua_force_max
+    "force_added",  # troops added to the target force
+    "reset_force",  # 1 = set U to force_initial at the start of this day
+    "force_initial",  # troops
+    "strike",  # long-range strike intensity, 0..1
+    "loss_multiplier",  # multiplier of the Ukrainian attacker loss rate
+    "reset_surprise",  # 1 = a surprise attack starts this day
+)
+"""Levers of a plan, resolved to one number per day (see ``kursk_da.spec.plans``)."""
+
+J_ATTACK = 0
+J_FORCE_SCALE = 1
+J_FORCE_ADDED = 2
+J_RESET_FORCE = 3
+J_FORCE_INITIAL = 4
+J_STRIKE = 5
+J_LOSS_MULTIPLIER = 6
+J_RESET_SURPRISE = 7
+
+STATE_UNITS: dict[str, str] = {
+    "U": "troops",
+    "R": "troops",
+    "A": "km2",
+    "D": "km2",
+    "CU": "troops",
+    "CR": "troops",
+    "ARR": "troops",
+    "SUR": "1",
+}
+STATE_NAMES: tuple[str, ...] = tuple(STATE_UNITS)
+
+_TINY = 1e-6  # troops; keeps log(U/R) finite when a side is absent
+
+
+@register_jitable
+def initial_state(p: Any) -> tuple:
+    """State at the start of day 0 (6 August 2024), before any plan acts.
+
+    Parameters
+    ----------
+    p : indexable
+        Parameter values, ``p[I_<NAME>]`` (scalars, arrays over draws or tensors).
+
+    Returns
+    -------
+    tuple
+        ``(U, R, A, D, CU, CR, ARR, SUR)``: no Ukrainian troops in Kursk, the Russian
+        garrison, nothing held, nothing lost, no surprise.
+    """
+    r0 = p[I_RU_GARRISON] * 1.0
+    zero = r0 * 0.0
+    return (zero, r0, zero, zero, zero, zero, zero, zero)
+
+
+@register_jitable
+def derived(p: Any, ops: Any) -> tuple:
+    """Per-draw constants of :func:`step`.
+
+    Returns
+    -------
+    tuple
+        ``(ln ua_quality, ln defender_advantage, ln surprise_multiplier,
+        exp(-1 / surprise_decay_days))``.
+    """
+    ln_q = ops.log(p[I_UA_QUALITY])
+    ln_d = ops.log(p[I_DEFENDER_ADVANTAGE])
+    ln_s0 = ops.log(p[I_SURPRISE_MULTIPLIER])
+    decay = ops.exp(-1.0 / p[I_SURPRISE_DECAY_DAYS])
+    return (ln_q, ln_d, ln_s0, decay)
+
+
+@register_jitable
+def step(state: tuple, p: Any, dv: tuple, lev: Any, eps: Any, t: Any, ops: Any) -> tuple:
+    """Advance the campaign by one day (equations in the module docstring).
+
+    Parameters
+    ----------
+    state : tuple
+        ``(U, R, A, D, CU, CR, ARR, SUR)`` at the start of day ``t`` (units in
+        :data:`STATE_UNITS`).
+    p : indexable
+        Parameter values, ``p[I_<NAME>]``.
+    dv : tuple
+        Output of :func:`derived` for the same parameters.
+    lev : indexable
+        Resolved lever values of the day, ``lev[J_<NAME>]`` (see :data:`LEVER_NAMES`).
+    eps : scalar or array
+        Front shock of the day (already scaled by ``front_noise_sd``).
+    t : scalar
+        Day index (days since 2024-08-06).
+    ops : module
+        ``numpy`` or ``pytensor.tensor``.
+
+    Returns
+    -------
+    tuple
+        The state at the end of day ``t``.
+    """
+    U, R, A, D, CU, CR, ARR, SUR = state
+    ln_q, ln_d, ln_s0, decay = dv
+    attack = lev[J_ATTACK]
+    strike = lev[J_STRIKE]
+    reset_u = lev[J_RESET_FORCE]
+    reset_s = lev[J_RESET_SURPRISE]
+
+    # phase-start resets
+    U = reset_u * lev[J_FORCE_INITIAL] + (1.0 - reset_u) * U
+    SUR = reset_s + (1.0 - reset_s) * SUR
+
+    # reinforcement flows (target seeking)
+    u_target = lev[J_FORCE_SCALE] * p[I_UA_FORCE_MAX] + lev[J_FORCE_ADDED]
+    commit = ops.minimum(U / p[I_RU_COMMIT_REFERENCE], 1.0)
+    ramp = p[I_ARRIVAL_RAMP_DAYS]
+    ru = ops.minimum(ops.maximum((t - p[I_RU_REINFORCEMENT_DELAY]) / ramp, 0.0), 1.0)
+    nk = ops.minimum(ops.maximum((t - p[I_NK_ARRIVAL_DAY]) / ramp, 0.0), 1.0)
+    reinforcement = ru * p[I_RU_REINFORCEMENT_CEILING] + nk * p[I_NK_TROOPS]
+    r_target = p[I_RU_GARRISON] + reinforcement * commit + strike * p[I_STRIKE_TIED_FORCES]
+    k_r = p[I_RU_REINFORCEMENT_RATE] * (1.0 - strike * p[I_STRIKE_SLOWDOWN])
+    flow_u = p[I_UA_FORCE_RATE] * (u_target - U)
+    flow_r = k_r * (r_target - R)
+
+    # casualties: generalised (Helmbold-type) Lanchester law
+    lx = ops.log(ops.maximum(U, _TINY) / ops.maximum(R, _TINY))
+    g = ops.exp(p[I_LANCHESTER_EXPONENT] * lx)  # (U/R)^w
+    enveloped = 1.0 + SUR * (p[I_SURPRISE_LOSS_MULTIPLIER] - 1.0)
+    alpha_u = (
+        attack * lev[J_LOSS_MULTIPLIER] * p[I_UA_LOSS_ATTACK] + (1.0 - attack) * p[I_UA_LOSS_DEFEND]
+    )
+    alpha_r = attack * enveloped * p[I_RU_LOSS_DEFEND] + (1.0 - attack) * p[I_RU_LOSS_ATTACK]
+    loss_u = ops.minimum(U, alpha_u * U / g)
+    loss_r = ops.minimum(R, (alpha_r * g + strike * p[I_STRIKE_ATTRITION]) * R)
+
+    # front movement
+    ln_rho = lx + ln_q + attack * (SUR * ln_s0 - ln_d) + (1.0 - attack) * ln_d
+    y = p[I_FRONT_SENSITIVITY] * ln_rho + eps
+    f = y / ops.sqrt(1.0 + y * y)
+    v = p[I_ADVANCE_SPEED] * ops.maximum(f, 0.0) + p[I_RETREAT_SPEED] * ops.minimum(f, 0.0)
+    v = attack * v + (1.0 - attack) * ops.minimum(v, 0.0)
+
+    # Donbas cost of the diversion
+    diverted_ru = p[I_RU_DIVERSION_FRACTION] * ops.maximum(R - p[I_RU_GARRISON], 0.0)
+    d_donbas = p[I_DONBAS_COST_PER_1000] / 1000.0 * (U - diverted_ru)
+
+    U_new = ops.maximum(U + flow_u - loss_u, 0.0)
+    R_new = ops.maximum(R + flow_r - loss_r, 0.0)
+    A_new = ops.minimum(ops.maximum(A + v, 0.0), p[I_AREA_PER_TROOP] * U_new)
+    return (
+        U_new,
+        R_new,
+        A_new,
+        D + d_donbas,
+        CU + loss_u,
+        CR + loss_r,
+        ARR + ops.maximum(flow_r, 0.0),
+        SUR * decay,
+    )

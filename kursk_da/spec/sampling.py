@@ -1,0 +1,55 @@
+"""Sampling the uncertain inputs of a spec (prior draws).
+
+The input matrix has one row per draw and one column per input, in the order of
+:attr:`kursk_da.spec.schema.Spec.input_names` (campaign parameters, extra lever
+parameters, then value weights). Correlations enter through a Gaussian copula on
+ranks (:mod:`kursk_da.spec.copula`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from kursk_da.spec import copula
+
+if TYPE_CHECKING:
+    from kursk_da.spec.schema import Spec
+
+__all__ = ["correlation_of", "sample_inputs"]
+
+
+def correlation_of(spec: Spec) -> np.ndarray | None:
+    """Rank-correlation matrix of the spec's inputs, or None when all are independent.
+
+    Raises
+    ------
+    SpecError
+        If the stated correlations are inconsistent (not positive definite), with
+        path ``correlations``.
+    """
+    if not spec.correlations:
+        return None
+    pairs = [(c.a, c.b, c.rank_corr) for c in spec.correlations]
+    return copula.correlation_matrix(spec.input_names, pairs, "correlations")
+
+
+def sample_inputs(spec: Spec, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Draw ``n`` rows of the input matrix from the spec's priors.
+
+    Parameters
+    ----------
+    spec : Spec
+    n : int
+        Number of draws.
+    rng : numpy.random.Generator
+        Source of randomness (consumed as documented in :func:`copula.sample`).
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, len(spec.input_names))
+        In the units of each input.
+    """
+    dists = [p.dist for p in spec.inputs.values()]
+    return copula.sample(dists, n, rng, correlation_of(spec))
