@@ -1,0 +1,47 @@
+"""kursk_da: Monte Carlo and Bayesian decision analysis of Ukraine's Kursk offensives.
+
+Data flow: spec (:mod:`kursk_da.spec`) -> dynamics (:mod:`kursk_da.dynamics`) ->
+engine (:mod:`kursk_da.engine`) -> decision (:mod:`kursk_da.decision`) -> value of
+information / sensitivity (:mod:`kursk_da.voi`, :mod:`kursk_da.sensitivity`) -> io
+(:mod:`kursk_da.io`) and the CLI (:mod:`kursk_da.cli`).
+
+Quick start::
+
+    import kursk_da as kd
+    spec = kd.load_spec("models/kursk_2025.toml")
+    tree = kd.analyze(spec, draws=20_000, seed=1)
+    print(kd.options_table(tree))
+    kd.save_result_set(tree, "results/kursk_2025.nc")
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from kursk_da.analysis import analyze
+from kursk_da.decision.summary import decision_summary
+from kursk_da.engine.run import run_engine
+from kursk_da.errors import KurskDAError, ResultFileError, SpecError
+from kursk_da.io import load_result_set, options_table, save_result_set, validate_result_set
+from kursk_da.spec import Spec, load_spec, sample_inputs, spec_from_dict
+
+try:
+    __version__ = version("kursk_da")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0+unknown"
+
+__all__ = [
+    "__version__",
+    "analyze",
+    "decision_summary",
+    "run_engine",
+    "KurskDAError",
+    "ResultFileError",
+    "SpecError",
+    "load_result_set",
+    "options_table",
+    "save_result_set",
+    "validate_result_set",
+    "Spec",
+    "load_spec",
+    "sample_inputs",
+    "spec_from_dict",
+]

@@ -1,0 +1,121 @@
+"""Command-line interface: a thin layer over the library.
+
+``kursk-da analyze SPEC --draws N --seed S --out PATH``
+    Run the analysis, print the options table, write the result set.
+``kursk-da summary PATH``
+    Print the options table of a saved result set.
+
+Exit status: 0 on success, 2 for bad input (invalid spec or arguments, missing or
+corrupt result file), with a message on stderr that names the field and what was
+expected; no output file is written in that case.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = ["main", "build_parser"]
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``kursk-da``."""
+    parser = argparse.ArgumentParser(
+        prog="kursk-da",
+        description="Monte Carlo and Bayesian decision analysis of Ukraine's Kursk offensives.",
+    )
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = parser.add_subparsers(dest="command")
+
+    a = sub.add_parser("analyze", help="run the analysis of a spec and write a result set")
+    a.add_argument("spec", type=Path, help="model spec (TOML), e.g. models/kursk_2025.toml")
+    a.add_argument("--draws", type=_positive_int, default=20_000,
+                   help="Monte Carlo draws (default 20000)")
+    a.add_argument("--seed", type=_seed, default=0, help="root seed (default 0)")
+    a.add_argument("--out", type=Path, required=True, help="result set to write (netCDF)")
+    a.add_argument("--chunk-size", type=_positive_int, default=None,
+                   help="draws per independent chunk (default 10000; changes the numbers)")
+    a.add_argument("--jobs", type=_positive_int, default=None,
+                   help="threads (default: all CPUs; does not change the numbers)")
+    a.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+    s = sub.add_parser("summary", help="print the options table of a saved result set")
+    s.add_argument("path", type=Path, help="result set (netCDF) written by 'analyze'")
+    return parser
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from kursk_da.analysis import analyze
+    from kursk_da.engine.run import DEFAULT_CHUNK_SIZE
+    from kursk_da.io import options_table, save_result_set
+    from kursk_da.spec.schema import load_spec
+
+    spec = load_spec(args.spec)
+    with tqdm(total=args.draws, unit="draw", desc="simulating", disable=args.no_progress or None,
+              file=sys.stderr) as bar:
+        tree = analyze(spec, args.draws, args.seed,
+                       chunk_size=args.chunk_size or DEFAULT_CHUNK_SIZE, n_jobs=args.jobs,
+                       progress=bar.update)
+    print(options_table(tree))
+    path = save_result_set(tree, args.out)
+    print(f"result set written to {path}")
+    return EXIT_OK
+
+
+def _summary(args: argparse.Namespace) -> int:
+    from kursk_da.io import load_result_set, options_table
+
+    print(options_table(load_result_set(args.path)))
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``kursk-da`` console script; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        from kursk_da import __version__
+
+        print(f"kursk-da {__version__}")
+        return EXIT_OK
+    if args.command is None:
+        parser.print_help()
+        return EXIT_BAD_INPUT
+    from kursk_da.errors import KurskDAError
+
+    try:
+        return {"analyze": _analyze, "summary": _summary}[args.command](args)
+    except KurskDAError as exc:
+        print(f"kursk-da: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

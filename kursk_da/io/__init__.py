@@ -1,0 +1,17 @@
+"""Result sets: build, save (atomic netCDF), load and validate."""
+
+from kursk_da.io.resultset import (
+    build_result_set,
+    load_result_set,
+    save_result_set,
+    validate_result_set,
+)
+from kursk_da.io.table import options_table
+
+__all__ = [
+    "build_result_set",
+    "load_result_set",
+    "save_result_set",
+    "validate_result_set",
+    "options_table",
+]

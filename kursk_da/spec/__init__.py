@@ -1,0 +1,20 @@
+"""Model specs: TOML -> validated, typed :class:`Spec` objects; prior sampling."""
+
+from kursk_da.spec.distributions import Distribution, parse_distribution
+from kursk_da.spec.plans import EPOCH, Phase
+from kursk_da.spec.sampling import sample_inputs
+from kursk_da.spec.schema import Correlation, Option, Parameter, Spec, load_spec, spec_from_dict
+
+__all__ = [
+    "Distribution",
+    "parse_distribution",
+    "EPOCH",
+    "Phase",
+    "sample_inputs",
+    "Correlation",
+    "Option",
+    "Parameter",
+    "Spec",
+    "load_spec",
+    "spec_from_dict",
+]
