@@ -1,0 +1,51 @@
+"""The library API as research code uses it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import kursk_da as kd
+
+
+def test_public_names_exist():
+    for name in kd.__all__:
+        assert hasattr(kd, name), name
+
+
+def test_change_input_and_add_option_in_code(spec_2025):
+    spec = spec_2025.with_parameter("nk_troops", 0.0)  # "no North Korean troops"
+    assert spec.parameters["nk_troops"].dist.is_fixed
+    assert spec.parameters["nk_troops"].units == "troops"  # kept from the old entry
+    assert spec.sha256 != spec_2025.sha256
+    spec = spec.with_option("hold_with_strikes", {
+        "description": "hold the salient and strike logistics",
+        "phases": [{"after_days": 0, "posture": "defend", "strike_intensity": 1.0}],
+    })
+    assert spec.option_names[-1] == "hold_with_strikes"
+    tree = kd.analyze(spec, draws=400, seed=1)
+    assert "hold_with_strikes" in tree["decision"]["option"].values
+    assert float(tree["prior"]["nk_troops"].max()) == 0.0
+
+
+def test_strikes_added_to_hold_change_only_through_strike_levers(spec_2025):
+    """Common random numbers: an option identical to another gives identical values."""
+    twin = spec_2025.raw["options"]["hold"]
+    spec = spec_2025.with_option("hold_again", twin)
+    tree = kd.analyze(spec, draws=300, seed=2)
+    v = tree["decision"]["value"]
+    np.testing.assert_array_equal(v.sel(option="hold"), v.sel(option="hold_again"))
+
+
+def test_bad_edit_raises_spec_error(spec_2025):
+    with pytest.raises(kd.SpecError) as err:
+        spec_2025.with_parameter("ru_garrison", {"dist": "lognormal", "median": -5, "sigma": 0.2})
+    assert err.value.path.startswith("parameters.ru_garrison")
+    with pytest.raises(kd.SpecError, match="no such option"):
+        spec_2025.without_option("surrender")
+
+
+@pytest.mark.parametrize("kwargs", [{"draws": 0}, {"seed": -3}, {"draws": 2.5}])
+def test_analyze_validates_arguments(spec_2025, kwargs):
+    with pytest.raises(kd.SpecError):
+        kd.analyze(spec_2025, **kwargs)

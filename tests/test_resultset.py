@@ -1,0 +1,120 @@
+"""Result set: schema, netCDF round trip, atomic writes, reproducibility."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from kursk_da.analysis import analyze
+from kursk_da.errors import ResultFileError
+from kursk_da.io import load_result_set, options_table, save_result_set
+from kursk_da.io.resultset import REQUIRED
+
+
+def test_schema(small_tree, spec_2025):
+    assert set(small_tree.children) >= {"prior", "decision", "trajectories"}
+    dec = small_tree["decision"].dataset
+    assert dec["value"].dims == ("draw", "option")
+    assert list(dec["option"].values) == list(spec_2025.option_names)
+    tr = small_tree["trajectories"].dataset
+    assert tr["area_held"].dims == ("option", "draw", "date")
+    assert tr["area_held"].attrs["units"] == "km2"
+    assert tr["retention_probability"].dims == ("option", "date")
+    assert tr.sizes["date"] == spec_2025.n_days
+    assert str(tr["date"].values[0])[:10] == "2024-08-06"
+    for group, names in REQUIRED.items():
+        for name in names:
+            assert name in small_tree[group].dataset
+    for key in ("kursk_da_version", "spec_sha256", "seed", "created"):
+        assert key in small_tree.attrs
+    assert small_tree.attrs["spec_sha256"] == spec_2025.sha256
+    prior = small_tree["prior"].dataset
+    assert prior["ru_garrison"].dims == ("chain", "draw")
+    assert prior["ru_garrison"].attrs["units"] == "troops"
+
+
+def test_retention_probability_matches_stored_trajectories(spec_2025):
+    """With every draw stored, P(retained) is the mean of the stored indicator."""
+    spec = spec_2025.with_parameter("ru_garrison", {"dist": "lognormal", "median": 6000,
+                                                    "sigma": 0.3, "units": "troops"})
+    tree = analyze(spec, draws=150, seed=2)
+    tr = tree["trajectories"].dataset
+    expected = (tr["area_held"] >= spec.retention_threshold).mean("draw")
+    np.testing.assert_allclose(tr["retention_probability"], expected)
+
+
+def test_round_trip_identical(small_tree, tmp_path):
+    path = save_result_set(small_tree, tmp_path / "sub" / "r.nc")
+    back = load_result_set(path)
+    xr.testing.assert_identical(small_tree, back)
+    assert "EVPI" in options_table(back)
+    with xr.open_datatree(path) as opened:
+        assert "decision" in opened.children
+
+
+def test_arviz_reads_result_set(small_tree, tmp_path):
+    import arviz as az
+
+    path = save_result_set(small_tree, tmp_path / "r.nc")
+    idata = az.from_netcdf(path)
+    assert "prior" in idata.groups()
+    assert idata.prior["ru_garrison"].sizes["chain"] == 1
+
+
+def test_atomic_write_leaves_nothing_on_error(small_tree, tmp_path, monkeypatch):
+    def boom(self, *args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(xr.DataTree, "to_netcdf", boom)
+    with pytest.raises(RuntimeError, match="disk full"):
+        save_result_set(small_tree, tmp_path / "r.nc")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_atomic_write_keeps_old_file_on_error(small_tree, tmp_path, monkeypatch):
+    target = save_result_set(small_tree, tmp_path / "r.nc")
+    before = target.read_bytes()
+
+    def boom(self, path, *args, **kwargs):
+        with open(path, "wb") as fh:  # a partial write, then failure
+            fh.write(b"partial")
+        raise RuntimeError("killed")
+
+    monkeypatch.setattr(xr.DataTree, "to_netcdf", boom)
+    with pytest.raises(RuntimeError):
+        save_result_set(small_tree, target)
+    assert target.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["r.nc"]
+
+
+@pytest.mark.parametrize("content", [b"", b"not a netcdf file", b"\x89HDF\r\n\x1a\n garbage"])
+def test_corrupt_file_refused(tmp_path, content):
+    bad = tmp_path / "bad.nc"
+    bad.write_bytes(content)
+    with pytest.raises(ResultFileError, match="bad.nc"):
+        load_result_set(bad)
+
+
+def test_netcdf_without_schema_refused(tmp_path):
+    path = tmp_path / "other.nc"
+    xr.Dataset({"x": ("t", [1.0, 2.0])}).to_netcdf(path, engine="h5netcdf")
+    with pytest.raises(ResultFileError, match="missing root attribute"):
+        load_result_set(path)
+
+
+def test_same_seed_identical_results(spec_2025):
+    a = analyze(spec_2025, draws=1200, seed=3, chunk_size=500)
+    b = analyze(spec_2025, draws=1200, seed=3, chunk_size=500, n_jobs=1)
+    for group in ("prior", "decision", "trajectories"):
+        xr.testing.assert_identical(a[group].dataset, b[group].dataset)
+    c = analyze(spec_2025, draws=1200, seed=4, chunk_size=500)
+    assert not np.array_equal(a["decision"]["value"].values, c["decision"]["value"].values)
+
+
+def test_chunks_keyed_to_position(spec_2025):
+    """The first chunk's draws do not depend on how many chunks follow."""
+    a = analyze(spec_2025, draws=500, seed=9, chunk_size=500)
+    b = analyze(spec_2025, draws=1500, seed=9, chunk_size=500)
+    np.testing.assert_array_equal(a["decision"]["value"].values,
+                                  b["decision"]["value"].values[:500])
