@@ -236,19 +236,23 @@ def initial_state(p: Any) -> tuple:
 
 @register_jitable
 def derived(p: Any, ops: Any) -> tuple:
-    """Per-draw constants of :func:`step`.
+    """Per-draw constants of :func:`step` (computed once per draw, not per day).
 
     Returns
     -------
     tuple
         ``(ln ua_quality, ln defender_advantage, ln surprise_multiplier,
-        exp(-1 / surprise_decay_days))``.
+        exp(-1 / surprise_decay_days), 1 / ru_commit_reference, 1 / arrival_ramp_days,
+        donbas_cost_per_1000 / 1000)``.
     """
     ln_q = ops.log(p[I_UA_QUALITY])
     ln_d = ops.log(p[I_DEFENDER_ADVANTAGE])
     ln_s0 = ops.log(p[I_SURPRISE_MULTIPLIER])
     decay = ops.exp(-1.0 / p[I_SURPRISE_DECAY_DAYS])
-    return (ln_q, ln_d, ln_s0, decay)
+    inv_commit = 1.0 / p[I_RU_COMMIT_REFERENCE]
+    inv_ramp = 1.0 / p[I_ARRIVAL_RAMP_DAYS]
+    donbas_rate = p[I_DONBAS_COST_PER_1000] / 1000.0
+    return (ln_q, ln_d, ln_s0, decay, inv_commit, inv_ramp, donbas_rate)
 
 
 @register_jitable
@@ -279,7 +283,7 @@ def step(state: tuple, p: Any, dv: tuple, lev: Any, eps: Any, t: Any, ops: Any) 
         The state at the end of day ``t``.
     """
     U, R, A, D, CU, CR, ARR, SUR = state
-    ln_q, ln_d, ln_s0, decay = dv
+    ln_q, ln_d, ln_s0, decay, inv_commit, inv_ramp, donbas_rate = dv
     attack = lev[J_ATTACK]
     strike = lev[J_STRIKE]
     reset_u = lev[J_RESET_FORCE]
@@ -291,10 +295,9 @@ def step(state: tuple, p: Any, dv: tuple, lev: Any, eps: Any, t: Any, ops: Any) 
 
     # reinforcement flows (target seeking)
     u_target = lev[J_FORCE_SCALE] * p[I_UA_FORCE_MAX] + lev[J_FORCE_ADDED]
-    commit = ops.minimum(U / p[I_RU_COMMIT_REFERENCE], 1.0)
-    ramp = p[I_ARRIVAL_RAMP_DAYS]
-    ru = ops.minimum(ops.maximum((t - p[I_RU_REINFORCEMENT_DELAY]) / ramp, 0.0), 1.0)
-    nk = ops.minimum(ops.maximum((t - p[I_NK_ARRIVAL_DAY]) / ramp, 0.0), 1.0)
+    commit = ops.minimum(U * inv_commit, 1.0)
+    ru = ops.minimum(ops.maximum((t - p[I_RU_REINFORCEMENT_DELAY]) * inv_ramp, 0.0), 1.0)
+    nk = ops.minimum(ops.maximum((t - p[I_NK_ARRIVAL_DAY]) * inv_ramp, 0.0), 1.0)
     reinforcement = ru * p[I_RU_REINFORCEMENT_CEILING] + nk * p[I_NK_TROOPS]
     r_target = p[I_RU_GARRISON] + reinforcement * commit + strike * p[I_STRIKE_TIED_FORCES]
     k_r = p[I_RU_REINFORCEMENT_RATE] * (1.0 - strike * p[I_STRIKE_SLOWDOWN])
@@ -321,7 +324,7 @@ def step(state: tuple, p: Any, dv: tuple, lev: Any, eps: Any, t: Any, ops: Any) 
 
     # Donbas cost of the diversion
     diverted_ru = p[I_RU_DIVERSION_FRACTION] * ops.maximum(R - p[I_RU_GARRISON], 0.0)
-    d_donbas = p[I_DONBAS_COST_PER_1000] / 1000.0 * (U - diverted_ru)
+    d_donbas = donbas_rate * (U - diverted_ru)
 
     U_new = ops.maximum(U + flow_u - loss_u, 0.0)
     R_new = ops.maximum(R + flow_r - loss_r, 0.0)

@@ -43,14 +43,14 @@ TRAJECTORY_NAMES: tuple[str, ...] = ("U", "R", "A", "D", "CU", "CR", "ARR")
 N_LEVERS = 8
 
 
-@njit(nogil=True, error_model="numpy")
+@njit(nogil=True, error_model="numpy", fastmath=True)
 def _resolve(const, ref, t, theta_i, lev):
     for j in range(lev.shape[0]):
         r = ref[t, j]
         lev[j] = const[t, j] if r < 0 else theta_i[r]
 
 
-@njit(nogil=True, error_model="numpy")
+@njit(nogil=True, error_model="numpy", fastmath=True)
 def simulate_chunk(
     theta,
     hist_const,
