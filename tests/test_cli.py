@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from kursk_da.cli import main
-
-from pathlib import Path
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
 
@@ -46,7 +45,8 @@ BAD_CASES = {
         r"parameters\.strike_attrition",
     ),
     "missing source": (
-        'units = "1/day"\nsource = "Analyst judgement: Ukraine builds up and replaces losses over one to four weeks."',
+        'units = "1/day"\nsource = "Analyst judgement: Ukraine builds up and replaces losses over one'
+        ' to four weeks."',
         'units = "1/day"',
         r"parameters\.ua_force_rate\.source",
     ),
