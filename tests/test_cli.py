@@ -45,8 +45,8 @@ BAD_CASES = {
         r"parameters\.strike_attrition",
     ),
     "missing source": (
-        'units = "1/day"\nsource = "Analyst judgement: Ukraine builds up and replaces losses over one'
-        ' to four weeks."',
+        'units = "1/day"\nsource = "Analyst judgement: Ukraine builds up and replaces losses'
+        ' over one to four weeks."',
         'units = "1/day"',
         r"parameters\.ua_force_rate\.source",
     ),
