@@ -21,7 +21,9 @@ from kursk_da.decision.summary import decision_summary
 from kursk_da.engine.run import run_engine
 from kursk_da.errors import KurskDAError, ResultFileError, SpecError
 from kursk_da.io import load_result_set, options_table, save_result_set, validate_result_set
+from kursk_da.sensitivity import sobol
 from kursk_da.spec import Spec, load_spec, sample_inputs, spec_from_dict
+from kursk_da.voi import VOIResult, evpi, evppi, evppi_nested
 
 try:
     __version__ = version("kursk_da")
@@ -44,4 +46,9 @@ __all__ = [
     "load_spec",
     "sample_inputs",
     "spec_from_dict",
+    "sobol",
+    "VOIResult",
+    "evpi",
+    "evppi",
+    "evppi_nested",
 ]
