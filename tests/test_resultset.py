@@ -118,3 +118,14 @@ def test_chunks_keyed_to_position(spec_2025):
     b = analyze(spec_2025, draws=1500, seed=9, chunk_size=500)
     np.testing.assert_array_equal(a["decision"]["value"].values,
                                   b["decision"]["value"].values[:500])
+
+
+def test_written_file_has_the_usual_mode(small_tree, tmp_path):
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        path = save_result_set(small_tree, tmp_path / "r.nc")
+    finally:
+        os.umask(umask)
+    assert oct(path.stat().st_mode & 0o777) == oct(0o644)

@@ -201,6 +201,9 @@ def save_result_set(tree: xr.DataTree, path: str | Path) -> Path:
         tree.to_netcdf(tmp, engine="h5netcdf")
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the usual file mode
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
