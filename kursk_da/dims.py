@@ -15,6 +15,12 @@ __all__ = [
     "ATTRIBUTE",
     "OBSERVATION",
     "QUANTILE",
+    "GROUP",
+    "SCENARIO",
+    "OUTPUT",
+    "SWEEP",
+    "WEIGHT_VALUE",
+    "SIMPLEX_POINT",
     "UNITS",
     "VALUE_UNITS",
 ]
@@ -35,6 +41,18 @@ OBSERVATION = "observation"
 """Calibration observation, labelled by its name in the spec."""
 QUANTILE = "quantile"
 """Probability level of a quantile."""
+GROUP = "group"
+"""Named group of uncertain inputs (``Parameter.group``), e.g. ``russian_reinforcement``."""
+SCENARIO = "scenario"
+"""Named scenario of the spec (``[scenarios.<name>]``); ``base`` is the spec as written."""
+OUTPUT = "output"
+"""Model output analysed for sensitivity: an option's value or a value difference."""
+SWEEP = "sweep"
+"""Point of a one-way sweep of an input over its interval (tornado, threshold analysis)."""
+WEIGHT_VALUE = "weight_value"
+"""Grid value of one value weight (acceptability curve), in that weight's units."""
+SIMPLEX_POINT = "simplex_point"
+"""Grid point of a value-weight simplex (robustness region)."""
 
 VALUE_UNITS = "dkm2"
 """Unit of value: Donbas-equivalent square kilometres (1 km2 of Donbas ground = 1)."""

@@ -1,0 +1,139 @@
+"""EVPPI on the campaign model: ranking, bounds, fast GAM = generic GAM, nested-MC agreement."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kursk_da.decision.metrics import evpi_core
+from kursk_da.dims import GROUP, PARAMETER
+from kursk_da.engine.kernel import ATTRIBUTE_NAMES
+from kursk_da.engine.run import run_engine
+from kursk_da.voi import VOIInputError
+from kursk_da.voi.campaign import (
+    campaign_evppi,
+    campaign_evppi_from_tree,
+    campaign_evppi_nested,
+)
+from kursk_da.voi.conditional import (
+    condition_scores,
+    copula_correlation,
+    inputs_from_scores,
+    normal_scores,
+    scores_of_values,
+)
+from kursk_da.voi.evppi import evppi_from_arrays
+from kursk_da.voi.gam_fast import evppi_gam_fast
+
+
+@pytest.fixture(scope="module")
+def run_20k(spec_2025):
+    return run_engine(spec_2025, 20_000, 11)
+
+
+@pytest.fixture(scope="module")
+def evppi_ds(spec_2025, run_20k):
+    return campaign_evppi(spec_2025, run_20k.inputs, run_20k.values, rng=3, n_se_draws=50,
+                          gp_max_draws=6000)
+
+
+def test_every_uncertain_input_and_group_is_ranked(spec_2025, evppi_ds):
+    uncertain = {n for n, p in spec_2025.inputs.items() if not p.dist.is_fixed}
+    assert set(evppi_ds[PARAMETER].values) == uncertain
+    assert "ru_commit_reference" in evppi_ds.attrs["skipped_fixed"]
+    for named in ("russian_reinforcement", "casualty_rates", "territory_response",
+                  "value_weights"):
+        assert named in evppi_ds[GROUP].values
+    assert np.all(np.diff(evppi_ds["evppi"].values) <= 0)
+    assert np.all(np.diff(evppi_ds["group_evppi"].values) <= 0)
+    methods = dict(zip(evppi_ds[GROUP].values, evppi_ds["group_method"].values, strict=True))
+    sizes = dict(zip(evppi_ds[GROUP].values, evppi_ds["group_size"].values, strict=True))
+    for g, m in methods.items():
+        assert m == ("gp" if sizes[g] > 4 else "gam")
+
+
+def test_evppi_between_zero_and_evpi(evppi_ds):
+    evpi = float(evppi_ds["evpi"])
+    tol = 1e-9 * evpi
+    for var in ("evppi", "group_evppi"):
+        vals = evppi_ds[var].values
+        assert np.all(vals >= -tol), var
+        assert np.all(vals <= evpi + 3 * float(evppi_ds["evpi_se"])), var
+
+
+def test_value_weights_group_matches_exact_linear_evppi(spec_2025, run_20k, evppi_ds):
+    """Value is linear in the weights, which are independent of the campaign inputs, so
+    E[v_j | weights] = sum_k w_k E[a_jk]: the group EVPPI has a closed form given the draws."""
+    cols = [spec_2025.input_names.index("weight_" + a) for a in ATTRIBUTE_NAMES]
+    exact = evpi_core(run_20k.inputs[:, cols] @ run_20k.attributes.mean(axis=0).T)
+    gp = float(evppi_ds["group_evppi"].sel({GROUP: "value_weights"}))
+    assert gp == pytest.approx(exact, rel=0.2)
+
+
+def test_fast_gam_is_the_generic_gam(run_20k, spec_2025):
+    rng = np.random.default_rng(0)
+    j = spec_2025.input_names.index("weight_ru_casualties")
+    fast = evppi_gam_fast(run_20k.values, run_20k.inputs[:, [j]], rng=rng, n_se_draws=200)
+    val, se, _, _ = evppi_from_arrays(run_20k.values, run_20k.inputs[:, [j]], rng=rng,
+                                      n_se_draws=200)
+    assert fast.value == pytest.approx(val, rel=1e-6)
+    assert fast.se == pytest.approx(se, rel=0.35)
+    k = [spec_2025.input_names.index(n) for n in ("weight_ru_casualties",
+                                                  "weight_strike_effort")]
+    fast2 = evppi_gam_fast(run_20k.values, run_20k.inputs[:, k], rng=rng, n_se_draws=0)
+    val2, _, _, _ = evppi_from_arrays(run_20k.values, run_20k.inputs[:, k], rng=rng,
+                                      n_se_draws=0)
+    assert fast2.value == pytest.approx(val2, rel=0.02)
+
+
+def test_results_do_not_depend_on_threads(spec_2025, run_20k):
+    a = campaign_evppi(spec_2025, run_20k.inputs[:5000], run_20k.values[:5000], rng=4,
+                       groups=False, n_se_draws=20, parameters=["weight_ru_casualties",
+                                                                "ru_loss_attack"])
+    b = campaign_evppi(spec_2025, run_20k.inputs[:5000], run_20k.values[:5000], rng=4,
+                       groups=False, n_se_draws=20, n_jobs=2,
+                       parameters=["weight_ru_casualties", "ru_loss_attack"])
+    assert a.identical(b)
+
+
+def test_from_tree_reads_prior_draws(small_tree):
+    ds = campaign_evppi_from_tree(small_tree, rng=1, n_se_draws=0, groups=False)
+    assert "ru_garrison" in ds[PARAMETER].values
+    assert float(ds["evpi"]) == pytest.approx(float(small_tree["decision"]["evpi"]))
+
+
+def test_bad_arguments_name_the_argument(spec_2025, run_20k):
+    with pytest.raises(VOIInputError, match="inputs"):
+        campaign_evppi(spec_2025, run_20k.inputs[:, :3], run_20k.values)
+    with pytest.raises(VOIInputError, match="parameters"):
+        campaign_evppi(spec_2025, run_20k.inputs, run_20k.values, parameters=["nope"])
+    with pytest.raises(VOIInputError, match="focal"):
+        campaign_evppi_nested(spec_2025, "ru_commit_reference", n_outer=4, n_inner=4, seed=0)
+
+
+def test_conditioning_on_a_correlated_input_shifts_its_partner(spec_2025):
+    """ru_reinforcement_ceiling and ru_reinforcement_rate have rank correlation 0.3."""
+    rng = np.random.default_rng(2)
+    corr = copula_correlation(spec_2025)
+    names = spec_2025.input_names
+    i, j = names.index("ru_reinforcement_ceiling"), names.index("ru_reinforcement_rate")
+    z = normal_scores(spec_2025, 40_000, rng)
+    high = scores_of_values(spec_2025, names[i], np.array([60_000.0]))
+    zc = condition_scores(z, corr, [i], high)
+    x = inputs_from_scores(spec_2025, zc)
+    assert np.all(x[:, i] == pytest.approx(60_000.0))
+    r = corr[i, j]
+    assert zc[:, j].mean() == pytest.approx(r * high[0], abs=0.03)
+    assert zc[:, j].std() == pytest.approx(np.sqrt(1 - r**2), abs=0.02)
+    k = names.index("nk_troops")  # uncorrelated: untouched
+    np.testing.assert_array_equal(zc[:, k], z[:, k])
+
+
+@pytest.mark.parametrize("focal", ["weight_ru_casualties", "weight_ua_casualties"])
+def test_regression_evppi_agrees_with_nested_monte_carlo(spec_2025, evppi_ds, focal):
+    nested = campaign_evppi_nested(spec_2025, focal, n_outer=100, n_inner=400, seed=21)
+    reg = evppi_ds.sel({PARAMETER: focal})
+    se = np.sqrt(float(reg["evppi_se"]) ** 2 + float(reg["evppi_mc_se"]) ** 2 + nested.se**2)
+    gap = abs(float(reg["evppi"]) - nested.value)
+    assert gap <= 3.0 * se + nested.diagnostics["inner_bias_bound"], (float(reg["evppi"]),
+                                                                       nested, se)
