@@ -111,6 +111,7 @@ DEFAULT_GROUPS: dict[str, str] = {
 
 WEIGHT_PREFIX = "weight_"
 _TOP_KEYS = {"meta", "decision", "history", "parameters", "correlations", "options", "value"}
+_TOP_KEYS |= {"scenarios"}  # named input overrides: kursk_da.spec.scenarios
 _DECISION_KEYS = {"date", "horizon_days", "retention_threshold_km2", "cvar_alpha", "trajectories"}
 _META_PARAM_KEYS = ("units", "source", "group", "description", "label")
 
@@ -168,6 +169,8 @@ class Spec:
     options: Mapping[str, Option]
     raw: Mapping[str, Any] = field(repr=False)
     path: str | None = None
+    scenarios: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    """Named scenarios (:class:`kursk_da.spec.scenarios.Scenario`), empty by default."""
 
     # ---------------------------------------------------------------- derived
     @property
@@ -537,4 +540,10 @@ def spec_from_dict(raw: Mapping[str, Any], path: str | None = None) -> Spec:
     from kursk_da.spec.sampling import correlation_of
 
     correlation_of(spec)
+    if "scenarios" in raw:
+        from dataclasses import replace
+
+        from kursk_da.spec.scenarios import parse_scenarios
+
+        spec = replace(spec, scenarios=parse_scenarios(raw["scenarios"], spec))
     return spec
