@@ -65,6 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("summary", help="print the options table of a saved result set")
     s.add_argument("path", type=Path, help="result set (netCDF) written by 'analyze'")
+
+    from kursk_da.voi.commands import register as register_voi  # voi, sensitivity
+
+    register_voi(sub, _positive_int, _seed)
     return parser
 
 
@@ -110,7 +114,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from kursk_da.errors import KurskDAError
 
     try:
-        return {"analyze": _analyze, "summary": _summary}[args.command](args)
+        handler = getattr(args, "handler", None)  # sub-commands registered elsewhere
+        return (handler or {"analyze": _analyze, "summary": _summary}[args.command])(args)
     except KurskDAError as exc:
         print(f"kursk-da: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
