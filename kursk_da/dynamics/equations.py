@@ -2,15 +2,18 @@ r"""The campaign equations: the single source of truth.
 
 Every function here is written once and evaluated by three back ends:
 
-* the numba kernel of the Monte Carlo engine (scalars, ``ops = numpy`` inside
-  ``@njit`` code),
+* the numba kernel of the Monte Carlo engine (scalars in a vectorised loop over
+  draws, ``ops =`` :mod:`kursk_da.engine.lanemath`, division-free and
+  vectorisable versions of the NumPy functions),
 * the vectorised NumPy reference simulator (arrays over draws, ``ops = numpy``),
 * the PyMC calibration model (PyTensor tensors, ``ops = pytensor.tensor``).
 
-Only the operations ``ops.exp``, ``ops.log``, ``ops.tanh``, ``ops.minimum`` and
-``ops.maximum`` and plain arithmetic are used, and every expression is continuous
-in the parameters (no branches on parameter values), so the PyMC model has
-gradients everywhere. The full derivation with units is in ``docs/model.md``;
+Only the operations ``ops.exp``, ``ops.log``, ``ops.sqrt``, ``ops.reciprocal``,
+``ops.minimum`` and ``ops.maximum`` and plain arithmetic (no division in ``step``:
+quotients are products with ``ops.reciprocal``, which the engine computes without
+the slow hardware divider) are used, and every expression is continuous in the
+parameters (no branches on parameter values), so the PyMC model has gradients
+everywhere. The full derivation with units is in ``docs/model.md``;
 this docstring is the compact reference.
 
 Time and state
@@ -275,7 +278,7 @@ def step(state: tuple, p: Any, dv: tuple, lev: Any, eps: Any, t: Any, ops: Any) 
     t : scalar
         Day index (days since 2024-08-06).
     ops : module
-        ``numpy`` or ``pytensor.tensor``.
+        ``numpy``, ``pytensor.tensor`` or :mod:`kursk_da.engine.lanemath`.
 
     Returns
     -------
@@ -305,20 +308,20 @@ def step(state: tuple, p: Any, dv: tuple, lev: Any, eps: Any, t: Any, ops: Any) 
     flow_r = k_r * (r_target - R)
 
     # casualties: generalised (Helmbold-type) Lanchester law
-    lx = ops.log(ops.maximum(U, _TINY) / ops.maximum(R, _TINY))
+    lx = ops.log(ops.maximum(U, _TINY) * ops.reciprocal(ops.maximum(R, _TINY)))
     g = ops.exp(p[I_LANCHESTER_EXPONENT] * lx)  # (U/R)^w
     enveloped = 1.0 + SUR * (p[I_SURPRISE_LOSS_MULTIPLIER] - 1.0)
     alpha_u = (
         attack * lev[J_LOSS_MULTIPLIER] * p[I_UA_LOSS_ATTACK] + (1.0 - attack) * p[I_UA_LOSS_DEFEND]
     )
     alpha_r = attack * enveloped * p[I_RU_LOSS_DEFEND] + (1.0 - attack) * p[I_RU_LOSS_ATTACK]
-    loss_u = ops.minimum(U, alpha_u * U / g)
+    loss_u = ops.minimum(U, alpha_u * U * ops.reciprocal(g))
     loss_r = ops.minimum(R, (alpha_r * g + strike * p[I_STRIKE_ATTRITION]) * R)
 
     # front movement
     ln_rho = lx + ln_q + attack * (SUR * ln_s0 - ln_d) + (1.0 - attack) * ln_d
     y = p[I_FRONT_SENSITIVITY] * ln_rho + eps
-    f = y / ops.sqrt(1.0 + y * y)
+    f = y * ops.reciprocal(ops.sqrt(1.0 + y * y))
     v = p[I_ADVANCE_SPEED] * ops.maximum(f, 0.0) + p[I_RETREAT_SPEED] * ops.minimum(f, 0.0)
     v = attack * v + (1.0 - attack) * ops.minimum(v, 0.0)
 

@@ -74,8 +74,8 @@ LANES = 64
 
 # fast-math flags of the kernel: no re-association (it would undo the range
 # reduction of lanemath.exp/log); vectorisable reductions use _REDUCE_FLAGS.
-_FLAGS = {"nnan", "ninf", "nsz", "contract", "afn"}
-_REDUCE_FLAGS = {"nnan", "ninf", "nsz", "contract", "afn", "reassoc"}
+_FLAGS = {"nnan", "nsz", "contract", "afn"}
+_REDUCE_FLAGS = {"nnan", "nsz", "contract", "afn", "reassoc"}
 
 N_PAR = len(PARAMETER_NAMES)
 N_STATE = len(STATE_NAMES)
@@ -86,10 +86,11 @@ ROW_DV = 0  # derived constants
 ROW_LEV = ROW_DV + N_DERIVED  # levers of the day
 ROW_S = ROW_LEV + N_LEVERS  # state
 ROW_S0 = ROW_S + N_STATE  # state at the decision day
-ROW_EPS = ROW_S0 + N_STATE  # front shock of the day
-ROW_AREA = ROW_EPS + 1  # sum of the area held over the decision window
+ROW_AREA = ROW_S0 + N_STATE  # sum of the area held over the decision window
 ROW_STRIKE = ROW_AREA + 1  # sum of the strike intensity over the decision window
-ROW_TH = ROW_STRIKE + 1  # transposed input columns (campaign parameters first)
+ROW_AREA_DAY = ROW_STRIKE + 1  # area held at the end of the day, 0 in padding lanes
+ROW_VALID = ROW_AREA_DAY + 1  # 1 for lanes holding a draw, 0 for padding lanes
+ROW_TH = ROW_VALID + 1  # transposed input columns (campaign parameters first)
 
 
 def _loader(name: str, row: int, count: int):
@@ -124,51 +125,89 @@ _store_start = _storer("_store_start", ROW_S0, N_STATE)
 _store_derived = _storer("_store_derived", ROW_DV, N_DERIVED)
 
 
+@register_jitable
+def _sum_lanes(w, row):
+    """Sum of ``w[row * LANES + l]`` over the lanes, in a fixed order.
+
+    Eight partial sums (lanes ``l = k mod 8``), then combined pairwise: SLP-vectorised
+    without re-association, so the result does not depend on the vector width.
+    """
+    base = row * LANES
+    s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
+    for g in range(0, LANES, 8):
+        s0 += w[base + g]
+        s1 += w[base + g + 1]
+        s2 += w[base + g + 2]
+        s3 += w[base + g + 3]
+        s4 += w[base + g + 4]
+        s5 += w[base + g + 5]
+        s6 += w[base + g + 6]
+        s7 += w[base + g + 7]
+    return ((s0 + s4) + (s2 + s6)) + ((s1 + s5) + (s3 + s7))
+
+
 @njit(nogil=True, error_model="numpy", fastmath=_FLAGS)
-def _day(w, t):
-    """Advance every lane of the block by day ``t`` (the vectorised loop)."""
+def _day(w, zt, t, threshold):
+    """Advance every lane of the block by day ``t`` (the vectorised loop).
+
+    ``zt[t * LANES + l]`` is the day's standard-normal shock of lane ``l``. Returns
+    the sum over the valid lanes of the area held at the end of the day and the
+    number of valid lanes with area held ``>= threshold``.
+    """
+    lanemath.prefer_512_bit_vectors()
+    sd = (ROW_TH + I_FRONT_NOISE_SD) * LANES
+    zt_day = zt[t * LANES : (t + 1) * LANES]
     tf = float(t)
+    count = 0
     for l in range(LANES):
         p = _load_params(w, l)
         lev = _load_levers(w, l)
         state = _step(
-            _load_state(w, l), p, _load_derived(w, l), lev, w[ROW_EPS * LANES + l], tf, lanemath
+            _load_state(w, l), p, _load_derived(w, l), lev, w[sd + l] * zt_day[l], tf, lanemath
         )
         _store_state(w, l, state)
+        valid = w[ROW_VALID * LANES + l]
         w[ROW_AREA * LANES + l] += state[2]
+        w[ROW_AREA_DAY * LANES + l] = valid * state[2]
         w[ROW_STRIKE * LANES + l] += lev[J_STRIKE]
-
-
-@njit(nogil=True, fastmath=_REDUCE_FLAGS)
-def _area_sum(w, n_valid):
-    """Sum of the area held over the first ``n_valid`` lanes."""
-    s = 0.0
-    base = (ROW_S + 2) * LANES
-    for l in range(n_valid):
-        s += w[base + l]
-    return s
+        count += (state[2] >= threshold) & (valid > 0.0)
+    return _sum_lanes(w, ROW_AREA_DAY), count
 
 
 @njit(nogil=True, fastmath=_FLAGS)
-def _area_count(w, n_valid, threshold):
-    """Number of the first ``n_valid`` lanes with area held >= ``threshold``."""
-    c = 0
-    base = (ROW_S + 2) * LANES
-    for l in range(n_valid):
-        c += w[base + l] >= threshold
-    return c
+def _block_shocks(z, i0, n_valid, zt):
+    """Shocks of draws ``i0 .. i0 + n_valid - 1`` into ``zt[t * LANES + l]``.
+
+    Padding lanes get the shock of the block's first draw. Contiguous for a
+    day-major ``z`` (the transpose of a C-contiguous ``(n_days, n)`` array).
+    """
+    if i0 < 0:  # lets LLVM drop the negative-index wraparound of z[i0 + l, t]
+        return
+    for t in range(z.shape[1]):
+        for l in range(n_valid):
+            zt[t * LANES + l] = z[i0 + l, t]
+        for l in range(n_valid, LANES):
+            zt[t * LANES + l] = z[i0, t]
 
 
 @njit(nogil=True, fastmath=_FLAGS)
-def _set_levers(w, const, ref, t, n_th):
-    """Levers of day ``t`` of a schedule into the lever rows (if they changed)."""
-    if t > 0:
-        same = True
-        for j in range(N_LEVERS):
-            if const[t, j] != const[t - 1, j] or ref[t, j] != ref[t - 1, j]:
-                same = False
-        if same:
-            return
+def _changes(const, ref):
+    """``True`` on the days of a schedule whose levers differ from the day before."""
+    days = const.shape[0]
+    out = np.zeros(days, dtype=np.bool_)
+    for t in range(days):
+        if t == 0:
+            out[t] = True
+        else:
+            for j in range(N_LEVERS):
+                if const[t, j] != const[t - 1, j] or ref[t, j] != ref[t - 1, j]:
+                    out[t] = True
+    return out
+
+
+@njit(nogil=True, fastmath=_FLAGS)
+def _set_levers(w, const, ref, t):
+    """Levers of day ``t`` of a schedule into the lever rows."""
     for j in range(N_LEVERS):
         r = ref[t, j]
         base = (ROW_LEV + j) * LANES
@@ -183,18 +222,8 @@ def _set_levers(w, const, ref, t, n_th):
 
 
 @njit(nogil=True, fastmath=_FLAGS)
-def _set_shocks(w, zt, t):
-    """Front shocks of day ``t`` (scaled by front_noise_sd) into the shock row."""
-    sd = (ROW_TH + I_FRONT_NOISE_SD) * LANES
-    for l in range(LANES):
-        w[ROW_EPS * LANES + l] = w[sd + l] * zt[t, l]
-
-
-@njit(nogil=True, fastmath=_FLAGS)
-def _record(w, o, t, n_valid, n_traj_block, threshold, out_count, out_area_sum, out_traj, i0):
-    """Per-date sum and count of the area held, and the stored trajectories."""
-    out_area_sum[o, t] += _area_sum(w, n_valid)
-    out_count[o, t] += _area_count(w, n_valid, threshold)
+def _store_traj(w, o, t, i0, n_traj_block, out_traj):
+    """Daily state of the first ``n_traj_block`` lanes into the stored trajectories."""
     for l in range(n_traj_block):
         for k in range(out_traj.shape[3]):
             out_traj[i0 + l, o, t, k] = w[(ROW_S + k) * LANES + l]
@@ -240,47 +269,56 @@ def simulate_chunk(
     t_d = hist_const.shape[0]
     n_opt = opt_const.shape[0]
     horizon = opt_const.shape[1]
-    n_days = t_d + horizon
     n_traj = out_traj.shape[0]
-    w = np.empty((ROW_TH + n_th) * LANES)
-    zt = np.empty((n_days, LANES))
+    n_days = t_d + horizon
+    w = np.zeros((ROW_TH + n_th) * LANES)
+    zt = np.zeros(n_days * LANES)
+    hist_changes = _changes(hist_const, hist_ref)
+    opt_changes = np.zeros((n_opt, horizon), dtype=np.bool_)
+    for o in range(n_opt):
+        opt_changes[o] = _changes(opt_const[o], opt_ref[o])
     for i0 in range(0, n, LANES):
         n_valid = min(LANES, n - i0)
         n_traj_block = max(0, min(n_valid, n_traj - i0))
-        # transposed inputs and shocks; padding lanes repeat the block's first draw
+        # transposed inputs; padding lanes repeat the block's first draw
         for l in range(LANES):
             i = i0 + l if l < n_valid else i0
+            w[ROW_VALID * LANES + l] = 1.0 if l < n_valid else 0.0
             for k in range(n_th):
                 w[(ROW_TH + k) * LANES + l] = theta[i, k]
-            for t in range(n_days):
-                zt[t, l] = z[i, t]
+        _block_shocks(z, i0, n_valid, zt)
         for l in range(LANES):
             p = _load_params(w, l)
             _store_derived(w, l, derived(p, lanemath))
             _store_state(w, l, initial_state(p))
         # history, shared by every option
         for t in range(t_d):
-            _set_levers(w, hist_const, hist_ref, t, n_th)
-            _set_shocks(w, zt, t)
-            _day(w, t)
+            if hist_changes[t]:
+                _set_levers(w, hist_const, hist_ref, t)
+            area, count = _day(w, zt, t, threshold)
             for o in range(n_opt):
-                _record(w, o, t, n_valid, n_traj_block, threshold, out_count, out_area_sum,
-                        out_traj, i0)
+                out_area_sum[o, t] += area
+                out_count[o, t] += count
+                if n_traj_block > 0:
+                    _store_traj(w, o, t, i0, n_traj_block, out_traj)
         for l in range(LANES):
             _store_start(w, l, _load_state(w, l))
         # every option from the state at the decision day
         for o in range(n_opt):
+            o_const, o_ref, o_changes = opt_const[o], opt_ref[o], opt_changes[o]
             for l in range(LANES):
                 _store_state(w, l, _load_start(w, l))
                 w[ROW_AREA * LANES + l] = 0.0
                 w[ROW_STRIKE * LANES + l] = 0.0
             for h in range(horizon):
                 t = t_d + h
-                _set_levers(w, opt_const[o], opt_ref[o], h, n_th)
-                _set_shocks(w, zt, t)
-                _day(w, t)
-                _record(w, o, t, n_valid, n_traj_block, threshold, out_count, out_area_sum,
-                        out_traj, i0)
+                if o_changes[h]:
+                    _set_levers(w, o_const, o_ref, h)
+                area, count = _day(w, zt, t, threshold)
+                out_area_sum[o, t] += area
+                out_count[o, t] += count
+                if n_traj_block > 0:
+                    _store_traj(w, o, t, i0, n_traj_block, out_traj)
             for l in range(n_valid):
                 i = i0 + l
                 s = _load_state(w, l)

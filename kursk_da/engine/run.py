@@ -10,6 +10,11 @@ therefore do not depend on the number of threads or on the order in which chunks
 finish, and a chunk can be computed on another machine from ``(seed, c)`` alone.
 Changing ``chunk_size`` changes the numbers (it is recorded in the result set).
 
+The front shocks of a chunk of ``m`` draws are
+``kursk_da.engine.noise.standard_normals(rng, (n_days, m))`` (uniforms from
+``rng.random`` transformed by Box-Muller; element ``[t, i]`` is day ``t`` of the
+chunk's draw ``i``), about three times cheaper than ``rng.standard_normal``.
+
 Every input draw is evaluated under every option with the same front shocks
 (common random numbers), so differences between options are not blurred by
 simulation noise.
@@ -25,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from kursk_da.engine.kernel import ATTRIBUTE_NAMES, TRAJECTORY_NAMES, simulate_chunk
+from kursk_da.engine.noise import standard_normals
 from kursk_da.spec.plans import compile_schedule
 from kursk_da.spec.sampling import sample_inputs
 from kursk_da.spec.schema import WEIGHT_PREFIX, Spec
@@ -144,7 +150,8 @@ def run_engine(
             rng_in = np.random.default_rng(np.random.SeedSequence(root.entropy, spawn_key=(0, c)))
             all_inputs[a:b] = sample_inputs(spec, b - a, rng_in)
         rng_z = np.random.default_rng(np.random.SeedSequence(root.entropy, spawn_key=(1, c)))
-        z = rng_z.standard_normal((b - a, n_days))
+        # day-major, so that the shocks of consecutive draws of a day are contiguous
+        z = standard_normals(rng_z, (n_days, b - a)).T
         theta = np.ascontiguousarray(all_inputs[a:b])
         t_lo, t_hi = min(a, n_traj), min(b, n_traj)
         out_traj = traj[t_lo:t_hi] if t_hi > t_lo else np.zeros((0, n_opt, n_days, traj.shape[3]))
