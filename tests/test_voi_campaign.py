@@ -137,3 +137,17 @@ def test_regression_evppi_agrees_with_nested_monte_carlo(spec_2025, evppi_ds, fo
     gap = abs(float(reg["evppi"]) - nested.value)
     assert gap <= 3.0 * se + nested.diagnostics["inner_bias_bound"], (float(reg["evppi"]),
                                                                        nested, se)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("focal", ["ru_loss_attack", "strike_attrition", "weight_ru_casualties"])
+def test_regression_vs_nested_at_scale(spec_2025, focal):
+    """10^5 draws for the regression, 200 x 1000 nested runs; ru_loss_attack is correlated
+    with ua_loss_defend, so its inner draws are conditional."""
+    out = run_engine(spec_2025, 100_000, 29)
+    reg = campaign_evppi(spec_2025, out.inputs, out.values, parameters=[focal], groups=False,
+                         rng=5, n_se_draws=200).sel({PARAMETER: focal})
+    nested = campaign_evppi_nested(spec_2025, focal, n_outer=200, n_inner=1000, seed=31)
+    se = np.sqrt(float(reg["evppi_se"]) ** 2 + float(reg["evppi_mc_se"]) ** 2 + nested.se**2)
+    gap = abs(float(reg["evppi"]) - nested.value)
+    assert gap <= 3.0 * se + nested.diagnostics["inner_bias_bound"], (float(reg["evppi"]), nested)

@@ -202,7 +202,7 @@ def _evppi_dataset(draws: CampaignDraws, *, parameters: Sequence[str] | None, gr
     col = {n: i for i, n in enumerate(draws.names)}
     # tasks: singles, then groups (a one-member group reuses its single estimate)
     tasks: list[tuple[str, tuple[str, ...], str]] = [("p", (p,), "gam") for p in singles]
-    for g, mem in members.items():
+    for mem in members.values():
         if len(mem) > 1 or mem[0] not in singles:
             tasks.append(("g", mem, "gam" if len(mem) <= GAM_MAX_PARAMETERS else "gp"))
     root = np.random.SeedSequence(int(check_rng(rng).integers(2**63 - 1)))

@@ -156,8 +156,8 @@ def run_sensitivity(args: argparse.Namespace) -> int:
             thr = float(r["threshold"])
             extra = (f"  threshold {thr:.4g}: {r['best_below'].item()} -> "
                      f"{r['best_above'].item()}" if np.isfinite(thr) else "")
-            print(f"  {p:<26}{float(r['difference'][0]):>10,.1f} ..{float(r['difference'][-1]):>10,.1f}"
-                  f"{extra}")
+            lo, hi = float(r["difference"][0]), float(r["difference"][-1])
+            print(f"  {p:<26}{lo:>10,.1f} ..{hi:>10,.1f}{extra}")
     if not args.no_sobol:
         sens["sobol"] = s = campaign_sobol(spec, n=args.sobol_n, seed=args.seed)
         d = s.sel(output="difference").sortby("ST", ascending=False)
