@@ -69,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     from kursk_da.voi.commands import register as register_voi  # voi, sensitivity
 
     register_voi(sub, _positive_int, _seed)
+    from kursk_da.report.command import register as register_report  # report
+
+    register_report(sub)
     return parser
 
 

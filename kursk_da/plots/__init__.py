@@ -1,4 +1,4 @@
-"""Plots of the value-of-information and sensitivity results (matplotlib).
+"""Plots of a result set: trajectories, decision, priors, calibration (ArviZ), VOI (matplotlib).
 
 Each function takes a result set (or the group's Dataset) and returns a
 :class:`matplotlib.figure.Figure`; nothing is shown or saved implicitly.
@@ -6,6 +6,22 @@ Each function takes a result set (or the group's Dataset) and returns a
 
 from __future__ import annotations
 
+from kursk_da.plots.calibration import (
+    diagnostics_table,
+    plot_ppc,
+    plot_prior_posterior,
+    plot_rank,
+    plot_trace,
+)
+from kursk_da.plots.decision import plot_decision_metrics, plot_value_distribution
+from kursk_da.plots.priors import plot_prior_inputs, plot_prior_predictive
+from kursk_da.plots.trajectories import (
+    plot_area_held,
+    plot_casualties,
+    plot_fan,
+    plot_forces,
+    plot_retention,
+)
 from kursk_da.plots.voi import (
     plot_acceptability,
     plot_evppi,
@@ -17,3 +33,7 @@ from kursk_da.plots.voi import (
 
 __all__ = ["plot_evppi", "plot_tornado", "plot_sobol", "plot_acceptability", "plot_simplex",
            "save_all_plots"]
+__all__ += ["plot_fan", "plot_area_held", "plot_forces", "plot_casualties", "plot_retention",
+            "plot_value_distribution", "plot_decision_metrics", "plot_prior_predictive",
+            "plot_prior_inputs", "plot_trace", "plot_rank", "diagnostics_table", "plot_ppc",
+            "plot_prior_posterior"]

@@ -1,0 +1,254 @@
+"""Fan charts of the daily trajectories and the retention probability over time.
+
+The bands are quantiles over the stored trajectory draws (the first
+``decision.trajectories`` draws of the run, group ``/trajectories``); the mean of area
+held uses every draw (``area_held_mean``). The decision date is a dashed line, and the
+spec's observations (root attribute ``spec_json``) are drawn as points with their stated
+intervals on the panels of their quantity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import xarray as xr
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from kursk_da.dims import DATE, DRAW, OPTION
+from kursk_da.plots._common import (
+    date_values,
+    decision_date,
+    flat_draws,
+    format_date_axis,
+    group,
+    mark_decision,
+    new_figure,
+    observations,
+    option_colors,
+    units_of,
+)
+
+__all__ = [
+    "DERIVED",
+    "SHORT_NAMES",
+    "trajectory",
+    "plot_fan",
+    "plot_area_held",
+    "plot_forces",
+    "plot_casualties",
+    "plot_retention",
+]
+
+DERIVED = {"ru_buildup": ("Russian build-up in Kursk since 6 Aug 2024 (R - garrison)", "troops")}
+"""Trajectories computed from stored ones: name -> (long name, units)."""
+
+SHORT_NAMES = {
+    "area_held": "area held",
+    "ukrainian_forces": "Ukrainian troops",
+    "russian_forces": "Russian troops",
+    "ru_buildup": "Russian build-up",
+    "ua_casualties": "Ukrainian casualties",
+    "ru_casualties": "Russian casualties",
+    "donbas_area_lost": "extra Donbas ground lost",
+    "ru_arrivals": "Russian arrivals",
+}
+"""Axis labels of the trajectory variables."""
+
+_BANDS = ((0.05, 0.95, 0.18), (0.25, 0.75, 0.35))  # (low, high, alpha)
+
+
+def _input_for_draws(tree: xr.DataTree, name: str, draws: np.ndarray) -> np.ndarray | None:
+    """Values of input ``name`` for the trajectory draws, or None if not alignable.
+
+    The trajectory ``draw`` coordinate indexes the flattened (chain, draw) samples of the
+    group the analysis ran on: ``/posterior`` for a posterior analysis, else ``/prior``.
+    """
+    path = "/posterior" if tree.attrs.get("analysis") == "posterior" else "/prior"
+    for p in (path, "/prior"):
+        if p in tree.groups and name in tree[p].data_vars:
+            flat = flat_draws(tree[p].to_dataset(), name).reshape(-1)
+            if draws.size and draws.min() >= 0 and draws.max() < flat.size:
+                return flat[draws]
+    return None
+
+
+def trajectory(tree: xr.DataTree | xr.Dataset, name: str) -> xr.DataArray:
+    """One trajectory variable (option, draw, date), stored or derived.
+
+    Parameters
+    ----------
+    tree : DataTree or Dataset
+        A result set, or its ``/trajectories`` group.
+    name : str
+        A variable of ``/trajectories`` or a key of :data:`DERIVED` (``ru_buildup``: Russian
+        forces minus each draw's ``ru_garrison``; needs the tree, not only the group).
+
+    Returns
+    -------
+    xarray.DataArray
+        With ``long_name`` and ``units`` attributes.
+    """
+    ds = group(tree, "/trajectories")
+    if name in ds:
+        return ds[name]
+    if name == "ru_buildup" and isinstance(tree, xr.DataTree):
+        garrison = _input_for_draws(tree, "ru_garrison", ds[DRAW].values)
+        if garrison is not None:
+            g = xr.DataArray(garrison, dims=(DRAW,), coords={DRAW: ds[DRAW].values})
+            long_name, units = DERIVED[name]
+            return (ds["russian_forces"] - g).assign_attrs(long_name=long_name, units=units)
+    raise KeyError(f"no trajectory {name!r} in the result set")
+
+
+def _fan(ax: Axes, dates: np.ndarray, values: np.ndarray, color: str, *, legend: bool) -> None:
+    """Quantile bands and the median of ``values`` (draw x date)."""
+    for lo, hi, alpha in _BANDS:
+        q = np.nanquantile(values, [lo, hi], axis=0)
+        ax.fill_between(dates, q[0], q[1], color=color, alpha=alpha, lw=0,
+                        label=f"{lo:.0%}-{hi:.0%} of stored draws" if legend else None)
+    ax.plot(dates, np.nanmedian(values, axis=0), color=color, lw=1.5,
+            label="median" if legend else None)
+
+
+def _overlay_observations(ax: Axes, tree: xr.DataTree | xr.Dataset, quantity: str) -> None:
+    pts = [o for o in observations(tree) if o.quantity == quantity]
+    for i, o in enumerate(pts):
+        yerr = None
+        if np.isfinite(o.low):
+            yerr = np.array([[o.value - o.low], [o.high - o.value]])
+        ax.errorbar([o.date], [o.value], yerr=yerr, fmt="D", color="k", ms=5, capsize=3,
+                    label="observed (interval)" if i == 0 else None, zorder=5)
+
+
+def _panel(ax: Axes, tree: xr.DataTree | xr.Dataset, da: xr.DataArray, option: str, color: str,
+           *, legend: bool, mean: xr.DataArray | None = None) -> None:
+    dates = date_values(da)
+    _fan(ax, dates, da.sel({OPTION: option}).transpose(DRAW, DATE).values, color, legend=legend)
+    if mean is not None:
+        ax.plot(dates, mean.sel({OPTION: option}).values, color="k", lw=1, ls=":",
+                label="mean over all draws" if legend else None)
+    _overlay_observations(ax, tree, str(da.name))
+    mark_decision(ax, decision_date(tree), label=legend)
+    format_date_axis(ax)
+    ax.grid(alpha=0.3)
+
+
+def plot_fan(tree: xr.DataTree | xr.Dataset, variables: str | Sequence[str] = "area_held",
+             *, options: Sequence[str] | None = None, title: str | None = None) -> Figure:
+    """Fan chart of trajectory variables: one row per variable, one column per option.
+
+    A single variable is laid out on a grid of at most two columns.
+
+    Parameters
+    ----------
+    tree : DataTree or Dataset
+        A result set (or its ``/trajectories`` group; then no observations/decision date).
+    variables : str or sequence of str
+        Names accepted by :func:`trajectory`.
+    options : sequence of str, optional
+        Default: every option.
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    names = [variables] if isinstance(variables, str) else list(variables)
+    ds = group(tree, "/trajectories")
+    opts = [str(o) for o in (options if options is not None else ds[OPTION].values)]
+    colors = option_colors(ds[OPTION].values)
+    arrays = [trajectory(tree, n).rename(n) for n in names]
+    if len(names) == 1:
+        ncols = min(2, len(opts))
+        nrows = int(np.ceil(len(opts) / ncols))
+    else:
+        nrows, ncols = len(names), len(opts)
+    fig = new_figure(4.6 * ncols, 3.2 * nrows + 0.6)
+    axes = np.atleast_2d(fig.subplots(nrows, ncols, sharex=True, sharey="row", squeeze=False))
+    for k, ax in enumerate(axes.flat):
+        if len(names) == 1:
+            if k >= len(opts):
+                ax.set_visible(False)
+                continue
+            da, opt = arrays[0], opts[k]
+        else:
+            da, opt = arrays[k // ncols], opts[k % ncols]
+        mean = None
+        if f"{da.name}_mean" in ds:
+            mean = ds[f"{da.name}_mean"]
+        _panel(ax, tree, da, opt, colors[opt], legend=(k == 0), mean=mean)
+        ax.set_title(opt if len(names) == 1 or k < ncols else "", fontsize=10)
+        ax.set_ylabel(f"{SHORT_NAMES.get(str(da.name), da.name)} ({units_of(da)})", fontsize=9)
+        if k % ncols:
+            ax.yaxis.label.set_visible(False)
+        ax.set_xlabel("date")
+        ax.xaxis.label.set_visible(k >= (nrows - 1) * ncols)  # shared x: bottom row only
+    handles: dict[str, object] = {}
+    for ax in axes.flat:
+        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+            handles.setdefault(lab, h)
+    fig.legend(list(handles.values()), list(handles.keys()), loc="outside lower center",
+               ncols=3 if ncols <= 2 else 6, fontsize=8)
+    n = ds.sizes[DRAW]
+    fig.suptitle(title or f"{', '.join(names)} per option ({n} stored draws)")
+    return fig
+
+
+def plot_area_held(tree: xr.DataTree | xr.Dataset,
+                   options: Sequence[str] | None = None) -> Figure:
+    """Fan chart of the area of Kursk oblast held by Ukraine (km²) per option.
+
+    Bands: 5-95% and 25-75% of the stored draws; the median; the mean over all draws
+    (``area_held_mean``); the decision date; the spec's ``area_held`` observations.
+    """
+    return plot_fan(tree, "area_held", options=options,
+                    title="Area of Kursk oblast held by Ukraine, per option")
+
+
+def plot_forces(tree: xr.DataTree | xr.Dataset, options: Sequence[str] | None = None) -> Figure:
+    """Fan charts of Ukrainian and Russian troops in Kursk (and the Russian build-up).
+
+    The build-up row (Russian forces minus the draw's garrison) is added when the
+    garrison of each stored draw is in the result set; it carries the ``ru_buildup``
+    observations.
+    """
+    names = ["ukrainian_forces", "russian_forces"]
+    try:
+        trajectory(tree, "ru_buildup")
+        names.append("ru_buildup")
+    except KeyError:
+        pass
+    return plot_fan(tree, names, options=options, title="Forces in Kursk, per option (troops)")
+
+
+def plot_casualties(tree: xr.DataTree | xr.Dataset,
+                    options: Sequence[str] | None = None) -> Figure:
+    """Fan charts of cumulative Ukrainian and Russian casualties in Kursk (troops)."""
+    return plot_fan(tree, ["ua_casualties", "ru_casualties"], options=options,
+                    title="Cumulative casualties in Kursk since 6 Aug 2024, per option")
+
+
+def plot_retention(tree: xr.DataTree | xr.Dataset) -> Figure:
+    """Probability of retaining territory (area held >= threshold) over time, per option."""
+    ds = group(tree, "/trajectories")
+    da = ds["retention_probability"]
+    colors = option_colors(ds[OPTION].values)
+    dates = date_values(ds)
+    fig = new_figure(8, 4.5)
+    ax = fig.subplots()
+    for opt in ds[OPTION].values:
+        ax.plot(dates, da.sel({OPTION: opt}).values, color=colors[str(opt)], label=str(opt))
+    mark_decision(ax, decision_date(tree))
+    format_date_axis(ax)
+    threshold = da.attrs.get("threshold_km2", tree.attrs.get("retention_threshold_km2", ""))
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("date")
+    ax.set_ylabel("P(area held ≥ threshold) (1)")
+    ax.set_title(f"Probability of retaining at least {float(threshold):g} km² of Kursk oblast"
+                 if threshold != "" else "Probability of retaining territory")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig

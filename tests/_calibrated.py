@@ -1,0 +1,57 @@
+"""A synthetic calibrated result set (ArviZ groups), for the plot and report tests.
+
+It has the layout of ``docs/calibration.md`` (posterior over chain x draw with one
+variable per sampled parameter and ``mu`` over ``observation``; ``y`` in
+``posterior_predictive`` and ``observed_data``; ``sample_stats``; ``diagnostics``) but
+its numbers are made up: it exercises the figures, not the sampler.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import xarray as xr
+
+__all__ = ["calibrated_tree"]
+
+PARAMS = ("ru_reinforcement_ceiling", "ru_reinforcement_rate", "advance_speed")
+
+
+def calibrated_tree(tree: xr.DataTree, *, chains: int = 2, draws: int = 120,
+                    converged: bool = False, seed: int = 0) -> xr.DataTree:
+    """``tree`` plus made-up posterior groups, marked ``analysis = "posterior"``."""
+    rng = np.random.default_rng(seed)
+    prior = tree["prior"].to_dataset()
+    coords = {"chain": np.arange(chains), "draw": np.arange(draws)}
+    post = {}
+    for n in PARAMS:
+        x = prior[n].values.ravel()
+        post[n] = (("chain", "draw"), rng.normal(x.mean(), 0.4 * x.std(), (chains, draws)),
+                   {"units": prior[n].attrs["units"]})
+    obs = json.loads(tree.attrs["spec_json"]).get("observations", [])
+    names = [o["name"] for o in obs] or ["area_captured_aug"]
+    vals = np.array([o["value"] for o in obs] or [1250.0])
+    ocoords = {"observation": names, **coords}
+    noise = np.exp(rng.normal(0, 0.3, (chains, draws, len(vals))))
+    post["mu"] = (("chain", "draw", "observation"), vals * noise)
+    dims3 = ("chain", "draw", "observation")
+    groups = {p: tree[p].to_dataset() for p in tree.groups if p != "/"}
+    groups.update({
+        "/": tree.to_dataset(),
+        "/posterior": xr.Dataset(post, coords=ocoords),
+        "/posterior_predictive": xr.Dataset({"y": (dims3, vals * noise[::-1])}, coords=ocoords),
+        "/observed_data": xr.Dataset({"y": (("observation",), vals)},
+                                     coords={"observation": names}),
+        "/sample_stats": xr.Dataset({
+            "diverging": (("chain", "draw"), np.zeros((chains, draws), bool)),
+            "energy": (("chain", "draw"), rng.normal(size=(chains, draws))),
+            "tree_depth": (("chain", "draw"), np.full((chains, draws), 4))}, coords=coords),
+        "/diagnostics": xr.Dataset({
+            "r_hat": (("parameter",), [1.001, 1.002 if converged else 1.05, 1.0]),
+            "ess_bulk": (("parameter",), [800.0, 900.0 if converged else 120.0, 900.0]),
+            "divergences": ((), 0)}, coords={"parameter": list(PARAMS)}),
+    })
+    out = xr.DataTree.from_dict(groups)
+    out.attrs = {**tree.attrs, "analysis": "posterior", "converged": "yes" if converged else "no"}
+    return out
