@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from numba import njit
 from scipy import stats
 
@@ -32,3 +33,12 @@ def test_standard_normals_distribution_and_determinism():
     assert stats.kstest(z.ravel(), "norm").pvalue > 1e-3
     np.testing.assert_array_equal(z, standard_normals(np.random.default_rng(1), (51, 2001)))
     assert np.isfinite(z).all() and np.abs(z).max() < 8.6
+
+
+def test_standard_normals_into_buffer():
+    buf = np.empty(1001)
+    z = standard_normals(np.random.default_rng(4), (10, 100), buf)
+    assert np.shares_memory(z, buf)
+    np.testing.assert_array_equal(z, standard_normals(np.random.default_rng(4), (10, 100)))
+    with pytest.raises(ValueError, match="at least 1000"):
+        standard_normals(np.random.default_rng(4), (10, 100), np.empty(999))

@@ -88,14 +88,31 @@ def _box_muller(buf):
         second[k] = r * s
 
 
-def standard_normals(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+def standard_normals(
+    rng: np.random.Generator, shape: tuple[int, ...], buffer: np.ndarray | None = None
+) -> np.ndarray:
     """Standard-normal numbers of the given shape (C order) from ``rng``.
 
     Draws ``2 * ceil(size / 2)`` uniforms with ``rng.random`` and transforms them
     pairwise with the Box-Muller method (see the module docstring): number ``k`` of
     the first half is paired with number ``k`` of the second half.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+    shape : tuple of int
+    buffer : float64 array, optional
+        Contiguous 1-D work array of at least ``2 * ceil(size / 2)`` elements, reused
+        instead of a fresh allocation (the result is then a view of it).
     """
     size = math.prod(shape)
-    buf = rng.random(size + (size & 1))
+    n = size + (size & 1)
+    if buffer is None:
+        buf = np.empty(n)
+    else:
+        if buffer.ndim != 1 or buffer.size < n or not buffer.flags.c_contiguous:
+            raise ValueError(f"buffer must be a contiguous 1-D array of at least {n} elements")
+        buf = buffer[:n]
+    rng.random(out=buf)
     _box_muller(buf)
     return buf[:size].reshape(shape)

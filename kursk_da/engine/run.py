@@ -23,6 +23,7 @@ simulation noise.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -143,6 +144,7 @@ def run_engine(
     sums = np.zeros((n_chunks, n_opt, n_days))
     traj = np.zeros((n_traj, n_opt, n_days, len(TRAJECTORY_NAMES)))
     root = np.random.SeedSequence(seed)
+    local = threading.local()  # per-thread work array of the shocks (no page faults per chunk)
 
     def work(c: int) -> int:
         a, b = c * chunk_size, min(draws, (c + 1) * chunk_size)
@@ -151,7 +153,9 @@ def run_engine(
             all_inputs[a:b] = sample_inputs(spec, b - a, rng_in)
         rng_z = np.random.default_rng(np.random.SeedSequence(root.entropy, spawn_key=(1, c)))
         # day-major, so that the shocks of consecutive draws of a day are contiguous
-        z = standard_normals(rng_z, (n_days, b - a)).T
+        if getattr(local, "z", None) is None:
+            local.z = np.empty(n_days * chunk_size + 1)
+        z = standard_normals(rng_z, (n_days, b - a), local.z).T
         theta = np.ascontiguousarray(all_inputs[a:b])
         t_lo, t_hi = min(a, n_traj), min(b, n_traj)
         out_traj = traj[t_lo:t_hi] if t_hi > t_lo else np.zeros((0, n_opt, n_days, traj.shape[3]))
