@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 DRAWS  ?= 20000
 SEED   ?= 1
 
-.PHONY: analyze test test-slow bench setup clean
+.PHONY: analyze test test-slow bench setup clean report
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,14 @@ test: $(BIN)/.installed
 
 test-slow: $(BIN)/.installed
 	$(BIN)/python -m pytest -m slow
+
+# The committed example report (results/report/): modest draws keep it small.
+REPORT_DRAWS ?= 5000
+report: $(BIN)/.installed
+	$(BIN)/kursk-da analyze models/kursk_2025.toml --draws $(REPORT_DRAWS) --seed $(SEED) --out results/example.nc --no-progress
+	$(BIN)/kursk-da voi results/example.nc --out results/example.nc --gp-max-draws 2000 --top 5
+	$(BIN)/kursk-da sensitivity results/example.nc --out results/example.nc --draws 1000 --tornado-draws 200 --sobol-n 64 --top 5
+	$(BIN)/kursk-da report results/example.nc --out results/report
 
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/bench_engine.py

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import html
+import math
 
 import pandas as pd
 
@@ -42,6 +43,10 @@ def image_filename(img: Image) -> str:
 
 def _cell(value: object) -> tuple[str, bool]:
     if isinstance(value, float):
+        if not math.isfinite(value):
+            return ("" if math.isnan(value) else str(value)), True
+        if value == round(value) and abs(value) < 1e15:
+            return f"{value:,.0f}", True
         return (f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.1f}"), True
     if isinstance(value, int):
         return f"{value:,}", True
