@@ -35,11 +35,13 @@ def calibrated_tree(tree: xr.DataTree, *, chains: int = 2, draws: int = 120,
     ocoords = {"observation": names, **coords}
     noise = np.exp(rng.normal(0, 0.3, (chains, draws, len(vals))))
     post["mu"] = (("chain", "draw", "observation"), vals * noise)
+    post["theta"] = (("chain", "draw", "parameter"), np.stack([post[n][1] for n in PARAMS], -1))
+    post["advance_speed_unit"] = (("chain", "draw"), rng.normal(size=(chains, draws)))
     dims3 = ("chain", "draw", "observation")
     groups = {p: tree[p].to_dataset() for p in tree.groups if p != "/"}
     groups.update({
         "/": tree.to_dataset(),
-        "/posterior": xr.Dataset(post, coords=ocoords),
+        "/posterior": xr.Dataset(post, coords={**ocoords, "parameter": list(PARAMS)}),
         "/posterior_predictive": xr.Dataset({"y": (dims3, vals * noise[::-1])}, coords=ocoords),
         "/observed_data": xr.Dataset({"y": (("observation",), vals)},
                                      coords={"observation": names}),
@@ -50,7 +52,15 @@ def calibrated_tree(tree: xr.DataTree, *, chains: int = 2, draws: int = 120,
         "/diagnostics": xr.Dataset({
             "r_hat": (("parameter",), [1.001, 1.002 if converged else 1.05, 1.0]),
             "ess_bulk": (("parameter",), [800.0, 900.0 if converged else 120.0, 900.0]),
-            "divergences": ((), 0)}, coords={"parameter": list(PARAMS)}),
+            "contraction": (("parameter",), [0.5, 0.2, 0.7]),
+            "ppc_observed": (("observation",), vals),
+            "ppc_covered": (("observation",), np.ones(len(vals), np.int8)),
+            "e_bfmi": (("chain",), np.full(chains, 0.9)),
+            "divergences": ((), 0)},
+            coords={"parameter": list(PARAMS), "observation": names},
+            attrs={"converged": "yes" if converged else "no",
+                   "prior_sensitivity": json.dumps([{"prior_scale": 2.0, "best": "withdraw",
+                                                     "ranking_changed": False}])}),
     })
     out = xr.DataTree.from_dict(groups)
     out.attrs = {**tree.attrs, "analysis": "posterior", "converged": "yes" if converged else "no"}

@@ -92,6 +92,13 @@ def test_diagnostics_table_reads_the_group(loaded_calibrated):
     assert {"r_hat", "ess_bulk"} <= set(table.columns)
 
 
+def test_trace_shows_the_sampled_parameters_only(loaded_calibrated):
+    from _calibrated import PARAMS
+
+    assert plots.calibration.sampled_parameters(loaded_calibrated) == list(PARAMS)
+    assert len(plots.plot_trace(loaded_calibrated).axes) == 2 * len(PARAMS)
+
+
 def test_calibration_plots_need_a_posterior(loaded):
     with pytest.raises(KeyError, match="posterior"):
         plots.plot_trace(loaded)

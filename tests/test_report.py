@@ -129,6 +129,8 @@ def test_unconverged_result_set_gets_a_visible_warning(small_tree, tmp_path):
     html = write_report(load_result_set(path), tmp_path / "rep", sections).read_text("utf-8")
     assert "class=\"warning\">WARNING: the calibration did NOT converge" in html
     assert "Convergence diagnostics per parameter" in html
+    assert "Posterior predictive check per observation" in html
+    assert "Prior sensitivity" in html  # JSON attribute rendered as a table
     pngs = check_self_contained(html)
     assert len(pngs) == 4  # trace, rank, PPC, prior against posterior
     ok = write_report(calibrated_tree(small_tree, converged=True), tmp_path / "ok", sections)

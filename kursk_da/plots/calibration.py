@@ -20,8 +20,15 @@ import pandas as pd
 import xarray as xr
 from matplotlib.figure import Figure
 
-from kursk_da.dims import CHAIN, DRAW, OBSERVATION
-from kursk_da.plots._common import flat_draws, group, has_group, new_figure, observations
+from kursk_da.dims import CHAIN, DRAW, OBSERVATION, PARAMETER
+from kursk_da.plots._common import (
+    flat_draws,
+    group,
+    has_group,
+    new_figure,
+    observations,
+    spec_dict,
+)
 
 __all__ = [
     "CALIBRATION_GROUPS",
@@ -47,9 +54,19 @@ def is_calibrated(tree: xr.DataTree) -> bool:
 
 
 def sampled_parameters(tree: xr.DataTree | xr.Dataset, limit: int | None = None) -> list[str]:
-    """Names of the scalar posterior variables (one value per chain and draw)."""
+    """Names of the sampled parameters.
+
+    The ``parameter`` coordinate of the posterior (the parameters stacked in ``theta``)
+    when there is one, else every posterior variable with one value per chain and draw;
+    the samplers' unit-scale latent variables (``*_unit``) are left out.
+    """
     ds = group(tree, "/posterior")
-    names = [str(v) for v, da in ds.data_vars.items() if set(da.dims) == {CHAIN, DRAW}]
+    scalar = [str(v) for v, da in ds.data_vars.items()
+              if set(da.dims) == {CHAIN, DRAW} and not str(v).endswith("_unit")]
+    if PARAMETER in ds.coords:
+        names = [str(p) for p in ds[PARAMETER].values if str(p) in scalar]
+    else:
+        names = scalar
     return names[:limit] if limit else names
 
 
@@ -63,11 +80,15 @@ def _quiet_arviz():
 
 
 def _units(tree: xr.DataTree, name: str) -> str:
-    """Units of a parameter: from ``/prior`` (spec units) or ``/posterior`` attributes."""
+    """Units of a parameter: ``/prior`` or ``/posterior`` attributes, else the spec's."""
+    units = None
     for g in ("/prior", "/posterior"):
         if has_group(tree, g) and name in tree[g].data_vars and tree[g][name].attrs.get("units"):
-            return str(tree[g][name].attrs["units"]).replace("km2", "km²")
-    return "1"
+            units = tree[g][name].attrs["units"]
+            break
+    if units is None:
+        units = spec_dict(tree).get("parameters", {}).get(name, {}).get("units", "1")
+    return str(units).replace("km2", "km²")
 
 
 def _idata(tree: xr.DataTree):
@@ -139,7 +160,7 @@ def plot_rank(tree: xr.DataTree, var_names: Sequence[str] | None = None,
 def diagnostics_table(tree: xr.DataTree) -> pd.DataFrame:
     """The convergence diagnostics per parameter (R-hat, ESS, MCSE, ...).
 
-    Read from ``/diagnostics`` when the result set has it (variables over one dimension
+    Read from ``/diagnostics`` when the result set has it (its variables over ``parameter``
     become columns; scalar variables and attributes are left to the caller), otherwise
     computed by :func:`arviz.summary` (``kind="diagnostics"``) on the sampled parameters.
 
@@ -150,12 +171,9 @@ def diagnostics_table(tree: xr.DataTree) -> pd.DataFrame:
     """
     if has_group(tree, "/diagnostics"):
         ds = group(tree, "/diagnostics")
-        per = {str(k): v for k, v in ds.data_vars.items() if v.ndim == 1}
-        if per:
-            dims = {v.dims[0] for v in per.values()}
-            dim = sorted(dims)[0]
-            cols = {k: v.to_series() for k, v in per.items() if v.dims[0] == dim}
-            return pd.DataFrame(cols).rename_axis(dim)
+        cols = {str(k): v.to_series() for k, v in ds.data_vars.items() if v.dims == (PARAMETER,)}
+        if cols:
+            return pd.DataFrame(cols).rename_axis(PARAMETER)
     import arviz as az
 
     with _quiet_arviz():

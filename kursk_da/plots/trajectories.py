@@ -16,7 +16,7 @@ import xarray as xr
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from kursk_da.dims import DATE, DRAW, OPTION
+from kursk_da.dims import DATE, DRAW, OPTION, PARAMETER
 from kursk_da.plots._common import (
     date_values,
     decision_date,
@@ -62,15 +62,24 @@ _BANDS = ((0.05, 0.95, 0.18), (0.25, 0.75, 0.35))  # (low, high, alpha)
 def _input_for_draws(tree: xr.DataTree, name: str, draws: np.ndarray) -> np.ndarray | None:
     """Values of input ``name`` for the trajectory draws, or None if not alignable.
 
-    The trajectory ``draw`` coordinate indexes the flattened (chain, draw) samples of the
-    group the analysis ran on: ``/posterior`` for a posterior analysis, else ``/prior``.
+    The engine's input matrix (``/decision/inputs``, draw x parameter) when the result
+    set stores it (posterior analysis); otherwise, in a prior analysis, the ``/prior``
+    draws, whose ``draw`` index is the engine's.
     """
-    path = "/posterior" if tree.attrs.get("analysis") == "posterior" else "/prior"
-    for p in (path, "/prior"):
-        if p in tree.groups and name in tree[p].data_vars:
-            flat = flat_draws(tree[p].to_dataset(), name).reshape(-1)
-            if draws.size and draws.min() >= 0 and draws.max() < flat.size:
-                return flat[draws]
+    if not draws.size or draws.min() < 0:
+        return None
+    dec = tree["decision"] if "/decision" in tree.groups else None
+    if dec is not None and "inputs" in dec.data_vars and PARAMETER in dec["inputs"].dims:
+        inputs = dec["inputs"]
+        if name in inputs[PARAMETER].values:
+            column = inputs.sel({PARAMETER: name})
+            if set(draws) <= set(column[DRAW].values.tolist()):
+                return column.sel({DRAW: draws}).values
+    if tree.attrs.get("analysis", "prior") == "prior" and "/prior" in tree.groups \
+            and name in tree["prior"].data_vars:
+        flat = flat_draws(tree["prior"].to_dataset(), name).reshape(-1)
+        if draws.max() < flat.size:
+            return flat[draws]
     return None
 
 

@@ -16,7 +16,7 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from kursk_da import plots
-from kursk_da.dims import GROUP, OPTION, SCENARIO
+from kursk_da.dims import GROUP, OBSERVATION, OPTION, PARAMETER, SCENARIO
 from kursk_da.plots._common import has_group, observations, spec_dict
 from kursk_da.plots.calibration import is_calibrated
 from kursk_da.report.document import Document, Image, Section, Table, Text, Warning_, figure_png
@@ -105,6 +105,7 @@ def _header(tree: xr.DataTree) -> Section:
     keys = ("spec_name", "spec_path", "spec_sha256", "analysis", "converged", "draws", "seed",
             "chunk_size", "decision_date", "horizon_days", "retention_threshold_km2",
             "cvar_alpha", "value_units", "kursk_da_version", "result_schema", "created")
+    keys += tuple(sorted(k for k in a if k.startswith("calibration_") or k.startswith("draws_")))
     meta = pd.DataFrame({"value": [str(a[k]) for k in keys if k in a]},
                         index=pd.Index([k for k in keys if k in a], name="attribute"))
     sec.blocks.append(Table(meta, "Root attributes of the result set"))
@@ -157,16 +158,53 @@ def _model(tree: xr.DataTree) -> Section:
     return sec
 
 
-def _diagnostic_scalars(tree: xr.DataTree) -> pd.DataFrame | None:
+def _json_frame(text: str) -> pd.DataFrame | None:
+    """A table stored as JSON text in an attribute (records or index orient)."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    if isinstance(data, list) and data and isinstance(data[0], dict):
+        return pd.DataFrame(data)
+    if isinstance(data, dict) and data and all(isinstance(v, dict) for v in data.values()):
+        return pd.DataFrame.from_dict(data, orient="index")
+    return None
+
+
+def _diagnostic_tables(tree: xr.DataTree) -> list[Table]:
+    """Sampler-level diagnostics, the predictive check and JSON tables of ``/diagnostics``."""
     if not has_group(tree, "/diagnostics"):
-        return None
+        return []
     ds = tree["diagnostics"].to_dataset()
-    rows = {str(k): str(v.values.item()) for k, v in ds.data_vars.items() if v.ndim == 0}
-    rows.update({f"{k}": str(v) for k, v in ds.attrs.items()})
-    if not rows:
-        return None
-    return pd.DataFrame({"value": list(rows.values())},
-                        index=pd.Index(list(rows.keys()), name="diagnostic"))
+    rows: dict[str, str] = {}
+    per_obs: dict[str, pd.Series] = {}
+    tables: list[Table] = []
+    for k, v in ds.data_vars.items():
+        if v.ndim == 0:
+            rows[str(k)] = _clean(v.values.item())
+        elif v.dims == (OBSERVATION,):
+            per_obs[str(k).removeprefix("ppc_")] = v.to_series()
+        elif v.ndim == 1 and v.dims != (PARAMETER,):
+            rows[f"{k} (per {v.dims[0]})"] = ", ".join(f"{x:.3g}" for x in v.values.ravel())
+    for k, v in ds.attrs.items():
+        text = str(v)
+        if k == "description":
+            continue
+        if text[:1] in "[{":
+            frame = _json_frame(text)
+            if frame is not None:
+                tables.append(Table(frame.round(4), k.replace("_", " ").capitalize()))
+                continue
+        rows[str(k)] = text
+    out = []
+    if rows:
+        out.append(Table(pd.DataFrame({"value": list(rows.values())},
+                                      index=pd.Index(list(rows.keys()), name="diagnostic")),
+                         "Sampler diagnostics and thresholds"))
+    if per_obs:
+        out.append(Table(pd.DataFrame(per_obs).rename_axis(OBSERVATION).round(3),
+                         "Posterior predictive check per observation (90% interval)"))
+    return out + tables
 
 
 def _calibration(tree: xr.DataTree) -> Section:
@@ -185,9 +223,7 @@ def _calibration(tree: xr.DataTree) -> Section:
                                 "Convergence diagnostics per parameter"))
     except Exception as exc:  # noqa: BLE001
         sec.blocks.append(Warning_(f"Diagnostics table unavailable: {exc}"))
-    scalars = _diagnostic_scalars(tree)
-    if scalars is not None:
-        sec.blocks.append(Table(scalars, "Sampler diagnostics"))
+    sec.blocks += _diagnostic_tables(tree)
     figs = (("trace", plots.plot_trace, "Trace plots (ArviZ)."),
             ("rank", plots.plot_rank, "Rank plots (ArviZ): uniform when the chains mix."),
             ("ppc", plots.plot_ppc, "Posterior predictive check of every observation."),
