@@ -22,8 +22,18 @@ from kursk_da.engine.run import run_engine
 from kursk_da.errors import KurskDAError, ResultFileError, SpecError
 from kursk_da.io import load_result_set, options_table, save_result_set, validate_result_set
 from kursk_da.sensitivity import sobol
+from kursk_da.sensitivity.campaign import campaign_sobol
+from kursk_da.sensitivity.robustness import (
+    acceptability_curve,
+    risk_attitude,
+    scenario_comparison,
+    simplex_regions,
+)
+from kursk_da.sensitivity.tornado import tornado
 from kursk_da.spec import Spec, load_spec, sample_inputs, spec_from_dict
 from kursk_da.voi import VOIResult, evpi, evppi, evppi_nested
+from kursk_da.voi.campaign import campaign_evppi, campaign_evppi_nested
+from kursk_da.voi.evsi import evsi_lognormal
 
 try:
     __version__ = version("kursk_da")
@@ -51,4 +61,13 @@ __all__ = [
     "evpi",
     "evppi",
     "evppi_nested",
+    "campaign_evppi",
+    "campaign_evppi_nested",
+    "evsi_lognormal",
+    "tornado",
+    "campaign_sobol",
+    "scenario_comparison",
+    "acceptability_curve",
+    "simplex_regions",
+    "risk_attitude",
 ]
