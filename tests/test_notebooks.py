@@ -76,7 +76,8 @@ def test_notebook_runs(path, kernel_name, tmp_path, monkeypatch):
             context.destroy(linger=0)
     assert any(p.suffix == ".nc" for p in (tmp_path / "results").iterdir()), (
         "the notebook writes its result set under results/")
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
-              if o.output_type == "error"]
-    assert not errors
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    figures = [o for o in outputs if "image/png" in o.get("data", {})]
+    assert figures, "the notebook's figures are not displayed"
     assert os.environ["KURSK_DA_NOTEBOOK_DRAWS"] == TEST_DRAWS

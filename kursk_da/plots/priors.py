@@ -16,7 +16,7 @@ import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
 
-from kursk_da.dims import DATE, DRAW, OPTION
+from kursk_da.dims import CHAIN, DATE, DRAW, OPTION
 from kursk_da.plots._common import (
     date_values,
     decision_date,
@@ -168,8 +168,9 @@ def plot_prior_inputs(tree: xr.DataTree | xr.Dataset, variables: Sequence[str] |
         One panel per input; the x label carries the units, the title the input's name.
     """
     ds = group(tree, "/prior")
-    if variables is None:  # constant inputs (fixed values) carry no uncertainty to show
-        variables = [str(v) for v in ds.data_vars if np.ptp(flat_draws(ds, str(v))) > 0]
+    if variables is None:  # one value per draw; constant (fixed) inputs carry no uncertainty
+        variables = [str(v) for v, da in ds.data_vars.items()
+                     if set(da.dims) <= {CHAIN, DRAW} and np.ptp(flat_draws(ds, str(v))) > 0]
     names = list(variables)
     nrows = int(np.ceil(len(names) / ncols))
     height = 2.0 * nrows + 0.5

@@ -66,17 +66,28 @@ def distribution_text(raw: dict[str, Any]) -> str:
 def assumptions_frame(tree: xr.DataTree) -> pd.DataFrame:
     """Every parameter and value weight of the stored spec: distribution, units, source.
 
-    The ``distribution`` column is the parsed form stored with the prior draws when
-    there is one (elicited intervals resolved), else the spec's own entry.
+    The ``distribution`` column is the parsed form (elicited intervals resolved) of the
+    spec rebuilt from ``spec_json``, else the form stored with the prior draws, else the
+    spec's own entry; ``group`` likewise.
     """
     spec = spec_dict(tree)
     prior = tree["prior"].to_dataset() if has_group(tree, "/prior") else xr.Dataset()
+    parsed: dict[str, Any] = {}
+    try:
+        from kursk_da.voi.commands import spec_from_tree
+
+        parsed = dict(spec_from_tree(tree).inputs)
+    except Exception:  # noqa: BLE001 - an old or foreign spec: fall back to the raw entries
+        parsed = {}
     rows = []
     entries = [("parameter", k, v) for k, v in spec.get("parameters", {}).items()]
     entries += [("value weight", f"weight_{k}", v)
                 for k, v in spec.get("value", {}).get("weights", {}).items()]
     for kind, name, raw in entries:
-        attrs = prior[name].attrs if name in prior else {}
+        attrs = dict(prior[name].attrs) if name in prior else {}
+        if name in parsed:
+            attrs.setdefault("group", parsed[name].group)
+            attrs.setdefault("distribution", parsed[name].dist.describe())
         rows.append({
             "input": name,
             "kind": kind,
