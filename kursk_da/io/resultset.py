@@ -23,6 +23,22 @@ Schema (a public contract; see README "Result-set schema")
     ``ru_casualties`` (cumulative since 6 Aug 2024), ``donbas_area_lost``,
     ``ru_arrivals``. Dates are calendar dates (``date``), day 0 = 2024-08-06.
 
+Posterior analysis (``analysis = "posterior"``, :mod:`kursk_da.calibration`)
+    Root attrs add ``converged`` (``"yes"``/``"no"``), ``calibration_sampler``,
+    ``calibration_draws``, ``calibration_tune``, ``calibration_chains``,
+    ``calibration_compile_seconds``, ``calibration_sampling_seconds``,
+    ``calibration_cutoff``, ``draws_per_posterior_draw``. ``/prior`` holds prior draws
+    of every input (one chain) plus ``theta`` (sampled parameters) and ``mu`` (their
+    predicted observations); the ArviZ groups ``/posterior`` (``theta`` over
+    ``parameter``, ``mu`` over ``observation``, one variable per sampled parameter),
+    ``/posterior_predictive`` (``y``; ``y_withheld`` with a cutoff), ``/observed_data``,
+    ``/constant_data`` (measurement, process and total scales) and ``/sample_stats``
+    (``chain``, ``draw``) are added, with ``/diagnostics`` (R-hat, ESS, MCSE,
+    contraction over ``parameter``; divergences, tree-depth saturation, E-BFMI over
+    ``chain``; posterior predictive check over ``observation``; prior sensitivity and
+    forecast scores in attrs). ``/decision`` gains ``inputs`` (draw, parameter), the
+    engine input matrix.
+
 Writes are atomic: the file is written under a temporary name in the target
 directory and renamed into place, so an error or a kill never leaves a
 half-written result file.
@@ -34,8 +50,9 @@ import datetime as dt
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
@@ -127,7 +144,13 @@ def _trajectory_group(spec: Spec, out: EngineOutput) -> xr.Dataset:
 
 
 def build_result_set(
-    spec: Spec, out: EngineOutput, decision: xr.Dataset, *, analysis: str = "prior"
+    spec: Spec,
+    out: EngineOutput,
+    decision: xr.Dataset,
+    *,
+    analysis: str = "prior",
+    groups: Mapping[str, xr.Dataset] | None = None,
+    attrs: Mapping[str, Any] | None = None,
 ) -> xr.DataTree:
     """Assemble the DataTree of an analysis (see the module docstring for the schema).
 
@@ -139,6 +162,11 @@ def build_result_set(
         From :func:`kursk_da.decision.summary.decision_summary`.
     analysis : str
         ``"prior"`` or ``"posterior"``.
+    groups : mapping of str to Dataset, optional
+        Further groups (e.g. the ArviZ groups of a calibration); a ``prior`` entry
+        replaces the prior group built from ``out.inputs``.
+    attrs : mapping, optional
+        Further root attributes (e.g. ``converged``).
 
     Returns
     -------
@@ -171,12 +199,15 @@ def build_result_set(
         "value_units": VALUE_UNITS,
         "analysis": analysis,
     })
-    return xr.DataTree.from_dict({
+    root.attrs.update(dict(attrs or {}))
+    tree = {
         "/": root,
         "/prior": _prior_group(spec, out.inputs),
         "/decision": dec,
         "/trajectories": _trajectory_group(spec, out),
-    })
+    }
+    tree.update({f"/{name}": ds for name, ds in (groups or {}).items()})
+    return xr.DataTree.from_dict(tree)
 
 
 def save_result_set(tree: xr.DataTree, path: str | Path) -> Path:

@@ -23,6 +23,9 @@ example) with the sections
     ``params = [a, b]``, ``rank_corr`` (Spearman, in (-1, 1)), ``source``.
 ``[options.<name>]``
     ``description`` and ``phases`` (see :mod:`kursk_da.spec.plans`).
+``[[observations]]``
+    Dated observations for the Bayesian calibration (optional; parsed and checked for
+    look-ahead by :mod:`kursk_da.spec.observations`).
 ``[value.weights.<attribute>]``
     One weight (a distribution, in value units per attribute unit) for each
     attribute of :data:`kursk_da.engine.kernel.ATTRIBUTE_NAMES`, with ``source``.
@@ -50,6 +53,7 @@ from kursk_da.dynamics.equations import PARAMETER_NAMES, PARAMETER_UNITS
 from kursk_da.engine.kernel import ATTRIBUTE_NAMES
 from kursk_da.errors import SpecError
 from kursk_da.spec.distributions import Distribution, parse_distribution
+from kursk_da.spec.observations import Observation, parse_observations
 from kursk_da.spec.plans import EPOCH, Phase, day_of, parse_phases
 
 __all__ = [
@@ -110,7 +114,10 @@ DEFAULT_GROUPS: dict[str, str] = {
 """Group of each campaign parameter unless the spec says otherwise."""
 
 WEIGHT_PREFIX = "weight_"
-_TOP_KEYS = {"meta", "decision", "history", "parameters", "correlations", "options", "value"}
+_TOP_KEYS = {
+    "meta", "decision", "history", "parameters", "correlations", "options", "value",
+    "observations",
+}
 _TOP_KEYS |= {"scenarios"}  # named input overrides: kursk_da.spec.scenarios
 _DECISION_KEYS = {"date", "horizon_days", "retention_threshold_km2", "cvar_alpha", "trajectories"}
 _META_PARAM_KEYS = ("units", "source", "group", "description", "label")
@@ -169,6 +176,7 @@ class Spec:
     options: Mapping[str, Option]
     raw: Mapping[str, Any] = field(repr=False)
     path: str | None = None
+    observations: tuple[Observation, ...] = ()
     scenarios: Mapping[str, Any] = field(default_factory=dict, repr=False)
     """Named scenarios (:class:`kursk_da.spec.scenarios.Scenario`), empty by default."""
 
@@ -535,6 +543,7 @@ def spec_from_dict(raw: Mapping[str, Any], path: str | None = None) -> Spec:
         options=options,
         raw=raw,
         path=path,
+        observations=parse_observations(raw.get("observations"), date),
     )
     # the copula check (positive definiteness) lives with the sampler
     from kursk_da.spec.sampling import correlation_of

@@ -1,0 +1,170 @@
+"""Checks of fit: posterior predictive check, contraction, prior sensitivity, forecasts.
+
+* :func:`ppc_table`: every observation against the central 90 % interval of its
+  posterior predictive distribution (``posterior_predictive.y``), with the predictive
+  tail probability ``P(y_rep <= y)``.
+* :func:`contraction`: ``1 - var_post / var_prior`` per sampled parameter (1: the data
+  pinned it down, 0: the data said nothing, < 0: the posterior is wider).
+* :func:`prior_sensitivity`: power-scaling of the prior (Kallioinen et al. 2023): the
+  posterior under the prior raised to the power ``alpha`` is approximated by
+  importance weights ``w ~ p(theta)^(alpha - 1)`` on the posterior draws, smoothed by
+  Pareto-smoothed importance sampling (ArviZ ``psislw``). ``alpha = 0.5`` weakens
+  (widens) the prior, ``alpha = 2`` strengthens it. The option ranking by expected
+  value is recomputed under each; ``ranking_changed`` says whether it differs from the
+  base ranking, ``pareto_k > 0.7`` that the weights are unreliable (then refit with a
+  modified spec instead).
+* :func:`forecast_table`: withheld observations (``--cutoff``): 90 % interval coverage
+  and CRPS of the posterior predictive draws.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import arviz as az
+import numpy as np
+import pandas as pd
+
+from kursk_da.calibration.priors import copula_pearson
+from kursk_da.calibration.scoring import crps_ensemble, interval_covers
+from kursk_da.dims import CHAIN, DRAW, OBSERVATION, PARAMETER
+from kursk_da.spec.sampling import correlation_of
+
+if TYPE_CHECKING:
+    from kursk_da.spec.schema import Spec
+
+__all__ = ["ppc_table", "contraction", "log_prior_density", "prior_sensitivity",
+           "forecast_table", "PRIOR_POWERS"]
+
+PRIOR_POWERS: tuple[float, ...] = (0.5, 2.0)
+"""Prior power-scaling exponents of the sensitivity check."""
+
+
+def _interval_table(draws: np.ndarray, observed: np.ndarray, names: Sequence[str],
+                    level: float) -> pd.DataFrame:
+    lo, hi = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2], axis=0)
+    return pd.DataFrame({
+        "observed": observed,
+        "predictive_mean": draws.mean(axis=0),
+        "lower_90": lo,
+        "upper_90": hi,
+        "covered": interval_covers(draws.T, observed, level),
+        "p_below": (draws <= observed).mean(axis=0),
+    }, index=pd.Index(list(names), name=OBSERVATION))
+
+
+def ppc_table(idata: az.InferenceData, level: float = 0.9) -> pd.DataFrame:
+    """Posterior predictive check of every observation used in the calibration.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``observation``; columns ``observed``, ``predictive_mean``,
+        ``lower_90``, ``upper_90`` (the central ``level`` interval), ``covered``,
+        ``p_below`` (``P(y_rep <= y)``).
+    """
+    y = idata.posterior_predictive["y"].stack(sample=(CHAIN, DRAW)).transpose("sample", ...)
+    obs = idata.observed_data["y"]
+    return _interval_table(y.to_numpy(), obs.to_numpy(), [str(v) for v in obs[OBSERVATION].values],
+                           level)
+
+
+def forecast_table(idata: az.InferenceData, level: float = 0.9) -> pd.DataFrame:
+    """Coverage and CRPS of the withheld observations (calibration with a cutoff).
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`ppc_table` plus ``crps`` (units of the observation).
+    """
+    y = idata.posterior_predictive["y_withheld"].stack(sample=(CHAIN, DRAW))
+    obs = idata.observed_data["y_withheld"]
+    dim = obs.dims[0]
+    draws = y.transpose("sample", ...).to_numpy()
+    table = _interval_table(draws, obs.to_numpy(), [str(v) for v in obs[dim].values], level)
+    table["crps"] = crps_ensemble(draws.T, obs.to_numpy())
+    return table
+
+
+def contraction(idata: az.InferenceData) -> pd.Series:
+    """Prior-to-posterior contraction ``1 - var_post / var_prior`` per parameter."""
+    post = idata.posterior["theta"].var((CHAIN, DRAW))
+    prior = idata.prior["theta"].var((CHAIN, DRAW))
+    c = 1.0 - post / prior
+    return pd.Series(c.to_numpy(), index=pd.Index([str(p) for p in c[PARAMETER].values],
+                                                  name=PARAMETER), name="contraction")
+
+
+def log_prior_density(spec: Spec, sampled: Sequence[str], x: np.ndarray) -> np.ndarray:
+    """Joint log prior density of the sampled inputs (marginals and Gaussian copula).
+
+    Parameters
+    ----------
+    x : array (n, k)
+        Values of ``sampled``.
+    """
+    from kursk_da.calibration.propagate import _normal_scores
+
+    lp = np.zeros(x.shape[0])
+    for j, n in enumerate(sampled):
+        lp += spec.inputs[n].dist.logpdf(x[:, j])
+    pear = copula_pearson(list(sampled), list(spec.input_names), correlation_of(spec))
+    if pear is not None:
+        z = _normal_scores(spec, sampled, x)
+        prec = np.linalg.inv(pear) - np.eye(len(sampled))
+        _, logdet = np.linalg.slogdet(pear)
+        lp += -0.5 * np.einsum("ni,ij,nj->n", z, prec, z) - 0.5 * logdet
+    return lp
+
+
+def _ranking(ev: np.ndarray, names: Sequence[str]) -> str:
+    return " > ".join(names[i] for i in np.argsort(-ev, kind="stable"))
+
+
+def prior_sensitivity(spec: Spec, idata: az.InferenceData, values: np.ndarray, *,
+                      per_draw: int = 1, powers: Sequence[float] = PRIOR_POWERS
+                      ) -> pd.DataFrame:
+    """Does the option ranking depend on the priors? (power-scaling, see module doc).
+
+    Parameters
+    ----------
+    spec : Spec
+    idata : arviz.InferenceData
+        The calibration.
+    values : array (n_post * per_draw, n_options)
+        Engine values of the propagated posterior draws (rows in the order of
+        :func:`kursk_da.calibration.propagate.posterior_input_matrix`).
+    per_draw : int
+        Rows per posterior draw.
+    powers : sequence of float
+        Prior exponents.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per power (and ``1.0``, the base): ``best``, ``ranking``,
+        ``pareto_k``, ``ranking_changed``, and the expected value of every option.
+    """
+    sampled = [str(p) for p in idata.posterior[PARAMETER].values]
+    th = idata.posterior["theta"].transpose(CHAIN, DRAW, PARAMETER).to_numpy()
+    x = th.reshape(-1, th.shape[-1])
+    lp = log_prior_density(spec, sampled, x)
+    names = list(spec.option_names)
+    base_ev = values.mean(axis=0)
+    base_rank = _ranking(base_ev, names)
+    rows = [{"power": 1.0, "best": names[int(np.argmax(base_ev))], "ranking": base_rank,
+             "pareto_k": 0.0, "ranking_changed": False,
+             **{f"ev_{n}": float(v) for n, v in zip(names, base_ev, strict=True)}}]
+    for a in powers:
+        lw = (a - 1.0) * lp
+        lw = lw - lw.max()
+        lw_s, k = az.psislw(lw.copy())
+        w = np.exp(lw_s - lw_s.max())
+        w = np.repeat(w / w.sum(), per_draw) / per_draw
+        ev = w @ values
+        rank = _ranking(ev, names)
+        rows.append({"power": float(a), "best": names[int(np.argmax(ev))], "ranking": rank,
+                     "pareto_k": float(k), "ranking_changed": rank != base_rank,
+                     **{f"ev_{n}": float(v) for n, v in zip(names, ev, strict=True)}})
+    return pd.DataFrame(rows)

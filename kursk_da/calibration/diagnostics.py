@@ -1,0 +1,172 @@
+"""ArviZ convergence diagnostics of a calibration and the pass/fail gate.
+
+Per parameter (the ``parameter`` coordinate of the posterior ``theta``): R-hat (rank
+normalised, split), bulk and tail effective sample sizes, Monte Carlo standard errors
+of the mean and sd. Per run: divergent transitions, the fraction of draws that hit the
+maximum tree depth, and the energy Bayesian fraction of missing information (E-BFMI)
+of each chain.
+
+The gate (:data:`THRESHOLDS`) passes when every parameter has ``R-hat <= 1.01``,
+``ESS_bulk >= 400`` and ``ESS_tail >= 400``, there are no divergences and every
+chain has ``E-BFMI >= 0.3``. Tree-depth saturation is reported but does not fail the
+gate (it costs efficiency, not validity).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from kursk_da.dims import CHAIN, PARAMETER
+
+__all__ = ["THRESHOLDS", "Diagnostics", "diagnose", "diagnostics_table"]
+
+THRESHOLDS: dict[str, float] = {
+    "r_hat_max": 1.01,
+    "ess_bulk_min": 400.0,
+    "ess_tail_min": 400.0,
+    "divergences_max": 0.0,
+    "e_bfmi_min": 0.3,
+}
+"""Default gate thresholds (see the module docstring)."""
+
+
+@dataclass(frozen=True)
+class Diagnostics:
+    """Diagnostics of one calibration run.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per parameter: ``mean``, ``sd``, ``mcse_mean``, ``mcse_sd``,
+        ``ess_bulk``, ``ess_tail``, ``r_hat``, ``ok``.
+    divergences : int
+        Divergent transitions after tuning.
+    tree_depth_saturation : float
+        Fraction of draws that reached the maximum tree depth.
+    e_bfmi : numpy.ndarray
+        E-BFMI of each chain.
+    failing : tuple of str
+        Names of failing parameters, then ``"divergences"`` / ``"e_bfmi"`` if those fail.
+    thresholds : dict
+    """
+
+    table: pd.DataFrame
+    divergences: int
+    tree_depth_saturation: float
+    e_bfmi: np.ndarray
+    failing: tuple[str, ...]
+    thresholds: Mapping[str, float] = field(default_factory=lambda: dict(THRESHOLDS))
+
+    @property
+    def passed(self) -> bool:
+        """True when nothing fails the gate."""
+        return not self.failing
+
+    def to_dataset(self) -> xr.Dataset:
+        """The ``/diagnostics`` group of a result set."""
+        t = self.table
+        ds = xr.Dataset(
+            {c: xr.DataArray(t[c].to_numpy(dtype=float if c != "ok" else np.int8),
+                             dims=(PARAMETER,)) for c in t.columns},
+            coords={PARAMETER: list(t.index)},
+        )
+        ds["divergences"] = xr.DataArray(np.int64(self.divergences))
+        ds["tree_depth_saturation"] = xr.DataArray(float(self.tree_depth_saturation))
+        ds["e_bfmi"] = xr.DataArray(np.asarray(self.e_bfmi, dtype=float), dims=(CHAIN,))
+        ds.attrs.update({f"threshold_{k}": float(v) for k, v in self.thresholds.items()})
+        ds.attrs["converged"] = "yes" if self.passed else "no"
+        ds.attrs["failing"] = ", ".join(self.failing)
+        ds.attrs["description"] = ("ArviZ diagnostics of the calibration: rank-normalised split "
+                                   "R-hat, bulk/tail ESS, MCSE per parameter; divergences, "
+                                   "tree-depth saturation, E-BFMI per chain")
+        return ds
+
+
+def _stat(ss: xr.Dataset, *names: str) -> xr.DataArray | None:
+    for n in names:
+        if n in ss:
+            return ss[n]
+    return None
+
+
+def diagnose(idata: az.InferenceData, thresholds: Mapping[str, float] | None = None
+             ) -> Diagnostics:
+    """Compute the diagnostics of a calibration and apply the gate.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        From :func:`kursk_da.calibration.calibrate` (posterior ``theta`` over
+        ``parameter``; sample stats ``diverging``, ``energy``, ``reached_max_treedepth``).
+    thresholds : mapping, optional
+        Overrides of :data:`THRESHOLDS`.
+
+    Returns
+    -------
+    Diagnostics
+    """
+    th = dict(THRESHOLDS)
+    th.update(thresholds or {})
+    post = idata.posterior["theta"]
+    names = [str(p) for p in post[PARAMETER].values]
+    summ = az.summary(idata, var_names=["theta"], kind="diagnostics", round_to="none")
+    summ = summ.loc[[f"theta[{n}]" for n in names]]
+    table = pd.DataFrame({
+        "mean": post.mean((CHAIN, "draw")).to_numpy(),
+        "sd": post.std((CHAIN, "draw")).to_numpy(),
+        "mcse_mean": summ["mcse_mean"].to_numpy(dtype=float),
+        "mcse_sd": summ["mcse_sd"].to_numpy(dtype=float),
+        "ess_bulk": summ["ess_bulk"].to_numpy(dtype=float),
+        "ess_tail": summ["ess_tail"].to_numpy(dtype=float),
+        "r_hat": summ["r_hat"].to_numpy(dtype=float),
+    }, index=pd.Index(names, name=PARAMETER))
+    ok = ((table["r_hat"] <= th["r_hat_max"]) & (table["ess_bulk"] >= th["ess_bulk_min"])
+          & (table["ess_tail"] >= th["ess_tail_min"]))
+    table["ok"] = ok.astype(bool)
+
+    ss = idata.sample_stats
+    div = _stat(ss, "diverging")
+    n_div = int(div.sum()) if div is not None else 0
+    depth = _stat(ss, "reached_max_treedepth", "maxdepth_reached")
+    sat = float(depth.mean()) if depth is not None else 0.0
+    e_bfmi = np.asarray(az.bfmi(idata)) if "energy" in ss else np.full(post.sizes[CHAIN], np.nan)
+
+    failing = [str(p) for p in table.index[~table["ok"]]]
+    if n_div > th["divergences_max"]:
+        failing.append("divergences")
+    if np.any(~(e_bfmi >= th["e_bfmi_min"])):
+        failing.append("e_bfmi")
+    return Diagnostics(table, n_div, sat, e_bfmi, tuple(failing), th)
+
+
+def diagnostics_table(diag: Diagnostics) -> str:
+    """Fixed-width text table of the diagnostics, ending with the verdict line."""
+    t = diag.table
+    th = diag.thresholds
+    w = max(9, *(len(str(p)) for p in t.index))
+    head = (f"{'parameter':<{w}}  {'mean':>11}  {'sd':>10}  {'mcse':>9}  {'ess_bulk':>8}  "
+            f"{'ess_tail':>8}  {'r_hat':>6}  ok")
+    lines = [head, "-" * len(head)]
+    for p, r in t.iterrows():
+        lines.append(
+            f"{p!s:<{w}}  {r['mean']:>11.4g}  {r['sd']:>10.3g}  {r['mcse_mean']:>9.2g}  "
+            f"{r['ess_bulk']:>8.0f}  {r['ess_tail']:>8.0f}  {r['r_hat']:>6.3f}  "
+            f"{'yes' if r['ok'] else 'NO'}"
+        )
+    bfmi = ", ".join(f"{b:.2f}" for b in diag.e_bfmi)
+    lines.append(f"divergences: {diag.divergences}; tree-depth saturation: "
+                 f"{diag.tree_depth_saturation:.1%}; E-BFMI per chain: {bfmi}")
+    lines.append(f"thresholds: R-hat <= {th['r_hat_max']:g}, ESS bulk/tail >= "
+                 f"{th['ess_bulk_min']:g}, divergences <= {th['divergences_max']:g}, "
+                 f"E-BFMI >= {th['e_bfmi_min']:g}")
+    if diag.passed:
+        lines.append("converged: yes")
+    else:
+        lines.append("converged: NO; failing: " + ", ".join(diag.failing))
+    return "\n".join(lines)

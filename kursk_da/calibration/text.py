@@ -1,0 +1,69 @@
+"""Plain-text tables of a calibration (printed by ``kursk-da analyze``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from kursk_da.calibration.diagnostics import diagnostics_table
+
+if TYPE_CHECKING:
+    from kursk_da.calibration.propagate import PosteriorAnalysis
+
+__all__ = ["calibration_text"]
+
+
+def _interval_rows(table: pd.DataFrame, with_crps: bool) -> list[str]:
+    w = max(11, *(len(str(i)) for i in table.index))
+    head = (f"{'observation':<{w}}  {'observed':>10}  {'pred. mean':>10}  "
+            f"{'90% interval':>23}  {'inside':>6}")
+    head += f"  {'CRPS':>9}" if with_crps else f"  {'P(y_rep<=y)':>11}"
+    lines = [head, "-" * len(head)]
+    for name, r in table.iterrows():
+        iv = f"[{r['lower_90']:,.0f}, {r['upper_90']:,.0f}]"
+        line = (f"{name!s:<{w}}  {r['observed']:>10,.0f}  {r['predictive_mean']:>10,.0f}  "
+                f"{iv:>23}  {'yes' if r['covered'] else 'NO':>6}")
+        line += f"  {r['crps']:>9,.1f}" if with_crps else f"  {r['p_below']:>11.2f}"
+        lines.append(line)
+    return lines
+
+
+def calibration_text(post: PosteriorAnalysis) -> str:
+    """Diagnostics, posterior predictive check, prior sensitivity and forecast scores.
+
+    Parameters
+    ----------
+    post : PosteriorAnalysis
+
+    Returns
+    -------
+    str
+    """
+    a = post.idata.attrs
+    lines = [
+        f"calibration: {a['sampler']}, {a['chains']} chains x {a['draws']} draws "
+        f"({a['tune']} tuning), seed {a['seed']}; compile {a['compile_seconds']:.1f} s, "
+        f"sampling {a['sampling_seconds']:.1f} s"
+        + (f"; observations up to {a['cutoff']}" if a["cutoff"] else ""),
+        diagnostics_table(post.diagnostics),
+        "",
+        "posterior predictive check (observed value against its 90% predictive interval):",
+        *_interval_rows(post.ppc, with_crps=False),
+        "",
+        "prior sensitivity (prior power-scaled by alpha, PSIS importance weights):",
+    ]
+    for _, r in post.sensitivity.iterrows():
+        flag = "  CHANGED" if r["ranking_changed"] else ""
+        lines.append(f"  alpha {r['power']:>3g}: {r['ranking']}  (pareto k {r['pareto_k']:.2f})"
+                     f"{flag}")
+    changed = bool(post.sensitivity["ranking_changed"].any())
+    lines.append("  the option ranking " + ("DEPENDS on the priors" if changed
+                                            else "does not depend on the priors"))
+    if post.forecast is not None:
+        fc = post.forecast
+        lines += ["", "withheld observations (after the cutoff): coverage and CRPS",
+                  *_interval_rows(fc, with_crps=True),
+                  f"90% interval coverage {fc['covered'].mean():.0%} of {len(fc)}; "
+                  f"mean CRPS {fc['crps'].mean():,.1f}"]
+    return "\n".join(lines)

@@ -1,0 +1,334 @@
+"""Bayesian calibration: equivalence with the engine, priors, gate, CLI, cutoff, recovery."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+import pytest
+import xarray as xr
+
+pm = pytest.importorskip("pymc")
+
+from kursk_da.calibration import (  # noqa: E402
+    calibrate,
+    compile_calibration,
+    contraction,
+    crps_ensemble,
+    crps_normal,
+    diagnose,
+    forecast_table,
+    ppc_table,
+)
+from kursk_da.calibration.checks import log_prior_density  # noqa: E402
+from kursk_da.calibration.model import build_model, calibration_setup  # noqa: E402
+from kursk_da.calibration.priors import pymc_prior  # noqa: E402
+from kursk_da.calibration.skeleton import (  # noqa: E402
+    QUANTITY_STATE,
+    observation_map,
+    skeleton_numba,
+    skeleton_numpy,
+    skeleton_pytensor,
+)
+from kursk_da.cli import EXIT_UNCONVERGED, main  # noqa: E402
+from kursk_da.engine.kernel import TRAJECTORY_NAMES  # noqa: E402
+from kursk_da.engine.run import run_engine  # noqa: E402
+from kursk_da.errors import SpecError  # noqa: E402
+from kursk_da.spec.distributions import parse_distribution  # noqa: E402
+from kursk_da.spec.observations import Observation  # noqa: E402
+from kursk_da.spec.plans import date_of  # noqa: E402
+from kursk_da.spec.sampling import sample_inputs  # noqa: E402
+
+MODELS = __import__("pathlib").Path(__file__).resolve().parents[1] / "models"
+
+
+@pytest.fixture(scope="session")
+def compiled_2025(spec_2025):
+    """The nutpie-compiled calibration model of the 2025 spec (compiled once)."""
+    return compile_calibration(spec_2025)
+
+
+@pytest.fixture(scope="session")
+def short_idata(spec_2025, compiled_2025):
+    """A deliberately too-short run: 2 chains x 60 draws."""
+    return calibrate(spec_2025, seed=3, draws=60, tune=60, chains=2, compiled=compiled_2025)
+
+
+def _every_day_observations(spec):
+    """One observation of every quantity on every day of the history."""
+    out = []
+    for t in range(spec.decision_day):
+        for q in QUANTITY_STATE:
+            out.append(Observation(f"{q}_{t}", date_of(t), q, 1.0, "normal", 1.0, "test"))
+    return tuple(out)
+
+
+def test_skeleton_equals_engine_and_reference_over_the_history(spec_2025):
+    """The calibration's skeleton (compiled Op, NumPy) = the engine with no front shocks."""
+    spec = spec_2025.with_parameter("front_noise_sd", 0.0)
+    obs = _every_day_observations(spec)
+    omap = observation_map(spec, obs)
+    theta = sample_inputs(spec, 12, np.random.default_rng(5))
+    out = run_engine(spec, 12, seed=9, inputs=theta)
+    d = spec.decision_day
+    tr = out.trajectories[:, 0, :d, :]  # history: identical under every option
+    names = {"A": "A", "R": "R", "ARR": "ARR", "CU": "CU", "CR": "CR"}
+    expected = np.empty((12, len(obs)))
+    for i, ob in enumerate(obs):
+        state, minus_garrison = QUANTITY_STATE[ob.quantity]
+        val = tr[:, ob.day, TRAJECTORY_NAMES.index(names[state])]
+        expected[:, i] = val - (theta[:, spec.input_names.index("ru_garrison")]
+                                if minus_garrison else 0.0)
+    ref = skeleton_numpy(theta, omap)
+    np.testing.assert_allclose(ref, expected, rtol=1e-8, atol=1e-8)
+    cols = np.arange(len(spec.input_names))[:31]
+    for i in range(3):
+        mu, _ = skeleton_numba(theta[i, cols], theta[i], cols, omap)
+        np.testing.assert_allclose(mu, expected[i], rtol=1e-8, atol=1e-8)
+
+
+def test_pytensor_scan_path_equals_reference(spec_2025):
+    """``step`` with ops = pytensor.tensor inside pytensor.scan, over the whole history."""
+    import pytensor
+    import pytensor.tensor as pt
+
+    spec = spec_2025
+    obs = _every_day_observations(spec)
+    omap = observation_map(spec, obs)
+    p = pt.vector("p", shape=(len(spec.input_names),), dtype="float64")
+    fn = pytensor.function([p], skeleton_pytensor(p, omap), mode="NUMBA")
+    theta = sample_inputs(spec, 3, np.random.default_rng(6))
+    ref = skeleton_numpy(theta, omap)
+    for i in range(3):
+        np.testing.assert_allclose(fn(theta[i]), ref[i], rtol=1e-8, atol=1e-8)
+
+
+def test_complex_step_jacobian_matches_finite_differences(spec_2025):
+    setup = calibration_setup(spec_2025)
+    theta = sample_inputs(spec_2025, 1, np.random.default_rng(2))[0]
+    x = theta[setup.cols]
+    mu, jac = skeleton_numba(x, theta, setup.cols, setup.omap)
+    for j in range(len(x)):
+        h = 1e-6 * abs(x[j])
+        up, dn = x.copy(), x.copy()
+        up[j] += h
+        dn[j] -= h
+        fd = (skeleton_numba(up, theta, setup.cols, setup.omap)[0]
+              - skeleton_numba(dn, theta, setup.cols, setup.omap)[0]) / (2 * h)
+        np.testing.assert_allclose(jac[:, j], fd, rtol=1e-4, atol=1e-6 * np.abs(mu).max() / x[j])
+
+
+def test_sampled_parameters_are_those_the_observations_inform(spec_2025):
+    setup = calibration_setup(spec_2025)
+    s = set(setup.sampled)
+    assert {"ru_reinforcement_ceiling", "retreat_speed", "advance_speed", "ru_garrison"} <= s
+    # strikes (none in the history), Donbas, noise scale, value weights, option levers: not
+    for name in ("strike_attrition", "donbas_cost_per_1000", "front_noise_sd",
+                 "renewed_added_forces", "weight_ua_casualties", "ru_commit_reference"):
+        assert name not in s
+
+
+@pytest.mark.parametrize("table", [
+    {"dist": "normal", "mean": 2.0, "sd": 0.5},
+    {"dist": "lognormal", "median": 3.0, "sigma": 0.4},
+    {"dist": "gamma", "shape": 3.0, "scale": 2.0},
+    {"dist": "beta", "a": 2.0, "b": 5.0, "lower": 1.0, "upper": 3.0},
+    {"dist": "uniform", "lower": 0.3, "upper": 1.0},
+    {"dist": "truncnormal", "mean": 1.0, "sd": 2.0, "lower": 0.0},
+    {"dist": "pert", "min": 1.0, "mode": 2.0, "max": 5.0},
+    {"dist": "triangular", "min": 1.0, "mode": 2.0, "max": 5.0},
+])
+def test_pymc_priors_have_the_spec_density(table):
+    dist = parse_distribution(table, "p")
+    x = np.asarray(dist.ppf(np.array([0.2, 0.5, 0.9])))
+    with pm.Model() as model:
+        rv = pymc_prior("p", dist)
+    if table["dist"] in ("beta", "pert"):  # lo + (hi - lo) * Beta
+        lo, hi = dist.support
+        got = pm.logp(model["p_unit"], (x - lo) / (hi - lo)).eval() - math.log(hi - lo)
+    else:
+        got = pm.logp(rv, x).eval()
+    np.testing.assert_allclose(got, dist.logpdf(x), rtol=1e-6, atol=1e-9)
+    with pm.Model():
+        assert float(pymc_prior("f", parse_distribution({"dist": "fixed", "value": 4.0}, "f"))
+                     .eval()) == 4.0
+
+
+def test_model_prior_with_copula_is_the_spec_prior(spec_2025, compiled_2025):
+    """Joint prior density of the PyMC model = spec marginals x Gaussian copula."""
+    model, setup = compiled_2025.model, compiled_2025.setup
+    x = sample_inputs(spec_2025, 2, np.random.default_rng(4))[:, setup.cols]
+    f = model.compile_fn(model.logp(vars=[*model.free_RVs, *model.potentials], jacobian=False),
+                         inputs=model.value_vars, on_unused_input="ignore")
+    for row in x:
+        point = {}
+        for rv in model.free_RVs:
+            name = rv.name[:-5] if rv.name.endswith("_unit") else rv.name
+            val = row[setup.sampled.index(name)]
+            if rv.name.endswith("_unit"):
+                lo, hi = spec_2025.inputs[name].dist.support
+                val = (val - lo) / (hi - lo)
+            tr = model.rvs_to_transforms.get(rv)
+            vv = model.rvs_to_values[rv]
+            point[vv.name] = tr.forward(val, *rv.owner.inputs).eval() if tr else val
+        got = f(point)
+        dists = [spec_2025.inputs[n].dist for n in setup.sampled]
+        jac = sum(math.log(d.support[1] - d.support[0]) for d in dists
+                  if d.kind in ("beta", "pert"))
+        want = log_prior_density(spec_2025, setup.sampled, row[None])[0]
+        assert got - jac == pytest.approx(want, rel=1e-7, abs=1e-7)
+
+
+def test_model_coords_and_interventions(spec_2025, compiled_2025):
+    model = compiled_2025.model
+    assert list(model.coords["observation"]) == [o.name for o in spec_2025.observations]
+    assert list(model.coords["parameter"]) == list(compiled_2025.setup.sampled)
+    assert {"theta", "mu", "y", "y_observed"} <= set(model.named_vars)
+    fixed = pm.do(model, {"ru_garrison": 6000.0})
+    assert "ru_garrison" not in {v.name for v in fixed.free_RVs}
+    # research code can rebuild and extend it; build_model gives a fresh model
+    again = build_model(spec_2025, setup=compiled_2025.setup)
+    assert again is not model and len(again.free_RVs) == len(model.free_RVs)
+
+
+def test_idata_groups_and_short_run_fails_the_gate(short_idata):
+    for g in ("prior", "posterior", "posterior_predictive", "observed_data", "sample_stats"):
+        assert g in short_idata.groups()
+    assert short_idata.posterior["theta"].dims == ("chain", "draw", "parameter")
+    assert short_idata.prior["theta"].dims == ("chain", "draw", "parameter")
+    diag = diagnose(short_idata)
+    assert not diag.passed
+    assert set(diag.failing) & set(short_idata.posterior["parameter"].values.tolist())
+    assert set(diag.table.columns) >= {"r_hat", "ess_bulk", "ess_tail", "mcse_mean", "ok"}
+    ds = diag.to_dataset()
+    assert ds.attrs["converged"] == "no" and ds["e_bfmi"].dims == ("chain",)
+    assert len(ppc_table(short_idata)) == 3
+    c = contraction(short_idata)
+    assert c.index.tolist() == short_idata.posterior["parameter"].values.tolist()
+
+
+def test_same_seed_same_draws(spec_2025, compiled_2025, short_idata):
+    again = calibrate(spec_2025, seed=3, draws=60, tune=60, chains=2, compiled=compiled_2025)
+    np.testing.assert_array_equal(again.posterior["theta"].values,
+                                  short_idata.posterior["theta"].values)
+    np.testing.assert_array_equal(again.posterior_predictive["y"].values,
+                                  short_idata.posterior_predictive["y"].values)
+
+
+def test_cli_unconverged_exits_3_and_marks_the_file(tmp_path, capsys, compiled_2025):
+    import arviz as az
+
+    def args(path):
+        return ["analyze", str(MODELS / "kursk_2025.toml"), "--seed", "2", "--out", str(path),
+                "--draws", "400", "--mcmc-draws", "40", "--tune", "40", "--chains", "2",
+                "--no-progress"]
+
+    out = tmp_path / "u.nc"
+    assert main(args(out)) == EXIT_UNCONVERGED == 3
+    cap = capsys.readouterr()
+    assert "did not converge (failing:" in cap.err
+    assert "converged: NO" in cap.out and "WARNING" in cap.out
+    tree = xr.open_datatree(out)
+    assert tree.attrs["analysis"] == "posterior" and tree.attrs["converged"] == "no"
+    for g in ("prior", "posterior", "posterior_predictive", "observed_data", "sample_stats",
+              "diagnostics", "decision", "trajectories"):
+        assert g in tree.children, g
+    assert tree["posterior"]["theta"].dims == ("chain", "draw", "parameter")
+    tree.close()
+    idata = az.from_netcdf(out)
+    assert idata.sample_stats["diverging"].dims == ("chain", "draw")
+    # the engine ran every posterior draw through every option
+    assert idata["decision"]["value"].shape[0] == 2 * 40 * 5
+    # --allow-unconverged: status 0, flagged in the table and the file
+    out2 = tmp_path / "a.nc"
+    assert main([*args(out2), "--allow-unconverged"]) == 0
+    assert "WARNING" in capsys.readouterr().out
+    with xr.open_datatree(out2) as t2:
+        assert t2.attrs["converged"] == "no"
+
+
+def test_cli_prior_only_keeps_the_prior_analysis(tmp_path, capsys):
+    out = tmp_path / "p.nc"
+    assert main(["analyze", str(MODELS / "kursk_2025.toml"), "--prior-only", "--draws", "300",
+                 "--seed", "1", "--out", str(out), "--no-progress"]) == 0
+    assert "calibration" not in capsys.readouterr().out
+    with xr.open_datatree(out) as t:
+        assert t.attrs["analysis"] == "prior" and "posterior" not in t.children
+
+
+def test_cutoff_withholds_later_observations_and_scores_them(spec_2025, tmp_path, capsys):
+    cutoff = dt.date(2024, 9, 30)
+    out = tmp_path / "c.nc"
+    status = main(["analyze", str(MODELS / "kursk_2025.toml"), "--seed", "1", "--out", str(out),
+                   "--draws", "200", "--mcmc-draws", "50", "--tune", "50", "--chains", "2",
+                   "--cutoff", cutoff.isoformat(), "--allow-unconverged", "--no-progress"])
+    assert status == 0
+    text = capsys.readouterr().out
+    assert "withheld observations" in text and "CRPS" in text
+    with xr.open_datatree(out) as t:
+        assert list(t["observed_data"]["observation"].values) == ["area_captured_aug"]
+        assert list(t["observed_data"]["withheld"].values) == ["area_held_oct", "ru_buildup_dec"]
+        assert t["posterior_predictive"]["y_withheld"].dims == ("chain", "draw", "withheld")
+        assert 0.0 <= t["diagnostics"].attrs["forecast_coverage_90"] <= 1.0
+        assert t.attrs["calibration_cutoff"] == "2024-09-30"
+    # the forecast table from the saved calibration
+    import arviz as az
+
+    fc = forecast_table(az.from_netcdf(out))
+    assert list(fc.index) == ["area_held_oct", "ru_buildup_dec"] and (fc["crps"] > 0).all()
+
+
+@pytest.mark.parametrize(("cutoff", "path"), [(dt.date(2024, 8, 10), "observations"),
+                                              (dt.date(2025, 2, 1), "cutoff")])
+def test_bad_cutoff(spec_2025, cutoff, path):
+    with pytest.raises(SpecError) as exc:
+        calibration_setup(spec_2025, cutoff=cutoff)
+    assert exc.value.path == path
+
+
+def test_cli_bad_cutoff_exits_2(tmp_path, capsys):
+    out = tmp_path / "x.nc"
+    assert main(["analyze", str(MODELS / "kursk_2024.toml"), "--cutoff", "2024-09-01",
+                 "--out", str(out), "--no-progress"]) == 2
+    assert "cutoff" in capsys.readouterr().err and not out.exists()
+    with pytest.raises(SystemExit):
+        main(["analyze", str(MODELS / "kursk_2025.toml"), "--cutoff", "Sept", "--out", str(out)])
+
+
+def test_crps_of_an_ensemble_matches_the_normal_closed_form():
+    rng = np.random.default_rng(0)
+    mu, sigma = 3.0, 2.0
+    draws = mu + sigma * rng.standard_normal(200_000)
+    for y in (-1.0, 3.0, 4.5, 9.0):
+        assert crps_ensemble(draws, y) == pytest.approx(float(crps_normal(mu, sigma, y)),
+                                                        rel=5e-3)
+    # exact small cases: one draw is the absolute error; two draws by hand
+    assert crps_ensemble(np.array([2.0]), 5.0) == pytest.approx(3.0)
+    assert crps_ensemble(np.array([0.0, 2.0]), 1.0) == pytest.approx(1.0 - 0.5 * 1.0)
+    # vectorised over outcomes
+    got = crps_ensemble(np.tile(draws[:1000], (3, 1)), np.array([0.0, 3.0, 6.0]))
+    assert got.shape == (3,)
+    # the closed form at the mean: sigma (sqrt(2/pi) - 1/sqrt(pi))
+    assert float(crps_normal(0.0, 1.0, 0.0)) == pytest.approx(
+        math.sqrt(2 / math.pi) - 1 / math.sqrt(math.pi))
+
+
+def test_parameter_recovery(spec_2025, compiled_2025):
+    """Synthetic observations from known parameters: the truth is inside the 90% intervals."""
+    setup = compiled_2025.setup
+    u = np.where(np.arange(len(spec_2025.input_names)) % 2 == 0, 0.35, 0.65)
+    truth = np.array([spec_2025.inputs[n].dist.ppf(np.array([q]))[0]
+                      for n, q in zip(spec_2025.input_names, u, strict=True)])
+    values = skeleton_numpy(truth[None], setup.omap)[0]
+    cc = compiled_2025.with_values(values)
+    idata = calibrate(spec_2025, seed=11, draws=250, tune=250, chains=2, compiled=cc)
+    th = idata.posterior["theta"].stack(s=("chain", "draw")).transpose("parameter", "s").values
+    lo, hi = np.quantile(th, [0.05, 0.95], axis=1)
+    t = truth[setup.cols]
+    inside = (lo <= t) & (t <= hi)
+    assert inside.all(), [n for n, ok in zip(setup.sampled, inside, strict=True) if not ok]
+    mu = idata.posterior["mu"].stack(s=("chain", "draw")).transpose("observation", "s").values
+    mlo, mhi = np.quantile(mu, [0.05, 0.95], axis=1)
+    assert ((mlo <= values) & (values <= mhi)).all()
+    np.testing.assert_array_equal(idata.observed_data["y"].values, values)
