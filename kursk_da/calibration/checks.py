@@ -4,7 +4,8 @@
   posterior predictive distribution (``posterior_predictive.y``), with the predictive
   tail probability ``P(y_rep <= y)``.
 * :func:`contraction`: ``1 - var_post / var_prior`` per sampled parameter (1: the data
-  pinned it down, 0: the data said nothing, < 0: the posterior is wider).
+  pinned it down, 0: the data said nothing, < 0: the posterior is wider), on the
+  sampler's unconstrained scale when the spec is given.
 * :func:`prior_sensitivity`: power-scaling of the prior (Kallioinen et al. 2023): the
   posterior under the prior raised to the power ``alpha`` is approximated by
   importance weights ``w ~ p(theta)^(alpha - 1)`` on the posterior draws, smoothed by
@@ -87,13 +88,39 @@ def forecast_table(idata: az.InferenceData, level: float = 0.9) -> pd.DataFrame:
     return table
 
 
-def contraction(idata: az.InferenceData) -> pd.Series:
-    """Prior-to-posterior contraction ``1 - var_post / var_prior`` per parameter."""
-    post = idata.posterior["theta"].var((CHAIN, DRAW))
-    prior = idata.prior["theta"].var((CHAIN, DRAW))
-    c = 1.0 - post / prior
-    return pd.Series(c.to_numpy(), index=pd.Index([str(p) for p in c[PARAMETER].values],
-                                                  name=PARAMETER), name="contraction")
+def _unconstrained(spec: Spec, name: str, x: np.ndarray) -> np.ndarray:
+    """``x`` on the sampler's unconstrained scale (log or logit; identity if unbounded)."""
+    lo, hi = spec.inputs[name].dist.support
+    if np.isfinite(lo) and np.isfinite(hi):
+        u = np.clip((x - lo) / (hi - lo), 1e-12, 1 - 1e-12)
+        return np.log(u) - np.log1p(-u)
+    if np.isfinite(lo):
+        return np.log(np.maximum(x - lo, 1e-300))
+    return x
+
+
+def contraction(idata: az.InferenceData, spec: Spec | None = None) -> pd.Series:
+    """Prior-to-posterior contraction ``1 - var_post / var_prior`` per parameter.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+    spec : Spec, optional
+        When given, the variances are taken on the sampler's unconstrained scale (log
+        for positive, logit for bounded parameters), where the lognormal priors are
+        Gaussian; on the natural scale the variance of a skewed prior is dominated by
+        its upper tail and a posterior that merely shifts upwards shows a negative
+        contraction.
+    """
+    post = idata.posterior["theta"].stack(s=(CHAIN, DRAW)).transpose(PARAMETER, "s")
+    prior = idata.prior["theta"].stack(s=(CHAIN, DRAW)).transpose(PARAMETER, "s")
+    names = [str(p) for p in post[PARAMETER].values]
+    a, b = post.to_numpy(), prior.to_numpy()
+    if spec is not None:
+        a = np.stack([_unconstrained(spec, n, a[i]) for i, n in enumerate(names)])
+        b = np.stack([_unconstrained(spec, n, b[i]) for i, n in enumerate(names)])
+    c = 1.0 - a.var(axis=1) / b.var(axis=1)
+    return pd.Series(c, index=pd.Index(names, name=PARAMETER), name="contraction")
 
 
 def log_prior_density(spec: Spec, sampled: Sequence[str], x: np.ndarray) -> np.ndarray:

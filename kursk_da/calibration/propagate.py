@@ -218,7 +218,9 @@ def analyze_posterior(
     fc = forecast_table(idata) if "y_withheld" in idata.observed_data else None
 
     dgroup = diag.to_dataset()
-    dgroup["contraction"] = xr.DataArray(contraction(idata).to_numpy(), dims=(PARAMETER,))
+    dgroup["contraction"] = xr.DataArray(contraction(idata, spec).to_numpy(), dims=(PARAMETER,),
+                                         attrs={"long_name": "1 - var_post / var_prior on the "
+                                                "unconstrained (log/logit) scale"})
     for col in ("observed", "predictive_mean", "lower_90", "upper_90", "covered"):
         vals = ppc[col].to_numpy()
         dgroup[f"ppc_{col}"] = xr.DataArray(vals.astype(np.int8) if col == "covered" else vals,

@@ -139,7 +139,11 @@ def compile_calibration(spec: Spec, *, cutoff: dt.date | None = None,
     model = build_model(spec, setup=setup)
     compiled = None
     if sampler == "nutpie":
-        import nutpie
+        try:
+            import nutpie
+        except ImportError:  # pragma: no cover - nutpie is a dependency
+            raise SpecError("sampler", "nutpie is not installed; install it "
+                                       "(pip install nutpie) or use sampler 'pymc'") from None
 
         compiled = nutpie.compile_pymc_model(model, backend="numba")
     else:

@@ -55,6 +55,8 @@ def calibration_text(post: PosteriorAnalysis) -> str:
     ]
     for _, r in post.sensitivity.iterrows():
         flag = "  CHANGED" if r["ranking_changed"] else ""
+        if r["pareto_k"] > 0.7:
+            flag += "  (k > 0.7: weights unreliable; refit with the modified priors)"
         lines.append(f"  alpha {r['power']:>3g}: {r['ranking']}  (pareto k {r['pareto_k']:.2f})"
                      f"{flag}")
     changed = bool(post.sensitivity["ranking_changed"].any())

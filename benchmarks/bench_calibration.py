@@ -1,0 +1,86 @@
+"""Benchmark of the Bayesian calibration of the default spec.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_calibration.py [--spec models/kursk_2025.toml]
+        [--sampler nutpie|pymc] [--seed 1] [--draws 1000] [--tune 1000] [--chains 4]
+
+Prints the compile time, the sampling time (wall), gradient evaluations, ESS per second
+(bulk, minimum over parameters), the gradient cost of the skeleton, the machine load,
+and the diagnostics table. Budget (issue 3): at most 60 s of sampling for the default
+spec on the 2-core reference machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; exit status 0 when the diagnostics gate passes."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--spec", default=str(ROOT / "models" / "kursk_2025.toml"))
+    p.add_argument("--sampler", default="nutpie", choices=("nutpie", "pymc"))
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--draws", type=int, default=1000)
+    p.add_argument("--tune", type=int, default=1000)
+    p.add_argument("--chains", type=int, default=4)
+    args = p.parse_args(argv)
+
+    from kursk_da.calibration import (
+        calibrate,
+        compile_calibration,
+        diagnose,
+        diagnostics_table,
+    )
+    from kursk_da.calibration.skeleton import skeleton_numba
+    from kursk_da.spec.sampling import sample_inputs
+    from kursk_da.spec.schema import load_spec
+
+    spec = load_spec(args.spec)
+    load0 = os.getloadavg()[0]
+    cc = compile_calibration(spec, sampler=args.sampler)
+    setup = cc.setup
+    theta = sample_inputs(spec, 1, np.random.default_rng(0))[0]
+    skeleton_numba(theta[setup.cols], theta, setup.cols, setup.omap)  # JIT
+    reps = 300
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        skeleton_numba(theta[setup.cols], theta, setup.cols, setup.omap)
+    grad_ms = (time.perf_counter() - t0) / reps * 1e3
+    cpu0 = time.process_time()
+    idata = calibrate(spec, seed=args.seed, draws=args.draws, tune=args.tune,
+                      chains=args.chains, sampler=args.sampler, compiled=cc)
+    cpu = time.process_time() - cpu0
+    diag = diagnose(idata)
+    ss = idata.sample_stats
+    steps = ss["n_steps"] if "n_steps" in ss else 2 ** ss["tree_depth"] - 1
+    sampling = idata.attrs["sampling_seconds"]
+    print(f"spec {spec.name}: {len(setup.used)} observations, {len(setup.sampled)} sampled "
+          f"parameters, skeleton of {setup.omap.n_days} days")
+    print(f"sampler {args.sampler}: {args.chains} chains x {args.draws} draws, "
+          f"{args.tune} tuning, on {os.cpu_count()} CPUs (load average before: {load0:.2f}, "
+          f"after: {os.getloadavg()[0]:.2f})")
+    print(f"compile time:  {cc.compile_seconds:8.1f} s")
+    print(f"sampling time: {sampling:8.1f} s wall, {cpu:.1f} s CPU "
+          f"(budget 60 s: {'OK' if sampling <= 60 else 'OVER'})")
+    print(f"skeleton value + Jacobian: {grad_ms:.3f} ms per evaluation; "
+          f"leapfrog steps per draw: {float(steps.mean()):.1f}")
+    ess = diag.table["ess_bulk"].min()
+    print(f"ESS/s (min bulk ESS / sampling s): {ess / sampling:.1f}; min bulk ESS {ess:.0f}, "
+          f"min tail ESS {diag.table['ess_tail'].min():.0f}, max R-hat "
+          f"{diag.table['r_hat'].max():.4f}")
+    print(diagnostics_table(diag))
+    return 0 if diag.passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
