@@ -26,7 +26,7 @@ TEST_DRAWS = "2000"
 
 
 def test_notebooks_are_committed_without_outputs():
-    assert len(NOTEBOOKS) >= 3, NOTEBOOKS
+    assert len(NOTEBOOKS) >= 4, NOTEBOOKS
     for path in NOTEBOOKS:
         nb = nbformat.read(path, as_version=4)
         for cell in nb.cells:

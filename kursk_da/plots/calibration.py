@@ -100,7 +100,7 @@ def _idata(tree: xr.DataTree):
 
 
 def plot_trace(tree: xr.DataTree, var_names: Sequence[str] | None = None,
-               limit: int = 12) -> Figure:
+               limit: int = 12, max_draws: int = 200) -> Figure:
     """ArviZ trace plot (density per chain, left; draws over iterations, right).
 
     Parameters
@@ -111,6 +111,9 @@ def plot_trace(tree: xr.DataTree, var_names: Sequence[str] | None = None,
         Parameters (default: the first ``limit`` sampled parameters).
     limit : int
         Most parameters shown by default.
+    max_draws : int
+        Chains longer than this are thinned (every k-th draw) for display, which keeps
+        the figure light; the title says so.
 
     Returns
     -------
@@ -122,17 +125,22 @@ def plot_trace(tree: xr.DataTree, var_names: Sequence[str] | None = None,
     names = list(var_names) if var_names else sampled_parameters(tree, limit)
     fig = new_figure(11, 1.7 * len(names) + 0.8)
     axes = fig.subplots(len(names), 2, squeeze=False)
-    with _quiet_arviz():
-        az.plot_trace(_idata(tree), var_names=names, axes=axes, compact=True, show=False)
     post = group(tree, "/posterior")
+    step = max(1, int(np.ceil(post.sizes[DRAW] / max_draws)))
+    idata = _idata(tree)
+    if step > 1:
+        idata = idata.isel(draw=slice(None, None, step))
+    with _quiet_arviz():
+        az.plot_trace(idata, var_names=names, axes=axes, compact=True, show=False)
     for row, name in zip(axes, names, strict=True):
         units = _units(tree, name)
         row[0].set_xlabel(f"{name} ({units})", fontsize=8)
         row[0].set_ylabel("density", fontsize=8)
         row[1].set_xlabel("draw (iteration)", fontsize=8)
         row[1].set_ylabel(f"{name} ({units})", fontsize=8)
+    thinned = f", every {step}th draw shown" if step > 1 else ""
     fig.suptitle(f"Trace of the posterior ({post.sizes[CHAIN]} chains x "
-                 f"{post.sizes[DRAW]} draws)")
+                 f"{post.sizes[DRAW]} draws{thinned})")
     return fig
 
 
