@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from kursk_da.decision.metrics import evpi_core
-from kursk_da.dims import GROUP, PARAMETER
+from kursk_da.dims import DRAW, GROUP, PARAMETER
 from kursk_da.engine.kernel import ATTRIBUTE_NAMES
 from kursk_da.engine.run import run_engine
 from kursk_da.voi import VOIInputError
@@ -151,3 +151,25 @@ def test_regression_vs_nested_at_scale(spec_2025, focal):
     se = np.sqrt(float(reg["evppi_se"]) ** 2 + float(reg["evppi_mc_se"]) ** 2 + nested.se**2)
     gap = abs(float(reg["evppi"]) - nested.value)
     assert gap <= 3.0 * se + nested.diagnostics["inner_bias_bound"], (float(reg["evppi"]), nested)
+
+
+def test_draws_from_a_posterior_layout_use_decision_inputs(small_tree):
+    """Posterior result sets keep the propagated matrix in /decision/inputs; /posterior
+    holds only the calibrated parameters, so VOI must read the former (same draws, groups)."""
+    import xarray as xr
+
+    from kursk_da.voi.campaign import draws_from_tree
+
+    prior = draws_from_tree(small_tree)
+    tree = small_tree.copy()
+    matrix = xr.DataArray(prior.inputs, dims=(DRAW, PARAMETER),
+                          coords={DRAW: tree["decision"][DRAW].values,
+                                  PARAMETER: list(prior.names)})
+    tree["decision"] = tree["decision"].to_dataset().assign(inputs=matrix)
+    tree["posterior"] = xr.Dataset({"ru_garrison": small_tree["prior"]["ru_garrison"]})
+    tree.attrs["analysis"] = "posterior"
+    post = draws_from_tree(tree)
+    assert post.names == prior.names
+    assert post.groups == prior.groups
+    np.testing.assert_array_equal(post.inputs, prior.inputs)
+    np.testing.assert_array_equal(post.values, prior.values)

@@ -141,6 +141,8 @@ def draws_from_tree(tree: xr.DataTree) -> CampaignDraws:
 
     Chains are stacked.  The group of each input comes from its ``group`` attribute.
     """
+    if "decision" in tree.children and "inputs" in tree["decision"].dataset:
+        return _draws_from_decision_inputs(tree)
     which = "posterior" if (tree.attrs.get("analysis") == "posterior"
                             and "posterior" in tree.children) else "prior"
     if which not in tree.children or "decision" not in tree.children:
@@ -156,6 +158,26 @@ def draws_from_tree(tree: xr.DataTree) -> CampaignDraws:
     value = tree["decision"]["value"].transpose(DRAW, OPTION)
     options = tuple(str(o) for o in value[OPTION].values)
     x, v = _check_draws(np.column_stack(cols), value.values, names, options)
+    return CampaignDraws(x, names, groups, v, options)
+
+
+def _draws_from_decision_inputs(tree: xr.DataTree) -> CampaignDraws:
+    """Draws of a result set that stores its full input matrix in ``/decision/inputs``.
+
+    Posterior analyses store there the matrix that was propagated (posterior draws of
+    the calibrated parameters with prior draws of the other inputs), row-aligned with
+    ``/decision/value``; groups come from the spec stored in the file.
+    """
+    from kursk_da.voi.commands import spec_from_tree
+
+    dec = tree["decision"].dataset
+    inp = dec["inputs"].transpose(DRAW, PARAMETER)
+    names = tuple(str(p) for p in inp[PARAMETER].values)
+    spec_groups = {k: p.group for k, p in spec_from_tree(tree).inputs.items()}
+    groups = tuple(spec_groups.get(n, "ungrouped") for n in names)
+    value = dec["value"].transpose(DRAW, OPTION)
+    options = tuple(str(o) for o in value[OPTION].values)
+    x, v = _check_draws(inp.values, value.values, names, options)
     return CampaignDraws(x, names, groups, v, options)
 
 

@@ -54,7 +54,12 @@ def spec_from_tree(tree: xr.DataTree) -> Any:
     if "decision" in tree.children and OPTION in tree["decision"].coords:
         order = [str(o) for o in tree["decision"][OPTION].values]
         raw["options"] = {o: raw["options"][o] for o in order if o in raw["options"]}
-    if "prior" in tree.children:
+    if "decision" in tree.children and "inputs" in tree["decision"].dataset:
+        # the propagated input matrix gives the run's column order
+        order = [str(p) for p in tree["decision"]["inputs"]["parameter"].values]
+        params = raw.get("parameters", {})
+        raw["parameters"] = {**{p: params[p] for p in order if p in params}, **params}
+    elif "prior" in tree.children:
         prior = [str(v) for v in tree["prior"].data_vars]
         params = raw.get("parameters", {})
         raw["parameters"] = {**{p: params[p] for p in prior if p in params}, **params}
