@@ -147,7 +147,7 @@ def compile_calibration(spec: Spec, *, cutoff: dt.date | None = None,
 
         compiled = nutpie.compile_pymc_model(model, backend="numba")
     else:
-        model.logp_dlogp_function()  # compile once; pm.sample reuses the C cache
+        model.logp_dlogp_function(ravel_inputs=True)  # compile once; pm.sample reuses the cache
     cc = CompiledCalibration(spec, setup, model, sampler, compiled, time.perf_counter() - t0)
     if len(_COMPILED) >= _CACHE_SIZE:
         _COMPILED.pop(next(iter(_COMPILED)))
@@ -177,10 +177,10 @@ def _run_sampler(cc: CompiledCalibration, seed: int, draws: int, tune: int, chai
         return nutpie.sample(cc.compiled, draws=draws, tune=tune, chains=chains, cores=cores,
                              seed=s, progress_bar=False, save_warmup=False,
                              target_accept=target_accept, **{**NUTPIE_DEFAULTS, **options})
-    seeds = [int(x) for x in stream(seed, 10).generate_state(chains, np.uint32)]
+    s = int(stream(seed, 10).generate_state(1, np.uint32)[0])
     with cc.model:
         return pm.sample(draws=draws, tune=tune, chains=chains, cores=cores,
-                         random_seed=seeds, progressbar=False, target_accept=target_accept,
+                         random_seed=s, progressbar=False, target_accept=target_accept,
                          compute_convergence_checks=False, return_inferencedata=True,
                          **options)
 
