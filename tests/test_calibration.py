@@ -332,3 +332,21 @@ def test_parameter_recovery(spec_2025, compiled_2025):
     mlo, mhi = np.quantile(mu, [0.05, 0.95], axis=1)
     assert ((mlo <= values) & (values <= mhi)).all()
     np.testing.assert_array_equal(idata.observed_data["y"].values, values)
+
+
+def test_ranking_verdict_uses_only_reliable_weights():
+    import pandas as pd
+
+    from kursk_da.calibration.checks import ranking_verdict
+
+    base = {"power": 1.0, "pareto_k": 0.0, "reliable": True, "ranking_changed": False}
+
+    def table(*rows):
+        return pd.DataFrame([base, *rows])
+
+    ok = {"power": 0.8, "pareto_k": 0.3, "reliable": True, "ranking_changed": False}
+    bad_changed = {"power": 0.5, "pareto_k": 0.9, "reliable": False, "ranking_changed": True}
+    good_changed = {**ok, "ranking_changed": True}
+    assert ranking_verdict(table(ok, bad_changed)) == "no"
+    assert ranking_verdict(table(good_changed)) == "yes"
+    assert ranking_verdict(table(bad_changed)) == "inconclusive"

@@ -9,11 +9,13 @@
 * :func:`prior_sensitivity`: power-scaling of the prior (Kallioinen et al. 2023): the
   posterior under the prior raised to the power ``alpha`` is approximated by
   importance weights ``w ~ p(theta)^(alpha - 1)`` on the posterior draws, smoothed by
-  Pareto-smoothed importance sampling (ArviZ ``psislw``). ``alpha = 0.5`` weakens
-  (widens) the prior, ``alpha = 2`` strengthens it. The option ranking by expected
-  value is recomputed under each; ``ranking_changed`` says whether it differs from the
-  base ranking, ``pareto_k > 0.7`` that the weights are unreliable (then refit with a
-  modified spec instead).
+  Pareto-smoothed importance sampling (ArviZ ``psislw``). ``alpha < 1`` weakens
+  (widens) the prior, ``alpha > 1`` strengthens it (:data:`PRIOR_POWERS`). The option
+  ranking by expected value is recomputed under each; ``ranking_changed`` says whether
+  it differs from the base ranking, ``pareto_k > 0.7`` that the weights are unreliable
+  (``reliable`` False; for those powers refit with a modified spec instead).
+  :func:`ranking_verdict` summarises. Only the calibrated parameters' prior is
+  scaled; the other inputs keep theirs.
 * :func:`forecast_table`: withheld observations (``--cutoff``): 90 % interval coverage
   and CRPS of the posterior predictive draws.
 """
@@ -36,10 +38,13 @@ if TYPE_CHECKING:
     from kursk_da.spec.schema import Spec
 
 __all__ = ["ppc_table", "contraction", "log_prior_density", "prior_sensitivity",
-           "forecast_table", "PRIOR_POWERS"]
+           "ranking_verdict", "forecast_table", "PRIOR_POWERS", "PARETO_K_MAX"]
 
-PRIOR_POWERS: tuple[float, ...] = (0.5, 2.0)
+PRIOR_POWERS: tuple[float, ...] = (0.5, 0.8, 1.25, 2.0)
 """Prior power-scaling exponents of the sensitivity check."""
+
+PARETO_K_MAX = 0.7
+"""Largest Pareto k for which importance weights are trusted."""
 
 
 def _interval_table(draws: np.ndarray, observed: np.ndarray, names: Sequence[str],
@@ -194,4 +199,20 @@ def prior_sensitivity(spec: Spec, idata: az.InferenceData, values: np.ndarray, *
         rows.append({"power": float(a), "best": names[int(np.argmax(ev))], "ranking": rank,
                      "pareto_k": float(k), "ranking_changed": rank != base_rank,
                      **{f"ev_{n}": float(v) for n, v in zip(names, ev, strict=True)}})
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    out["reliable"] = out["pareto_k"] <= PARETO_K_MAX
+    return out
+
+
+def ranking_verdict(table: pd.DataFrame) -> str:
+    """``"yes"``, ``"no"`` or ``"inconclusive"`` from :func:`prior_sensitivity`.
+
+    ``yes`` when the ranking changes under a power whose weights are reliable
+    (Pareto k <= 0.7); ``no`` when it changes under none of the reliable powers;
+    ``inconclusive`` when no power other than 1 has reliable weights.
+    """
+    alt = table[table["power"] != 1.0]
+    rel = alt[alt["reliable"]]
+    if bool(rel["ranking_changed"].any()):
+        return "yes"
+    return "no" if len(rel) else "inconclusive"

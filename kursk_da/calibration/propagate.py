@@ -195,6 +195,7 @@ def analyze_posterior(
         forecast_table,
         ppc_table,
         prior_sensitivity,
+        ranking_verdict,
     )
     from kursk_da.calibration.diagnostics import diagnose
     from kursk_da.calibration.sampling import calibrate
@@ -227,8 +228,7 @@ def analyze_posterior(
                                             dims=("observation",),
                                             coords={"observation": list(ppc.index)})
     dgroup.attrs["prior_sensitivity"] = sens.to_json(orient="records")
-    dgroup.attrs["ranking_depends_on_prior"] = (
-        "yes" if bool(sens["ranking_changed"].any()) else "no")
+    dgroup.attrs["ranking_depends_on_prior"] = ranking_verdict(sens)
     if fc is not None:
         dgroup.attrs["forecast"] = fc.to_json(orient="index")
         dgroup.attrs["forecast_coverage_90"] = float(fc["covered"].mean())

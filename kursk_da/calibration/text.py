@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from kursk_da.calibration.checks import ranking_verdict
 from kursk_da.calibration.diagnostics import diagnostics_table
 
 if TYPE_CHECKING:
@@ -55,13 +56,17 @@ def calibration_text(post: PosteriorAnalysis) -> str:
     ]
     for _, r in post.sensitivity.iterrows():
         flag = "  CHANGED" if r["ranking_changed"] else ""
-        if r["pareto_k"] > 0.7:
-            flag += "  (k > 0.7: weights unreliable; refit with the modified priors)"
-        lines.append(f"  alpha {r['power']:>3g}: {r['ranking']}  (pareto k {r['pareto_k']:.2f})"
+        if not r["reliable"]:
+            flag += "  (k > 0.7: weights unreliable)"
+        lines.append(f"  alpha {r['power']:>4g}: {r['ranking']}  (pareto k {r['pareto_k']:.2f})"
                      f"{flag}")
-    changed = bool(post.sensitivity["ranking_changed"].any())
-    lines.append("  the option ranking " + ("DEPENDS on the priors" if changed
-                                            else "does not depend on the priors"))
+    verdict = ranking_verdict(post.sensitivity)
+    lines.append("  the option ranking " + {
+        "yes": "DEPENDS on the priors",
+        "no": "does not depend on the priors (at the powers with reliable weights)",
+        "inconclusive": "check is INCONCLUSIVE (no reliable weights; refit with modified "
+                        "priors)",
+    }[verdict])
     if post.forecast is not None:
         fc = post.forecast
         lines += ["", "withheld observations (after the cutoff): coverage and CRPS",
