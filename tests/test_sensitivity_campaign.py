@@ -73,3 +73,59 @@ def test_campaign_sobol_indices_are_sensible(spec_2025):
     # the strike-related inputs drive strike_only - withdraw; North Korean numbers do not
     assert float(diff["ST"].sel({PARAMETER: "weight_ru_casualties"})) > 0.1
     assert float(diff["ST"].sel({PARAMETER: "nk_troops"})) < 0.05
+
+
+def test_posterior_tornado_on_prior_draws_reproduces_the_prior_tornado(spec_2025):
+    """Given the prior's own draws as the 'posterior', with two correlated inputs marked
+    calibrated, the posterior sweep estimates the same partial expected values."""
+    from kursk_da.engine.run import run_engine
+
+    swept = ["ua_loss_defend", "weight_strike_effort"]
+    base = run_engine(spec_2025, 20_000, 5).inputs
+    prior = tornado(spec_2025, parameters=swept, n_draws=2000, seed=3, thresholds=False)
+    post = tornado(spec_2025, parameters=swept, n_draws=2000, seed=3, thresholds=False,
+                   base_inputs=base, calibrated=["ua_loss_defend", "ru_loss_attack"])
+    assert post.attrs["distribution"] == "posterior" and prior.attrs["distribution"] == "prior"
+    for p in swept:
+        a = prior["expected_value"].sel({PARAMETER: p}).values
+        b = post["expected_value"].sel({PARAMETER: p}).values
+        # independent base samples of 2000 draws: MC error of each EV ~ sd / sqrt(2000)
+        sd = run_engine(spec_2025, 2000, 9).values.std(axis=0)
+        assert np.all(np.abs(a - b) <= 4 * np.sqrt(2) * sd / np.sqrt(2000)), p
+        # the sweep covers the empirical 5 % .. 95 % quantiles of the given draws
+        col = base[:, spec_2025.input_names.index(p)]
+        np.testing.assert_allclose(post["sweep_value"].sel({PARAMETER: p}).values[[0, -1]],
+                                   np.quantile(col, [0.05, 0.95]))
+
+
+def test_posterior_sweep_moves_calibrated_partners_by_their_regression(spec_2025):
+    """Scores of two calibrated inputs with correlation 0.8 in the given draws: fixing one
+    at score a moves the other's mean score to 0.8 a (linear-Gaussian conditional)."""
+    from kursk_da.sensitivity.tornado import _PosteriorSweeper
+    from kursk_da.voi.conditional import inputs_from_scores, normal_scores, scores_of_values
+
+    rng = np.random.default_rng(0)
+    z = normal_scores(spec_2025, 4000, rng)
+    i, j = (spec_2025.input_names.index(n) for n in ("ru_garrison", "nk_troops"))
+    z[:, j] = 0.8 * z[:, i] + 0.6 * rng.standard_normal(4000)
+    base = inputs_from_scores(spec_2025, z)
+    sw = _PosteriorSweeper.__new__(_PosteriorSweeper)  # no engine run needed here
+    sw.spec, sw.theta, sw.all_inputs = spec_2025, base, base
+    names = spec_2025.input_names
+    sw.z = np.column_stack([scores_of_values(spec_2025, m, base[:, k])
+                            for k, m in enumerate(names)])
+    from kursk_da.voi.conditional import copula_correlation
+
+    sw.corr = copula_correlation(spec_2025)
+    sw.cal = np.array([m in ("ru_garrison", "nk_troops") for m in names])
+    sw.cov_s = np.cov(sw.z[:, sw.cal], rowvar=False)
+    b = sw.slopes(i)
+    assert b[j] == pytest.approx(0.8, abs=0.03) and b[i] == 1.0
+    assert np.count_nonzero(b) == 2  # nothing else moves (no copula links in the spec)
+    q = float(spec_2025.inputs["ru_garrison"].dist.ppf(0.9))
+    moved = sw.inputs_at("ru_garrison", q)
+    zj = scores_of_values(spec_2025, "nk_troops", moved[:, j])
+    a = float(scores_of_values(spec_2025, "ru_garrison", np.array([q]))[0])
+    assert zj.mean() == pytest.approx(b[j] * a, abs=4 * 0.6 / np.sqrt(4000) + 0.02)
+    untouched = [k for k in range(len(names)) if k not in (i, j)]
+    np.testing.assert_array_equal(moved[:, untouched], base[:, untouched])

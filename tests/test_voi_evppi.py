@@ -63,6 +63,29 @@ def test_evppi_gaussian_process_closed_form() -> None:
     assert abs(res.value - _normal_partial(0.2, 1.0)) < _tolerance(res)
 
 
+def test_evppi_linear_method_closed_form_and_honest_se() -> None:
+    """Value = weight x attribute with the attribute independent of the weight: E[inc | w]
+    is exactly linear, and least squares recovers the closed form.  Over replicate samples
+    the estimates scatter as their combined SE says (fit and Monte Carlo terms)."""
+    a, mu = 0.3, 1.2
+    estimates, ses = [], []
+    for rep in range(40):
+        rng = np.random.default_rng(100 + rep)
+        n = 2_000
+        w, attr = rng.standard_normal(n), rng.normal(mu, 2.0, n)  # heteroscedastic in w
+        other = rng.standard_normal((n, 5))  # five more weights, inert here
+        values = np.column_stack([np.zeros(n), a + w * attr + 0.0 * other[:, 0]])
+        res = evppi(values, np.column_stack([w, other]), [0, 1, 2, 3, 4, 5], method="linear",
+                    rng=rep, n_se_draws=200)
+        assert res.method == "linear" and len(res.parameters) == 6
+        estimates.append(res.value)
+        ses.append(float(np.hypot(res.se, res.diagnostics["mc_se_given_fit"])))
+    truth = _normal_partial(a, mu)
+    z = (np.array(estimates) - truth) / np.array(ses)
+    assert abs(z.mean()) < 4 / np.sqrt(40)  # no bias beyond MC error
+    assert 0.6 < z.std(ddof=1) < 1.5  # the SE is neither far too small nor far too large
+
+
 def test_evppi_auto_uses_gp_beyond_four_parameters() -> None:
     rng = np.random.default_rng(17)
     n = 1_500

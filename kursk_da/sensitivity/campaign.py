@@ -144,6 +144,6 @@ def campaign_sobol(spec: Spec, *, n: int = 256, seed: int = 0,
         "leader": spec.option_names[lead], "runner_up": spec.option_names[runner],
         "n": n, "n_evaluations": int(n * (len(names) + 2)), "seed": seed,
         "estimator": parts[0].attrs["estimator"], "conf_level": float(conf_level),
-        "units": "1",
+        "distribution": "prior", "units": "1",
     })
     return ds

@@ -103,7 +103,8 @@ def scenario_comparison(spec: Spec, *, draws: int = 20_000, seed: int = 0,
         coords={SCENARIO: names, OPTION: opts},
     )
     ds.attrs.update({"description": "decision summary per scenario (same seed: common random "
-                                    "numbers)", "draws": draws, "seed": seed,
+                                    "numbers)", "distribution": "prior", "draws": draws,
+                     "seed": seed,
                      "cvar_alpha": spec.cvar_alpha, "units": VALUE_UNITS})
     return ds
 

@@ -13,6 +13,19 @@ at their base values" tornado for a nonlinear model (which would report the valu
 of one median scenario, not an expected value); it is also the curve whose
 maximum over options, averaged over ``x_i``, gives the EVPPI of ``x_i``.
 
+**Posterior.**  Given ``base_inputs`` (the propagated posterior input matrix of a
+calibrated analysis, :func:`kursk_da.voi.campaign.draws_from_tree`), the other
+inputs keep their *posterior* uncertainty instead: the base draws are a subsample
+of those rows, the sweep covers the input's posterior quantiles, and fixing input
+``i`` moves the others through a linear regression of their prior normal scores
+(``Phi^-1(F_prior(x))``) on input ``i``'s, a Gaussian-copula approximation of the
+posterior.  For a calibrated input (``calibrated``) the slopes of the other
+calibrated inputs come from the posterior draws' score covariance, and the
+uncalibrated ones follow through the spec's copula; an uncalibrated input moves
+only uncalibrated ones through the spec's copula (exact when the copula does not
+link it to a calibrated input, as in the shipped specs).  Inputs with zero slope
+keep their draws unchanged.
+
 Each input is swept over its central ``level`` interval (default 90 %:
 5 %-95 % quantiles) at ``n_points`` equally spaced probabilities.  The tornado
 bars are the values at the two ends.  **Threshold**: where the best option (the
@@ -28,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
-from scipy import optimize
+from scipy import linalg, optimize
 
 from kursk_da.dims import OPTION, PARAMETER, SWEEP, VALUE_UNITS
 from kursk_da.voi._inputs import VOIInputError
@@ -80,6 +93,69 @@ class _Sweeper:
         return self.values_at(name, q).mean(axis=0)
 
 
+class _PosteriorSweeper(_Sweeper):
+    """CRN estimates of E[v | x_i = q] under the posterior (see the module docstring)."""
+
+    def __init__(self, spec: Spec, n_draws: int, seed: int, n_jobs: int | None,
+                 base_inputs: np.ndarray, calibrated: Sequence[str]) -> None:
+        root = np.random.SeedSequence(seed)
+        s_inputs, s_engine = root.spawn(2)
+        self.spec = spec
+        self.all_inputs = base_inputs
+        n = base_inputs.shape[0]
+        rows = (np.sort(np.random.default_rng(s_inputs).choice(n, n_draws, replace=False))
+                if n_draws < n else np.arange(n))
+        self.theta = base_inputs[rows]
+        names = spec.input_names
+        self.z = np.column_stack([scores_of_values(spec, m, self.theta[:, j])
+                                  for j, m in enumerate(names)])
+        self.corr = copula_correlation(spec)
+        self.cal = np.array([m in set(calibrated) for m in names])
+        full_z = np.column_stack([scores_of_values(spec, m, base_inputs[:, j])
+                                  for j, m in enumerate(names)])
+        s_idx = np.nonzero(self.cal)[0]
+        self.cov_s = np.atleast_2d(np.cov(full_z[:, s_idx], rowvar=False)) if s_idx.size \
+            else np.zeros((0, 0))
+        self.engine_seed = int(s_engine.generate_state(1, dtype=np.uint32)[0])
+        self.n_jobs = n_jobs
+        self.base = self._run(self.theta)
+
+    def slopes(self, i: int) -> np.ndarray:
+        """Change of every input's score per unit change of input ``i``'s score."""
+        p = self.z.shape[1]
+        b = np.zeros(p)
+        s_idx, o_idx = np.nonzero(self.cal)[0], np.nonzero(~self.cal)[0]
+        if self.cal[i]:
+            k = int(np.searchsorted(s_idx, i))
+            var = self.cov_s[k, k]
+            b[s_idx] = self.cov_s[:, k] / var if var > 0 else 0.0
+            r_os = self.corr[np.ix_(o_idx, s_idx)]
+            if np.any(r_os != 0.0):  # uncalibrated inputs follow through the spec's copula
+                b[o_idx] = r_os @ linalg.solve(self.corr[np.ix_(s_idx, s_idx)], b[s_idx],
+                                               assume_a="pos")
+        else:
+            b[o_idx] = self.corr[o_idx, i] / self.corr[i, i]
+        b[i] = 1.0
+        return b
+
+    def values_at(self, name: str, q: float) -> np.ndarray:
+        return self._run(self.inputs_at(name, q))
+
+    def inputs_at(self, name: str, q: float) -> np.ndarray:
+        """The base draws with input ``name`` fixed at ``q`` and the others moved."""
+        i = self.spec.input_names.index(name)
+        a = float(scores_of_values(self.spec, name, np.array([q]))[0])
+        b = self.slopes(i)
+        moved = np.nonzero(b != 0.0)[0]
+        z = self.z[:, moved] + np.outer(a - self.z[:, i], b[moved])
+        theta = self.theta.copy()
+        for col, j in enumerate(moved):
+            theta[:, j] = self.spec.inputs[self.spec.input_names[j]].dist.from_normal_scores(
+                z[:, col])
+        theta[:, i] = q
+        return theta
+
+
 def partial_expected_values(spec: Spec, name: str, grid: Sequence[float], *, n_draws: int = 1000,
                             seed: int = 0, n_jobs: int | None = None) -> np.ndarray:
     """``E[v_j | x_name = q]`` for each ``q`` of ``grid``, shape (len(grid), n_options), dkm2.
@@ -107,6 +183,19 @@ def _check_args(spec: Spec, parameters: Sequence[str] | None, n_draws: Any, n_po
         raise VOIInputError(f"parameters: unknown input(s) {bad}; available: "
                             f"{list(spec.input_names)}")
     return [p for p in parameters if p in uncertain]
+
+
+def _check_base(spec: Spec, base: Any, calibrated: Sequence[str]) -> np.ndarray:
+    x = np.asarray(base, dtype=float)
+    if x.ndim != 2 or x.shape[1] != len(spec.input_names) or x.shape[0] < 10:
+        raise VOIInputError(f"base_inputs: expected shape (n >= 10, {len(spec.input_names)}) "
+                            f"with columns spec.input_names, got {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise VOIInputError("base_inputs: expected finite numbers, found NaN or inf")
+    bad = [c for c in calibrated if c not in spec.input_names]
+    if bad:
+        raise VOIInputError(f"calibrated: unknown input(s) {bad}")
+    return x
 
 
 def _thresholds(sweeper: _Sweeper, name: str, grid: np.ndarray, ev: np.ndarray,
@@ -137,7 +226,9 @@ def _thresholds(sweeper: _Sweeper, name: str, grid: np.ndarray, ev: np.ndarray,
 
 def tornado(spec: Spec, *, parameters: Sequence[str] | None = None, n_draws: int = 1000,
             seed: int = 0, level: float = 0.9, n_points: int = 5, thresholds: bool = True,
-            xtol_rel: float = 1e-4, n_jobs: int | None = None) -> xr.Dataset:
+            xtol_rel: float = 1e-4, n_jobs: int | None = None,
+            base_inputs: np.ndarray | None = None,
+            calibrated: Sequence[str] = ()) -> xr.Dataset:
     """One-way sensitivity of each option's expected value and of the top-two difference.
 
     Parameters
@@ -161,6 +252,12 @@ def tornado(spec: Spec, *, parameters: Sequence[str] | None = None, n_draws: int
         Root tolerance, relative to the bracketing sweep interval.
     n_jobs : int, optional
         Engine threads.
+    base_inputs : numpy.ndarray, shape (n, n_inputs), optional
+        Posterior input matrix (columns ``spec.input_names``): sweep under the
+        posterior instead of the prior (module docstring).  ``n_draws`` of its rows
+        (all if fewer) are the base draws.
+    calibrated : sequence of str
+        With ``base_inputs``: the inputs the calibration sampled.
 
     Returns
     -------
@@ -181,7 +278,13 @@ def tornado(spec: Spec, *, parameters: Sequence[str] | None = None, n_draws: int
         Unknown ``parameters`` or bad sizes.
     """
     names = _check_args(spec, parameters, n_draws, n_points, level)
-    sweeper = _Sweeper(spec, n_draws, seed, n_jobs)
+    if base_inputs is None:
+        sweeper: _Sweeper = _Sweeper(spec, n_draws, seed, n_jobs)
+    else:
+        base_inputs = _check_base(spec, base_inputs, calibrated)
+        sweeper = _PosteriorSweeper(spec, n_draws, seed, n_jobs, base_inputs, calibrated)
+        col = {m: j for j, m in enumerate(spec.input_names)}
+        names = [m for m in names if np.ptp(base_inputs[:, col[m]]) > 0]
     base_ev = sweeper.base.mean(axis=0)
     order = np.argsort(base_ev)[::-1]
     leader, runner = int(order[0]), int(order[1])
@@ -194,11 +297,16 @@ def tornado(spec: Spec, *, parameters: Sequence[str] | None = None, n_draws: int
     count = np.zeros(len(names), dtype=np.int64)
     for k, name in enumerate(names):
         dist = spec.inputs[name].dist
-        grid[k] = dist.ppf(probs)
+        if base_inputs is None:
+            grid[k], median = dist.ppf(probs), dist.median()
+        else:
+            column = base_inputs[:, spec.input_names.index(name)]
+            grid[k], median = np.quantile(column, probs), float(np.median(column))
         ev[k] = [sweeper.ev_at(name, float(q)) for q in grid[k]]
         if thresholds:
             thr[k], below[k], above[k], count[k] = _thresholds(
-                sweeper, name, grid[k], ev[k], dist.median(), xtol_rel)
+                sweeper, name, grid[k], ev[k], median, xtol_rel)
+    which = "prior" if base_inputs is None else "posterior"
     diff = ev[:, :, leader] - ev[:, :, runner]
     swing = np.abs(diff[:, -1] - diff[:, 0])
     rank = np.argsort(-swing, kind="stable")
@@ -207,7 +315,7 @@ def tornado(spec: Spec, *, parameters: Sequence[str] | None = None, n_draws: int
         {
             "sweep_value": ((PARAMETER, SWEEP), grid[rank], {"long_name": "swept input value",
                                                              "units": "input's own"}),
-            "sweep_probability": ((SWEEP,), probs, {"long_name": "prior probability level",
+            "sweep_probability": ((SWEEP,), probs, {"long_name": f"{which} probability level",
                                                     "units": "1"}),
             "expected_value": ((PARAMETER, SWEEP, OPTION), ev[rank],
                                {"long_name": "E[value | input = sweep value]", **val}),
@@ -237,6 +345,7 @@ def tornado(spec: Spec, *, parameters: Sequence[str] | None = None, n_draws: int
     ds.attrs.update({
         "description": "one-way sensitivity: E[value | input] with the other inputs uncertain "
                        "(conditional copula), common random numbers, engine re-run",
+        "distribution": which,
         "leader": spec.option_names[leader], "runner_up": spec.option_names[runner],
         "n_draws": n_draws, "seed": seed, "level": float(level), "units": VALUE_UNITS,
     })

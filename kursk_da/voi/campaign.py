@@ -7,7 +7,18 @@
 * :func:`campaign_evppi_nested` -- nested (two-level) Monte Carlo EVPPI of one
   or a few inputs, re-running the engine, to check the regression estimates.
 
-Estimators.  Each single input and each group of at most
+Variance reduction.  Given the run's attributes (``value = sum_k w_k a_k``),
+each regression sees the values recomputed with every independent weight
+outside its focal set at its mean: this leaves ``E[value | focal]``, hence the
+EVPPI, unchanged and removes the weights' variation, the largest part of the
+regression noise (:meth:`CampaignDraws.task_values`).  On the default spec it
+lowers the small-sample upward bias of the group estimates several-fold.
+
+Estimators.  Value weights (``weight_<attribute>``) enter the value linearly
+and, when the copula leaves them independent of the other inputs, ``E[value |
+weights]`` is exactly linear in them: a single weight or a group of them uses
+least squares (``method="linear"`` of :func:`kursk_da.evppi`), on all draws,
+with no smoothing bias.  Each other single input and each group of at most
 :data:`kursk_da.voi.evppi.GAM_MAX_PARAMETERS` inputs uses the tensor-product
 P-spline GAM of :func:`kursk_da.evppi`, computed from sufficient statistics
 (:func:`kursk_da.voi.gam_fast.evppi_gam_fast`: the same estimator, faster), on
@@ -15,9 +26,18 @@ all draws.  A group of more inputs
 uses its Gaussian-process path, fitted on a random subsample of at most
 ``gp_max_draws`` draws (the GP costs grow with the draws times the inducing
 points; on 10^5 draws the subsample keeps a group to a few seconds).  Fixed
-inputs (constant across draws) are skipped: their EVPPI is 0.  The standard
-errors are those of :func:`kursk_da.evppi` (posterior uncertainty of the
-regression fit).  The regression work runs with single-threaded BLAS and,
+inputs (constant across draws) are skipped: their EVPPI is 0.
+
+Standard errors.  ``evppi_se`` combines the posterior uncertainty of the
+regression fit (``evppi_fit_se``, Strong et al. 2014) and the Monte Carlo error
+of averaging over the draws used given the fit (``evppi_mc_se``); the fit term
+alone understates the spread over repeated samples, most for the GP path on a
+subsample.  Neither covers the smoother's bias, nor, for the GP, the
+variation of its hyperparameters with the training subsample (on the default
+spec, refits on other subsamples of the same draws varied by about half the
+reported SE).
+
+The regression work runs with single-threaded BLAS and,
 optionally, ``n_jobs`` threads over inputs: small BLAS calls on a loaded
 machine are several times faster that way.
 
@@ -27,6 +47,7 @@ fixed order, so results do not depend on ``n_jobs``.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -35,10 +56,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import xarray as xr
 from scipy import special
+from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
 from kursk_da.decision.metrics import evpi_core, evpi_se_core
 from kursk_da.dims import CHAIN, DRAW, GROUP, OPTION, PARAMETER, VALUE_UNITS
+from kursk_da.errors import KurskDAError
 from kursk_da.voi._inputs import VOIInputError, check_rng
 from kursk_da.voi.conditional import (
     condition_scores,
@@ -86,6 +109,18 @@ class CampaignDraws:
         Value of each option, dkm2.
     options : tuple of str
         Option names (columns of ``values``).
+    linear : frozenset of str
+        Inputs that enter ``values`` linearly (the value weights).
+    correlation : numpy.ndarray, shape (n_inputs, n_inputs), optional
+        Copula correlation of the inputs (None: unknown, no input is treated as
+        independent of the others).
+    attributes : numpy.ndarray, shape (n_draws, n_options, n_attributes), optional
+        The attributes whose weighted sum is ``values``.
+    weights : numpy.ndarray, shape (n_draws, n_attributes), optional
+        The weight of each attribute under each draw (``values`` is
+        ``einsum("noa,na->no", attributes, weights)``).
+    weight_inputs : tuple of str or None
+        The input giving each attribute's weight (None for a fixed weight).
     """
 
     inputs: np.ndarray
@@ -93,6 +128,48 @@ class CampaignDraws:
     groups: tuple[str, ...]
     values: np.ndarray
     options: tuple[str, ...]
+    linear: frozenset[str] = frozenset()
+    correlation: np.ndarray | None = None
+    attributes: np.ndarray | None = None
+    weights: np.ndarray | None = None
+    weight_inputs: tuple[str | None, ...] = ()
+
+    def task_values(self, members: Sequence[str]) -> np.ndarray:
+        """Values to regress on ``members``: the weights of the others at their means.
+
+        With the value ``v_j = sum_k w_k a_jk`` and a weight ``w_k`` independent of
+        every other input (:meth:`is_linear`), ``E[w_k a_jk | theta_G] = E[w_k]
+        E[a_jk | theta_G]`` for any focal set ``G`` without ``w_k``: replacing
+        ``w_k`` by its mean leaves ``E[v_j | theta_G]``, hence the EVPPI, unchanged
+        and removes the weight's variation from the regression's noise
+        (Rao-Blackwellisation; with the weights uncertain, that noise dominates the
+        values).  Without attributes (or dependent weights) the values as they are.
+        """
+        if self.attributes is None or self.weights is None:
+            return self.values
+        w = self.weights.copy()
+        changed = False
+        for k, name in enumerate(self.weight_inputs):
+            if name is not None and name not in members and self.is_linear((name,)):
+                w[:, k] = w[:, k].mean()
+                changed = True
+        return np.einsum("noa,na->no", self.attributes, w) if changed else self.values
+
+    def is_linear(self, members: Sequence[str]) -> bool:
+        """Whether ``E[values | members]`` is exactly linear in ``members``.
+
+        True when every member enters the values linearly (a value weight,
+        ``weight_<attribute>``: value = sum of weights times attributes) and the
+        members are uncorrelated in the copula with every other input, so that
+        ``E[sum_k w_k a_jk | w_G] = sum_{k in G} w_k E[a_jk] + const``.  The
+        calibration leaves this intact: the weights do not enter the likelihood,
+        so their posterior is their (independent) prior.
+        """
+        if self.correlation is None or not set(members) <= self.linear:
+            return False
+        idx = [self.names.index(m) for m in members]
+        rest = [i for i in range(len(self.names)) if i not in idx]
+        return bool(np.all(self.correlation[np.ix_(idx, rest)] == 0.0))
 
     @property
     def uncertain(self) -> tuple[str, ...]:
@@ -128,12 +205,84 @@ def _check_draws(inputs: Any, values: Any, names: Sequence[str],
     return x, v
 
 
-def draws_from_spec(spec: Spec, inputs: Any, values: Any) -> CampaignDraws:
-    """Bundle a run's ``inputs`` (columns ``spec.input_names``) and ``values``."""
+def _structure(spec: Spec, names: Sequence[str]) -> dict[str, Any]:
+    """The value weights among ``names`` and the copula correlation in ``names`` order."""
+    from kursk_da.spec.schema import WEIGHT_PREFIX
+
+    corr = copula_correlation(spec)
+    pos = [spec.input_names.index(n) if n in spec.input_names else -1 for n in names]
+    if min(pos) < 0:
+        return {}
+    return {"linear": frozenset(n for n in names if n.startswith(WEIGHT_PREFIX)),
+            "correlation": corr[np.ix_(pos, pos)]}
+
+
+def _attribute_structure(spec: Spec, names: Sequence[str], x: np.ndarray, v: np.ndarray,
+                         attributes: Any, attribute_names: Sequence[str]) -> dict[str, Any]:
+    """Validated attributes, the weight of each attribute per draw, and its input.
+
+    Raises :class:`VOIInputError` when ``attributes`` has the wrong shape, is not
+    finite, or its weighted sum does not reproduce ``values``.
+    """
+    from kursk_da.spec.schema import WEIGHT_PREFIX
+
+    a = np.asarray(attributes, dtype=float)
+    shape = (v.shape[0], v.shape[1], len(attribute_names))
+    if a.shape != shape:
+        raise VOIInputError(f"attributes: expected shape (n_draws, n_options, n_attributes) = "
+                            f"{shape}, got {a.shape}")
+    if not np.all(np.isfinite(a)):
+        raise VOIInputError("attributes: expected finite numbers, found NaN or inf")
+    cols, inputs = [], []
+    for attr in attribute_names:
+        name = WEIGHT_PREFIX + str(attr)
+        if name in names:
+            cols.append(x[:, names.index(name)])
+            inputs.append(name)
+        elif name in spec.inputs and spec.inputs[name].dist.is_fixed:
+            cols.append(np.full(v.shape[0], float(spec.inputs[name].dist.mean())))
+            inputs.append(None)
+        else:
+            raise VOIInputError(f"attributes: no weight {name!r} for attribute {attr!r} among "
+                                "the inputs or the spec's fixed inputs")
+    w = np.column_stack(cols)
+    rebuilt = np.einsum("noa,na->no", a, w)
+    scale = max(float(np.abs(v).max()), 1.0)
+    if not np.allclose(rebuilt, v, rtol=1e-8, atol=1e-9 * scale):
+        worst = float(np.abs(rebuilt - v).max())
+        raise VOIInputError(f"attributes: the weighted sum of the attributes does not reproduce "
+                            f"values (largest difference {worst:.3g} {VALUE_UNITS}); pass the "
+                            "attributes of the same run")
+    return {"attributes": a, "weights": w, "weight_inputs": tuple(inputs)}
+
+
+def draws_from_spec(spec: Spec, inputs: Any, values: Any,
+                    attributes: Any = None) -> CampaignDraws:
+    """Bundle a run's ``inputs`` (columns ``spec.input_names``), ``values`` and attributes.
+
+    ``attributes`` (optional, shape ``(n_draws, n_options, n_attributes)``, order
+    :data:`kursk_da.engine.kernel.ATTRIBUTE_NAMES`) enables the variance reduction
+    of :meth:`CampaignDraws.task_values`.
+    """
+    from kursk_da.engine.kernel import ATTRIBUTE_NAMES
+
     names, options = spec.input_names, spec.option_names
     x, v = _check_draws(inputs, values, names, options)
     groups = tuple(p.group for p in spec.inputs.values())
-    return CampaignDraws(x, names, groups, v, options)
+    extra = (_attribute_structure(spec, names, x, v, attributes, ATTRIBUTE_NAMES)
+             if attributes is not None else {})
+    return CampaignDraws(x, names, groups, v, options, **_structure(spec, names), **extra)
+
+
+def _tree_attributes(tree: xr.DataTree, spec: Spec, names: Sequence[str], x: np.ndarray,
+                     v: np.ndarray) -> dict[str, Any]:
+    """:func:`_attribute_structure` from ``/decision/attributes`` (empty if absent)."""
+    dec = tree["decision"].dataset
+    if "attributes" not in dec:
+        return {}
+    da = dec["attributes"].transpose(DRAW, OPTION, "attribute")
+    return _attribute_structure(spec, names, x, v, da.values,
+                                [str(a) for a in da["attribute"].values])
 
 
 def draws_from_tree(tree: xr.DataTree) -> CampaignDraws:
@@ -158,7 +307,14 @@ def draws_from_tree(tree: xr.DataTree) -> CampaignDraws:
     value = tree["decision"]["value"].transpose(DRAW, OPTION)
     options = tuple(str(o) for o in value[OPTION].values)
     x, v = _check_draws(np.column_stack(cols), value.values, names, options)
-    return CampaignDraws(x, names, groups, v, options)
+    try:
+        from kursk_da.voi.commands import spec_from_tree
+
+        spec = spec_from_tree(tree)
+    except (KurskDAError, KeyError, ValueError):  # no usable spec: no structural shortcut
+        return CampaignDraws(x, names, groups, v, options)
+    return CampaignDraws(x, names, groups, v, options, **_structure(spec, names),
+                         **_tree_attributes(tree, spec, names, x, v))
 
 
 def _draws_from_decision_inputs(tree: xr.DataTree) -> CampaignDraws:
@@ -173,12 +329,14 @@ def _draws_from_decision_inputs(tree: xr.DataTree) -> CampaignDraws:
     dec = tree["decision"].dataset
     inp = dec["inputs"].transpose(DRAW, PARAMETER)
     names = tuple(str(p) for p in inp[PARAMETER].values)
-    spec_groups = {k: p.group for k, p in spec_from_tree(tree).inputs.items()}
+    spec = spec_from_tree(tree)
+    spec_groups = {k: p.group for k, p in spec.inputs.items()}
     groups = tuple(spec_groups.get(n, "ungrouped") for n in names)
     value = dec["value"].transpose(DRAW, OPTION)
     options = tuple(str(o) for o in value[OPTION].values)
     x, v = _check_draws(inp.values, value.values, names, options)
-    return CampaignDraws(x, names, groups, v, options)
+    return CampaignDraws(x, names, groups, v, options, **_structure(spec, names),
+                         **_tree_attributes(tree, spec, names, x, v))
 
 
 def _task_evppi(values: np.ndarray, focal: np.ndarray, method: str, seed: np.random.SeedSequence,
@@ -186,6 +344,10 @@ def _task_evppi(values: np.ndarray, focal: np.ndarray, method: str, seed: np.ran
                 labels: tuple[str, ...]) -> tuple[float, float, str, int, float]:
     rng = np.random.default_rng(seed)
     n = values.shape[0]
+    if method == "linear":
+        val, se, used, diag = evppi_from_arrays(values, focal, method="linear", rng=rng,
+                                                n_se_draws=n_se_draws, labels=labels)
+        return val, se, used, n, float(diag["mc_se_given_fit"])
     if method == "gam":
         res = evppi_gam_fast(values, focal, rng=rng, n_se_draws=n_se_draws, labels=labels)
         return res.value, res.se, res.method, n, float(res.diagnostics["mc_se_given_fit"])
@@ -223,24 +385,37 @@ def _evppi_dataset(draws: CampaignDraws, *, parameters: Sequence[str] | None, gr
     members = draws.group_members() if groups else {}
     col = {n: i for i, n in enumerate(draws.names)}
     # tasks: singles, then groups (a one-member group reuses its single estimate)
-    tasks: list[tuple[str, tuple[str, ...], str]] = [("p", (p,), "gam") for p in singles]
+    def smoother(mem: tuple[str, ...]) -> str:
+        if draws.is_linear(mem):
+            return "linear"
+        return "gam" if len(mem) <= GAM_MAX_PARAMETERS else "gp"
+
+    tasks: list[tuple[str, tuple[str, ...], str]] = [("p", (p,), smoother((p,)))
+                                                     for p in singles]
     for mem in members.values():
         if len(mem) > 1 or mem[0] not in singles:
-            tasks.append(("g", mem, "gam" if len(mem) <= GAM_MAX_PARAMETERS else "gp"))
+            tasks.append(("g", mem, smoother(mem)))
     root = np.random.SeedSequence(int(check_rng(rng).integers(2**63 - 1)))
     seeds = root.spawn(len(tasks))
+    # longest tasks first (GP groups), so that threads finish together; the seeds
+    # stay attached to their tasks, so results do not depend on the order or n_jobs
+    order = sorted(range(len(tasks)), key=lambda k: tasks[k][2] != "gp")
 
     def run(k: int) -> tuple[float, float, str, int, float]:
         _, mem, method = tasks[k]
-        return _task_evppi(draws.values, draws.inputs[:, [col[m] for m in mem]], method,
-                           seeds[k], n_se_draws, gp_max_draws, gp_max_train, mem)
+        return _task_evppi(draws.task_values(mem), draws.inputs[:, [col[m] for m in mem]],
+                           method, seeds[k], n_se_draws, gp_max_draws, gp_max_train, mem)
 
-    with threadpool_limits(limits=1, user_api="blas"):
+    # Warning filters are process-wide and not thread-safe: set the GP's filter here,
+    # in the calling thread, so worker threads' own catch_warnings cannot drop it.
+    with threadpool_limits(limits=1, user_api="blas"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
         if n_jobs == 1 or len(tasks) < 2:
-            results = [run(k) for k in range(len(tasks))]
+            done = [run(k) for k in order]
         else:
             with ThreadPoolExecutor(max_workers=n_jobs) as pool:
-                results = list(pool.map(run, range(len(tasks))))
+                done = list(pool.map(run, order))
+    results = [r for _, r in sorted(zip(order, done, strict=True))]
     single_res = {t[1][0]: r for t, r in zip(tasks, results, strict=True) if t[0] == "p"}
     group_res = {}
     for t, r in zip(tasks, results, strict=True):
@@ -264,11 +439,19 @@ def _assemble(draws: CampaignDraws, singles: list[str], single_res: Mapping[str,
         return np.array([res[o][k] for o in order])
 
     units = {"units": VALUE_UNITS}
+
+    def total(res: Mapping[str, tuple], order: Sequence[str]) -> np.ndarray:
+        return np.hypot(arr(order, res, 1), arr(order, res, 4))
+
     data = {
         "evppi": ((PARAMETER,), arr(p_order, single_res, 0),
                   {"long_name": "EVPPI of the input alone", **units}),
-        "evppi_se": ((PARAMETER,), arr(p_order, single_res, 1),
-                     {"long_name": "standard error of evppi (regression fit)", **units}),
+        "evppi_se": ((PARAMETER,), total(single_res, p_order),
+                     {"long_name": "standard error of evppi: regression fit and Monte Carlo "
+                                   "error combined (evppi_fit_se, evppi_mc_se)", **units}),
+        "evppi_fit_se": ((PARAMETER,), arr(p_order, single_res, 1),
+                         {"long_name": "standard error of evppi from the regression fit "
+                                       "(Strong et al. 2014)", **units}),
         "evppi_mc_se": ((PARAMETER,), arr(p_order, single_res, 4),
                         {"long_name": "Monte Carlo error of evppi given the fit", **units}),
         "evppi_share": ((PARAMETER,), arr(p_order, single_res, 0) / evpi_val if evpi_val > 0
@@ -278,11 +461,18 @@ def _assemble(draws: CampaignDraws, singles: list[str], single_res: Mapping[str,
                             {"long_name": "group of the input"}),
         "group_evppi": ((GROUP,), arr(g_order, group_res, 0),
                         {"long_name": "EVPPI of the group's inputs jointly", **units}),
-        "group_evppi_se": ((GROUP,), arr(g_order, group_res, 1),
-                           {"long_name": "standard error of group_evppi (regression fit)",
-                            **units}),
+        "group_evppi_se": ((GROUP,), total(group_res, g_order),
+                           {"long_name": "standard error of group_evppi: regression fit and "
+                                         "Monte Carlo error combined", **units}),
+        "group_evppi_fit_se": ((GROUP,), arr(g_order, group_res, 1),
+                               {"long_name": "standard error of group_evppi from the "
+                                             "regression fit", **units}),
+        "group_evppi_mc_se": ((GROUP,), arr(g_order, group_res, 4),
+                              {"long_name": "Monte Carlo error of group_evppi given the fit",
+                               **units}),
         "group_method": ((GROUP,), np.array([group_res[g][2] for g in g_order], dtype=str),
-                         {"long_name": "smoother: gam (<= 4 inputs) or gp"}),
+                         {"long_name": "smoother: linear (value weights), gam (<= 4 inputs) "
+                                       "or gp"}),
         "group_draws": ((GROUP,), np.array([group_res[g][3] for g in g_order], dtype=np.int64),
                         {"long_name": "draws used by the regression", "units": "1"}),
         "group_size": ((GROUP,), np.array([len(members[g]) for g in g_order], dtype=np.int64),
@@ -297,8 +487,11 @@ def _assemble(draws: CampaignDraws, singles: list[str], single_res: Mapping[str,
     ds.attrs.update({
         "description": "expected value of partial perfect information of each uncertain input "
                        "and input group, ranked (highest first)",
-        "method": "regression EVPPI (Strong, Oakley & Brennan 2014): P-spline GAM with GCV for "
-                  f"1-{GAM_MAX_PARAMETERS} inputs, Nystrom GP beyond",
+        "method": "regression EVPPI (Strong, Oakley & Brennan 2014): least squares for value "
+                  "weights independent of the other inputs (exact form), P-spline GAM with "
+                  f"GCV for 1-{GAM_MAX_PARAMETERS} inputs, Nystrom GP beyond",
+        "se_covers": "regression fit and Monte Carlo error of the draws used; not the "
+                     "smoother's bias nor, for gp, the choice of hyperparameter subsample",
         "n_draws": int(draws.values.shape[0]),
         "n_se_draws": int(n_se_draws),
         "options": ",".join(draws.options),
@@ -308,8 +501,9 @@ def _assemble(draws: CampaignDraws, singles: list[str], single_res: Mapping[str,
     return ds
 
 
-def campaign_evppi(spec: Spec, inputs: Any, values: Any, *, parameters: Sequence[str] | None = None,
-                   groups: bool = True, rng: Any = None, n_se_draws: int = 100,
+def campaign_evppi(spec: Spec, inputs: Any, values: Any, *, attributes: Any = None,
+                   parameters: Sequence[str] | None = None, groups: bool = True,
+                   rng: Any = None, n_se_draws: int = 100,
                    gp_max_draws: int = 20_000, gp_max_train: int = 300,
                    n_jobs: int = 1) -> xr.Dataset:
     """EVPPI of every uncertain input and every input group of a spec, ranked.
@@ -323,6 +517,13 @@ def campaign_evppi(spec: Spec, inputs: Any, values: Any, *, parameters: Sequence
         (e.g. :attr:`kursk_da.engine.run.EngineOutput.inputs`).
     values : numpy.ndarray, shape (n_draws, n_options)
         Value of each option under each draw, dkm2 (``EngineOutput.values``).
+    attributes : numpy.ndarray, shape (n_draws, n_options, n_attributes), optional
+        The run's attributes (``EngineOutput.attributes``), whose weighted sum is
+        ``values``.  Recommended: with them each regression sees the values with the
+        independent weights of the other attributes at their means, which leaves the
+        EVPPI unchanged and removes most of the noise (see
+        :meth:`CampaignDraws.task_values`); without them the estimates are noisier
+        and, on few draws, biased upwards.
     parameters : sequence of str, optional
         Inputs valued alone (default: every uncertain input).
     groups : bool
@@ -342,18 +543,19 @@ def campaign_evppi(spec: Spec, inputs: Any, values: Any, *, parameters: Sequence
     -------
     xarray.Dataset
         Over dim ``parameter`` (ranked, highest EVPPI first): ``evppi``,
-        ``evppi_se``, ``evppi_mc_se``, ``evppi_share`` (of EVPI), ``parameter_group``;
-        over dim ``group`` (ranked): ``group_evppi``, ``group_evppi_se``,
+        ``evppi_se`` (total), ``evppi_fit_se``, ``evppi_mc_se``, ``evppi_share`` (of
+        EVPI), ``parameter_group``; over dim ``group`` (ranked): ``group_evppi``,
+        ``group_evppi_se`` (total), ``group_evppi_fit_se``, ``group_evppi_mc_se``,
         ``group_method``, ``group_draws``, ``group_size``, ``group_members``;
         scalars ``evpi``, ``evpi_se``.  Values in dkm2.
 
     Raises
     ------
     VOIInputError
-        Shapes that do not match the spec, non-finite draws, unknown ``parameters``,
-        bad tuning arguments.
+        Shapes that do not match the spec, non-finite draws, ``attributes`` that do
+        not reproduce ``values``, unknown ``parameters``, bad tuning arguments.
     """
-    draws = draws_from_spec(spec, inputs, values)
+    draws = draws_from_spec(spec, inputs, values, attributes)
     return _evppi_dataset(draws, parameters=parameters, groups=groups, rng=rng,
                           n_se_draws=n_se_draws, gp_max_draws=gp_max_draws,
                           gp_max_train=gp_max_train, n_jobs=n_jobs)
@@ -362,6 +564,7 @@ def campaign_evppi(spec: Spec, inputs: Any, values: Any, *, parameters: Sequence
 def campaign_evppi_from_tree(tree: xr.DataTree, **kwargs: Any) -> xr.Dataset:
     """:func:`campaign_evppi` on the draws of a result set (see :func:`draws_from_tree`).
 
+    ``/decision/attributes``, when present, plays the part of ``attributes``.
     Keyword arguments are those of :func:`campaign_evppi` except ``spec``,
     ``inputs`` and ``values``.
     """

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -108,7 +109,7 @@ def run_voi(args: argparse.Namespace) -> int:
 
     _, tree = load_source(args.source, args.draws, args.seed)
     ds = campaign_evppi_from_tree(tree, rng=args.seed, gp_max_draws=args.gp_max_draws,
-                                  n_jobs=args.jobs)
+                                  n_jobs=args.jobs or os.cpu_count() or 1)
     print(format_voi(ds, args.top))
     if args.evsi:
         d = draws_from_tree(tree)
@@ -152,10 +153,21 @@ def run_sensitivity(args: argparse.Namespace) -> int:
                               "(inputs or options differ)")
     sens: dict[str, xr.Dataset] = {}
     scen: dict[str, xr.Dataset] = {}
+    posterior = (tree.attrs.get("analysis") == "posterior" and "posterior" in tree.children
+                 and "inputs" in tree["decision"].dataset)
+    if posterior:
+        calibrated = [str(v) for v in tree["posterior"].data_vars if v in spec.input_names]
+        print("posterior result set: the tornado sweeps under the posterior; Sobol' indices "
+              "and scenarios re-sample the spec's prior (Sobol' indices need independent "
+              "inputs; scenarios are not re-calibrated)\n")
     if not args.no_tornado:
-        sens["tornado"] = t = tornado(spec, n_draws=args.tornado_draws, seed=args.seed)
-        print(f"tornado of EV({t.attrs['leader']}) - EV({t.attrs['runner_up']}) over 5%-95% "
-              f"({VALUE_UNITS}); threshold = input value where the best option changes")
+        sens["tornado"] = t = tornado(
+            spec, n_draws=args.tornado_draws, seed=args.seed,
+            base_inputs=draws.inputs if posterior else None,
+            calibrated=calibrated if posterior else ())
+        print(f"tornado ({t.attrs['distribution']}) of EV({t.attrs['leader']}) - "
+              f"EV({t.attrs['runner_up']}) over 5%-95% ({VALUE_UNITS}); threshold = input "
+              "value where the best option changes")
         for p in t[PARAMETER].values[:args.top]:
             r = t.sel({PARAMETER: p})
             thr = float(r["threshold"])
@@ -166,7 +178,8 @@ def run_sensitivity(args: argparse.Namespace) -> int:
     if not args.no_sobol:
         sens["sobol"] = s = campaign_sobol(spec, n=args.sobol_n, seed=args.seed)
         d = s.sel(output="difference").sortby("ST", ascending=False)
-        print(f"\nSobol' indices of {s.attrs['leader']} - {s.attrs['runner_up']} (top {args.top})")
+        print(f"\nSobol' indices (prior) of {s.attrs['leader']} - {s.attrs['runner_up']} "
+              f"(top {args.top})")
         for p in d[PARAMETER].values[:args.top]:
             print(f"  {p:<26} S1 {float(d['S1'].sel({PARAMETER: p})):6.3f}"
                   f"  ST {float(d['ST'].sel({PARAMETER: p})):6.3f}")
@@ -174,7 +187,7 @@ def run_sensitivity(args: argparse.Namespace) -> int:
         attrs = tree["decision"]["attributes"].transpose("draw", OPTION, "attribute").values
         if spec.scenarios:
             scen["summary"] = sc = scenario_comparison(spec, draws=args.draws, seed=args.seed)
-            print(f"\nscenarios: expected value ({VALUE_UNITS}) and best option")
+            print(f"\nscenarios (prior): expected value ({VALUE_UNITS}) and best option")
             print(sc["expected_value"].to_pandas().round(1).to_string())
             for n, b in zip(sc[SCENARIO].values, sc["best"].values, strict=True):
                 print(f"  {n:<24} best: {b}")
@@ -220,7 +233,9 @@ def register(sub: Any, positive_int: Any, seed_type: Any) -> None:
     v.add_argument("--n-obs", type=positive_int, default=1, help="measurements (default 1)")
     v.add_argument("--gp-max-draws", type=positive_int, default=20_000,
                    help="draws used by the GP smoother for groups of > 4 inputs")
-    v.add_argument("--jobs", type=positive_int, default=1, help="threads over inputs")
+    v.add_argument("--jobs", type=positive_int, default=None,
+                   help="threads over inputs (default: the number of CPUs; results do not "
+                        "depend on it)")
     v.set_defaults(handler=run_voi)
     s = sub.add_parser("sensitivity", parents=[common],
                        help="tornado, thresholds, Sobol' indices, scenarios, robustness")

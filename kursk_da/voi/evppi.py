@@ -29,6 +29,17 @@ Smoothers (``method``):
     same subsample then serves as inducing points of a subset-of-regressors
     (Nystrom) approximation through which *every* draw is used for the fit
     (cost linear in the number of draws).
+``"linear"`` (any number of parameters; never the ``"auto"`` choice)
+    Ordinary least squares on the parameters with an intercept.  It is the
+    *exact* form of ``E[d_j | theta]``, not an approximation, when each option's
+    value is linear in the focal parameters and these are independent of every
+    other input: then ``E[sum_k theta_k a_jk | theta] = sum_k theta_k E[a_jk]``.
+    Value weights of a weighted-sum value model (independent of the model's
+    other inputs) are the case in point.  (Jalal et al. 2013, "Linear regression
+    metamodeling as a tool to summarize and present simulation model results",
+    *Med Decis Making*, use the same metamodel as an approximation.)  Its posterior
+    for ``se`` uses the heteroscedasticity-consistent (HC1) covariance of the
+    coefficients, since the residual spread usually depends on ``theta``.
 
 Standard error (``se``): as in Strong et al. (2014), ``n_se_draws`` samples of
 the fitted values are drawn from the approximate posterior of the regression --
@@ -77,7 +88,7 @@ __all__ = ["evppi", "evppi_nested", "evppi_from_arrays", "GAM_MAX_PARAMETERS"]
 GAM_MAX_PARAMETERS = 4
 """Largest number of focal parameters handled by the tensor-product spline smoother."""
 
-_METHODS = ("auto", "gam", "gp")
+_METHODS = ("auto", "gam", "gp", "linear")
 _MIN_DRAWS = 20
 _MARGIN_BASIS_MAX = {1: 16, 2: 8, 3: 5, 4: 4}
 _MARGIN_BASIS_MIN = 4  # cubic B-splines with only the two boundary knots
@@ -343,6 +354,33 @@ def _gp_fits(z: np.ndarray, y: np.ndarray, max_train: int, restarts: int,
 
 
 # --------------------------------------------------------------------------------------
+# Linear smoother (exact for inputs that enter the values linearly and independently)
+# --------------------------------------------------------------------------------------
+
+
+def _linear_fits(z: np.ndarray, y: np.ndarray) -> list[_Fit]:
+    """OLS of each column of ``y`` on ``[1, z]`` with HC1 coefficient posteriors."""
+    n, d = z.shape
+    design = np.column_stack([np.ones(n), z])
+    q, r = linalg.qr(design, mode="economic")
+    r_inv = linalg.solve_triangular(r, np.eye(d + 1))
+    bread = r_inv @ r_inv.T  # (X'X)^-1
+    fits = []
+    for j in range(y.shape[1]):
+        coef = r_inv @ (q.T @ y[:, j])
+        fitted = design @ coef
+        resid = y[:, j] - fitted
+        meat = (design * (resid**2)[:, None]).T @ design
+        cov = bread @ meat @ bread * (n / max(n - d - 1, 1))
+        evals, evecs = linalg.eigh(cov)
+        root = evecs * np.sqrt(np.clip(evals, 0.0, None))
+        total = float(np.sum((y[:, j] - y[:, j].mean()) ** 2))
+        r2 = 1.0 - float(resid @ resid) / total if total > 0 else 1.0
+        fits.append(_Fit(fitted, design @ root, {"r_squared": r2}))
+    return fits
+
+
+# --------------------------------------------------------------------------------------
 # NumPy core and public wrappers
 # --------------------------------------------------------------------------------------
 
@@ -396,7 +434,7 @@ def evppi_from_arrays(values: np.ndarray, focal: np.ndarray, *, method: str = "a
     value, se : float
         EVPPI and its regression standard error (NaN when ``n_se_draws == 0``).
     method : str
-        The smoother used (``"gam"`` or ``"gp"``).
+        The smoother used (``"gam"``, ``"gp"`` or ``"linear"``).
     diagnostics : dict
     """
     n, d = focal.shape
@@ -409,6 +447,8 @@ def evppi_from_arrays(values: np.ndarray, focal: np.ndarray, *, method: str = "a
     incr = values[:, 1:] - values[:, :1]
     if method == "gam":
         fits = _gam_fits(z, incr, basis_per_parameter)
+    elif method == "linear":
+        fits = _linear_fits(z, incr)
     else:
         fits = _gp_fits(z, incr, gp_max_train, gp_restarts, rng)
     fitted = np.column_stack([f.fitted for f in fits])
@@ -452,8 +492,11 @@ def evppi(values: Any, inputs: Any, parameters: Any = None, *, method: str = "au
     parameters : str, int or list of str / int, optional
         The parameters valued jointly (default: all columns of ``inputs``).
         Integer positions are accepted for plain arrays only.
-    method : {"auto", "gam", "gp"}
+    method : {"auto", "gam", "gp", "linear"}
         Smoother; ``"auto"`` uses ``"gam"`` for up to 4 parameters, else ``"gp"``.
+        ``"linear"`` (least squares) is exact when the values are linear in the
+        parameters and these are independent of the other inputs (e.g. value
+        weights); otherwise it understates the EVPPI.
     rng : numpy.random.Generator, int or None
         Source of randomness (GP subsample, posterior samples for ``se``);
         ``np.random.default_rng(rng)`` is used for seeds and ``None``.
@@ -473,7 +516,7 @@ def evppi(values: Any, inputs: Any, parameters: Any = None, *, method: str = "au
     -------
     VOIResult
         ``value`` (units of ``values``, >= 0), ``se`` (regression-fit uncertainty
-        only, see module docstring), ``method`` (``"gam"`` or ``"gp"``),
+        only, see module docstring), ``method`` (``"gam"``, ``"gp"`` or ``"linear"``),
         ``parameters`` (their labels) and ``diagnostics`` (smoothing parameter,
         effective degrees of freedom, ``mc_se_given_fit``, ...).
 
