@@ -12,6 +12,10 @@ Quick start::
     tree = kd.analyze(spec, draws=20_000, seed=1)
     print(kd.options_table(tree))
     kd.save_result_set(tree, "results/kursk_2025.nc")
+
+Calibration (imports PyMC on first use): ``kd.build_model(spec)``,
+``kd.calibrate(...)``, ``kd.diagnose(...)``, ``kd.analyze_posterior(...)``; see
+:mod:`kursk_da.calibration`.
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -34,6 +38,19 @@ from kursk_da.spec import Spec, load_spec, sample_inputs, spec_from_dict
 from kursk_da.voi import VOIResult, evpi, evppi, evppi_nested
 from kursk_da.voi.campaign import campaign_evppi, campaign_evppi_nested
 from kursk_da.voi.evsi import evsi_lognormal
+
+_CALIBRATION = ("build_model", "calibrate", "diagnose", "analyze_posterior")
+"""Calibration entry points, imported on first use (they import PyMC, which is slow)."""
+
+
+def __getattr__(name: str) -> object:
+    """Lazy access to :data:`_CALIBRATION` (``kd.build_model`` imports PyMC then)."""
+    if name in _CALIBRATION:
+        from kursk_da import calibration
+
+        return getattr(calibration, name)
+    raise AttributeError(f"module 'kursk_da' has no attribute {name!r}")
+
 
 try:
     __version__ = version("kursk_da")
@@ -70,4 +87,8 @@ __all__ = [
     "acceptability_curve",
     "simplex_regions",
     "risk_attitude",
+    "build_model",
+    "calibrate",
+    "diagnose",
+    "analyze_posterior",
 ]

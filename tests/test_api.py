@@ -11,6 +11,20 @@ import kursk_da as kd
 def test_public_names_exist():
     for name in kd.__all__:
         assert hasattr(kd, name), name
+    from kursk_da.calibration import build_model
+
+    assert kd.build_model is build_model
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        kd.nope  # noqa: B018
+
+
+def test_import_does_not_import_pymc():
+    import subprocess
+    import sys
+
+    code = "import sys, kursk_da; print('pymc' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 def test_change_input_and_add_option_in_code(spec_2025):

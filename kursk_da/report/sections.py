@@ -269,11 +269,16 @@ def _voi(tree: xr.DataTree) -> Section:
                                 f"EVPPI of the input groups ({units})"))
         sec.blocks.append(_image("evppi", lambda: plots.plot_evppi(tree),
                                  "EVPPI ranking of inputs and groups (± 2 SE)."))
+    def dist(path: str) -> str:
+        return str(tree[path].attrs.get("distribution", "prior")) if has_group(tree, path) else ""
+
     extra = (("/sensitivity/tornado", "tornado", plots.plot_tornado,
               "Tornado: the value difference of the two best options over each input's "
-              "5-95% interval."),
+              f"5-95% {dist('/sensitivity/tornado')} interval, the other inputs keeping their "
+              f"{dist('/sensitivity/tornado')} uncertainty."),
              ("/sensitivity/sobol", "sobol", plots.plot_sobol,
-              "Sobol' indices of the value difference."),
+              "Sobol' indices of the value difference, under the spec's prior (the estimator "
+              "needs independent inputs)."),
              ("/scenarios/acceptability", "acceptability", plots.plot_acceptability,
               "Acceptability curve."),
              ("/scenarios/simplex", "simplex", plots.plot_simplex,
@@ -293,7 +298,9 @@ def _voi(tree: xr.DataTree) -> Section:
         frame["best"] = s["best"].to_series()
         frame.index.name = SCENARIO
         sec.blocks.append(Table(frame, "Expected value per scenario and option "
-                                       f"({s.attrs.get('units', 'dkm2')})"))
+                                       f"({s.attrs.get('units', 'dkm2')}), "
+                                       f"{s.attrs.get('distribution', 'prior')} analyses of "
+                                       "the spec with each scenario's overrides"))
     return sec
 
 

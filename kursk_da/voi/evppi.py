@@ -28,7 +28,15 @@ Smoothers (``method``):
     subsample of at most ``gp_max_train`` draws (cost grows as its cube); the
     same subsample then serves as inducing points of a subset-of-regressors
     (Nystrom) approximation through which *every* draw is used for the fit
-    (cost linear in the number of draws).
+    (cost linear in the number of draws).  Guard: when the fitted noise variance
+    is below a quarter of the fit's out-of-sample residual variance (on up to
+    1,000 draws outside the subsample; the smaller of the GP's and a linear
+    fit's), the marginal likelihood has found its "white signal" mode (length
+    scales so short that the signal interpolates the noise, which biases the
+    EVPPI upwards); the fit is then redone with the noise variance fixed at that
+    residual variance (``option<j>_noise_refitted`` in the diagnostics).  This
+    makes weak signals conservative: group EVPPIs below about 1 % of the EVPI
+    are not distinguishable from zero.
 ``"linear"`` (any number of parameters; never the ``"auto"`` choice)
     Ordinary least squares on the parameters with an intercept.  It is the
     *exact* form of ``E[d_j | theta]``, not an approximation, when each option's
@@ -259,12 +267,12 @@ def _pspline_fits(design: np.ndarray, penalty: np.ndarray, y: np.ndarray) -> lis
     and a penalised block rescaled to an identity (ridge) penalty.
     """
     n = design.shape[0]
-    e, v = linalg.eigh(penalty)
+    e, v = linalg.eigh(penalty, driver="evd")
     null = e <= 1e-9 * e.max()
     q0 = _orthonormal_range(design @ v[:, null])
     zpen = design @ (v[:, ~null] / np.sqrt(e[~null]))
     mpen = zpen - q0 @ (q0.T @ zpen)
-    s2, w_vec = linalg.eigh(mpen.T @ mpen)
+    s2, w_vec = linalg.eigh(mpen.T @ mpen, driver="evd")
     keep = s2 > 1e-10 * s2.max()
     s2, w_vec = s2[keep], w_vec[:, keep]
     u = (mpen @ w_vec) / np.sqrt(s2)
@@ -297,9 +305,34 @@ def _gam_fits(z: np.ndarray, y: np.ndarray, basis_per_parameter: int | None) -> 
 # --------------------------------------------------------------------------------------
 
 
-def _gp_kernel(d: int) -> Any:
-    return (ConstantKernel(1.0, (1e-4, 1e4)) * RBF(np.ones(d), (1e-2, 1e5))
-            + WhiteKernel(0.1, (1e-9, 1e2)))
+def _gp_kernel(d: int, noise: float | None = None) -> Any:
+    white = (WhiteKernel(0.1, (1e-9, 1e2)) if noise is None
+             else WhiteKernel(noise, noise_level_bounds="fixed"))
+    return ConstantKernel(1.0, (1e-4, 1e4)) * RBF(np.ones(d), (1e-2, 1e5)) + white
+
+
+_GP_OVERFIT_RATIO = 0.25
+"""A GP fit whose noise variance is below this fraction of its out-of-sample residual
+variance is refitted with the noise fixed (see :func:`_gp_fit_one`)."""
+_GP_HELD_OUT = 1000
+
+
+def _held_out_noise(z: np.ndarray, yc: np.ndarray, train: np.ndarray, gpr: Any,
+                    rng: np.random.Generator) -> float | None:
+    """Out-of-sample residual variance of the GP and of a linear fit (the smaller), or None.
+
+    Computed on up to :data:`_GP_HELD_OUT` draws outside ``train``; None when fewer
+    than 50 such draws exist.
+    """
+    rest = np.setdiff1d(np.arange(z.shape[0]), train)
+    if rest.size < 50:
+        return None
+    held = rng.choice(rest, size=min(rest.size, _GP_HELD_OUT), replace=False)
+    resid_gp = float(np.mean((yc[held] - gpr.predict(z[held])) ** 2))
+    design = np.column_stack([np.ones(train.size), z[train]])
+    coef = linalg.lstsq(design, yc[train])[0]
+    resid_lin = float(np.mean((yc[held] - coef[0] - z[held] @ coef[1:]) ** 2))
+    return min(resid_gp, resid_lin)
 
 
 def _gp_fit_one(z: np.ndarray, y: np.ndarray, train: np.ndarray, restarts: int,
@@ -324,12 +357,27 @@ def _gp_fit_one(z: np.ndarray, y: np.ndarray, train: np.ndarray, restarts: int,
     # The marginal-likelihood optimiser makes many small (<= gp_max_train square) BLAS
     # calls: multithreaded BLAS only adds overhead there, and on a loaded machine
     # oversubscription slows it down tenfold, so it runs single-threaded.
+    refitted = 0.0
     with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
         # Irrelevant inputs push their length scale to the upper bound: expected.
         warnings.simplefilter("ignore", ConvergenceWarning)
         gpr.fit(z[train], yc[train])
+        # Guard against the marginal likelihood's "white signal" mode: length scales so
+        # short that the signal interpolates the training noise (noise -> 0).  Such a
+        # fit claims far less noise than it leaves out of sample; refit it with the noise
+        # fixed at the out-of-sample residual variance.
+        held = _held_out_noise(z, yc, train, gpr, rng)
+        if held is not None and float(gpr.kernel_.k2.noise_level) < _GP_OVERFIT_RATIO * held:
+            gpr = GaussianProcessRegressor(_gp_kernel(d, held), alpha=1e-10,
+                                           normalize_y=False, n_restarts_optimizer=restarts,
+                                           random_state=int(rng.integers(2**31 - 1)))
+            gpr.fit(z[train], yc[train])
+            refitted = 1.0
     signal, noise = gpr.kernel_.k1, float(gpr.kernel_.k2.noise_level) + 1e-10
-    kappa, q = linalg.eigh(signal(z[train]))
+    k_mm = signal(z[train])
+    # driver "evd": OpenBLAS 0.3.30's syevr (scipy's default) fails with "Internal Error"
+    # on some of these matrices when BLAS runs single-threaded
+    kappa, q = linalg.eigh(k_mm, driver="evd")
     keep = kappa > 1e-10 * kappa.max()
     phi = signal(z, z[train]) @ (q[:, keep] / np.sqrt(kappa[keep]))  # (n, r)
     prec = np.eye(phi.shape[1]) + phi.T @ phi / noise
@@ -341,7 +389,8 @@ def _gp_fit_one(z: np.ndarray, y: np.ndarray, train: np.ndarray, restarts: int,
     lengths = np.atleast_1d(gpr.kernel_.k1.k2.length_scale)
     info = {"noise_sd": float(ys * np.sqrt(noise)),
             "signal_sd": float(ys * np.sqrt(gpr.kernel_.k1.k1.constant_value)),
-            "n_train": float(train.size), "rank": float(phi.shape[1])}
+            "n_train": float(train.size), "rank": float(phi.shape[1]),
+            "noise_refitted": refitted}
     info.update({f"length_scale_{i}": float(s) for i, s in enumerate(lengths)})
     return _Fit(fitted, factor, info)
 
@@ -372,7 +421,7 @@ def _linear_fits(z: np.ndarray, y: np.ndarray) -> list[_Fit]:
         resid = y[:, j] - fitted
         meat = (design * (resid**2)[:, None]).T @ design
         cov = bread @ meat @ bread * (n / max(n - d - 1, 1))
-        evals, evecs = linalg.eigh(cov)
+        evals, evecs = linalg.eigh(cov, driver="evd")
         root = evecs * np.sqrt(np.clip(evals, 0.0, None))
         total = float(np.sum((y[:, j] - y[:, j].mean()) ** 2))
         r2 = 1.0 - float(resid @ resid) / total if total > 0 else 1.0
