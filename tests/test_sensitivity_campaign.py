@@ -129,3 +129,12 @@ def test_posterior_sweep_moves_calibrated_partners_by_their_regression(spec_2025
     assert zj.mean() == pytest.approx(b[j] * a, abs=4 * 0.6 / np.sqrt(4000) + 0.02)
     untouched = [k for k in range(len(names)) if k not in (i, j)]
     np.testing.assert_array_equal(moved[:, untouched], base[:, untouched])
+
+
+def test_sensitivity_groups_aredocumented(torn, spec_2025):
+    from _schema_docs import documented
+
+    assert set(torn.data_vars) <= documented("/sensitivity/tornado")
+    sob = campaign_sobol(spec_2025, n=8, seed=1, parameters=["strike_attrition",
+                                                              "weight_strike_effort"])
+    assert set(sob.data_vars) <= documented("/sensitivity/sobol")

@@ -252,3 +252,11 @@ def test_from_tree_uses_the_stored_attributes(small_tree):
         + np.einsum("no,n->no", draws.attributes[:, :, k],
                     draws.weights[:, k] - draws.weights[:, k].mean())
     np.testing.assert_allclose(w, expected, rtol=1e-9, atol=1e-9)
+
+
+
+def test_voi_group_is_documented(evppi_ds):
+    """The result-set schema is a public contract: every /voi variable is in the docs."""
+    from _schema_docs import documented
+
+    assert set(evppi_ds.data_vars) <= documented("/voi")

@@ -62,7 +62,8 @@ def plot_tornado(obj: xr.DataTree | xr.Dataset, top: int = 15) -> Figure:
     ax.axvline(0.0, color="tab:red", ls="--", lw=1, label="options equal")
     ax.set_yticks(y, [str(p) for p in ds[PARAMETER].values])
     ax.set_xlabel(f"EV({ds.attrs['leader']}) - EV({ds.attrs['runner_up']}) ({VALUE_UNITS})")
-    ax.set_title("One-way sensitivity (others uncertain, common random numbers)")
+    ax.set_title(f"One-way sensitivity under the {ds.attrs.get('distribution', 'prior')} "
+                 "(others uncertain, common random numbers)")
     ax.legend(loc="lower right")
     return fig
 
@@ -80,7 +81,9 @@ def plot_sobol(obj: xr.DataTree | xr.Dataset, output: str = "difference", top: i
                 label="first order" if var == "S1" else "total")
     ax.set_yticks(y, [str(p) for p in ds[PARAMETER].values])
     ax.set_xlabel("share of output variance (1)")
-    ax.set_title(f"Sobol' indices of {output}")
+    label = (f"{ds.attrs['leader']} - {ds.attrs['runner_up']}"
+             if output == "difference" and "leader" in ds.attrs else output)
+    ax.set_title(f"Sobol' indices of {label} (under the {ds.attrs.get('distribution', 'prior')})")
     ax.legend(loc="lower right")
     return fig
 

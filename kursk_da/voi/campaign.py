@@ -436,7 +436,9 @@ def _assemble(draws: CampaignDraws, singles: list[str], single_res: Mapping[str,
     gmap = dict(zip(draws.names, draws.groups, strict=True))
 
     def arr(order: Sequence[str], res: Mapping[str, tuple], k: int) -> np.ndarray:
-        return np.array([res[o][k] for o in order])
+        out = np.array([res[o][k] for o in order])
+        # the plug-in EVPPI is >= 0 exactly; clip the rounding residue (~1e-14) of a zero
+        return np.maximum(out, 0.0) if k == 0 else out
 
     units = {"units": VALUE_UNITS}
 
