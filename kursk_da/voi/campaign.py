@@ -415,7 +415,7 @@ def _evppi_dataset(draws: CampaignDraws, *, parameters: Sequence[str] | None, gr
         else:
             with ThreadPoolExecutor(max_workers=n_jobs) as pool:
                 done = list(pool.map(run, order))
-    results = [r for _, r in sorted(zip(order, done, strict=True))]
+    results = [r for _, r in sorted(zip(order, done, strict=True), key=lambda t: t[0])]
     single_res = {t[1][0]: r for t, r in zip(tasks, results, strict=True) if t[0] == "p"}
     group_res = {}
     for t, r in zip(tasks, results, strict=True):
