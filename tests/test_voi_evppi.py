@@ -86,6 +86,21 @@ def test_evppi_linear_method_closed_form_and_honest_se() -> None:
     assert 0.6 < z.std(ddof=1) < 1.5  # the SE is neither far too small nor far too large
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_gp_does_not_interpolate_pure_noise(seed: int) -> None:
+    """Values independent of six inputs: EVPPI 0.  Maximum marginal likelihood on 300
+    points tends to the "white signal" mode (length scales so short that the signal
+    interpolates the noise), which gave 0.10-0.13 here with SE ~0.001; the guard refits
+    with the out-of-sample noise."""
+    rng = np.random.default_rng(seed)
+    n = 2_000
+    x = rng.standard_normal((n, 6))
+    values = np.column_stack([np.zeros(n), rng.standard_normal(n), 0.5 * rng.standard_normal(n)])
+    res = evppi(values, x, method="gp", rng=seed, gp_max_train=300, n_se_draws=50)
+    assert res.diagnostics["option1_noise_refitted"] == 1.0
+    assert res.value < 0.06  # EVPI of these values is about 0.5
+
+
 def test_evppi_auto_uses_gp_beyond_four_parameters() -> None:
     rng = np.random.default_rng(17)
     n = 1_500
