@@ -21,6 +21,7 @@ analyze: $(BIN)/.installed
 	$(BIN)/kursk-da analyze models/kursk_2025.toml --draws $(DRAWS) --seed $(SEED) --out results/kursk_2025.nc
 
 test: $(BIN)/.installed
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 test-slow: $(BIN)/.installed

@@ -94,18 +94,18 @@ ROW_TH = ROW_VALID + 1  # transposed input columns (campaign parameters first)
 
 
 def _loader(name: str, row: int, count: int):
-    """A jitted ``f(w, l) -> tuple`` of ``w[(row + k) * LANES + l]``, ``k < count``."""
-    items = ", ".join(f"w[{(row + k) * LANES} + l]" for k in range(count))
-    src = f"def {name}(w, l):\n    return ({items},)\n"
+    """A jitted ``f(w, ln) -> tuple`` of ``w[(row + k) * LANES + ln]``, ``k < count``."""
+    items = ", ".join(f"w[{(row + k) * LANES} + ln]" for k in range(count))
+    src = f"def {name}(w, ln):\n    return ({items},)\n"
     scope: dict = {}
     exec(src, scope)  # noqa: S102 - generated from constants of this module
     return register_jitable(inline="always")(scope[name])
 
 
 def _storer(name: str, row: int, count: int):
-    """A jitted ``f(w, l, x)`` setting ``w[(row + k) * LANES + l] = x[k]``, ``k < count``."""
-    body = "".join(f"    w[{(row + k) * LANES} + l] = x[{k}]\n" for k in range(count))
-    src = f"def {name}(w, l, x):\n{body}"
+    """A jitted ``f(w, ln, x)`` setting ``w[(row + k) * LANES + ln] = x[k]``, ``k < count``."""
+    body = "".join(f"    w[{(row + k) * LANES} + ln] = x[{k}]\n" for k in range(count))
+    src = f"def {name}(w, ln, x):\n{body}"
     scope: dict = {}
     exec(src, scope)  # noqa: S102 - generated from constants of this module
     return register_jitable(inline="always")(scope[name])
@@ -127,9 +127,9 @@ _store_derived = _storer("_store_derived", ROW_DV, N_DERIVED)
 
 @register_jitable
 def _sum_lanes(w, row):
-    """Sum of ``w[row * LANES + l]`` over the lanes, in a fixed order.
+    """Sum of ``w[row * LANES + ln]`` over the lanes, in a fixed order.
 
-    Eight partial sums (lanes ``l = k mod 8``), then combined pairwise: SLP-vectorised
+    Eight partial sums (lanes ``ln = k mod 8``), then combined pairwise: SLP-vectorised
     without re-association, so the result does not depend on the vector width.
     """
     base = row * LANES
@@ -150,7 +150,7 @@ def _sum_lanes(w, row):
 def _day(w, zt, t, threshold):
     """Advance every lane of the block by day ``t`` (the vectorised loop).
 
-    ``zt[t * LANES + l]`` is the day's standard-normal shock of lane ``l``. Returns
+    ``zt[t * LANES + ln]`` is the day's standard-normal shock of lane ``ln``. Returns
     the sum over the valid lanes of the area held at the end of the day and the
     number of valid lanes with area held ``>= threshold``.
     """
@@ -159,35 +159,35 @@ def _day(w, zt, t, threshold):
     zt_day = zt[t * LANES : (t + 1) * LANES]
     tf = float(t)
     count = 0
-    for l in range(LANES):
-        p = _load_params(w, l)
-        lev = _load_levers(w, l)
+    for ln in range(LANES):
+        p = _load_params(w, ln)
+        lev = _load_levers(w, ln)
         state = _step(
-            _load_state(w, l), p, _load_derived(w, l), lev, w[sd + l] * zt_day[l], tf, lanemath
+            _load_state(w, ln), p, _load_derived(w, ln), lev, w[sd + ln] * zt_day[ln], tf, lanemath
         )
-        _store_state(w, l, state)
-        valid = w[ROW_VALID * LANES + l]
-        w[ROW_AREA * LANES + l] += state[2]
-        w[ROW_AREA_DAY * LANES + l] = valid * state[2]
-        w[ROW_STRIKE * LANES + l] += lev[J_STRIKE]
+        _store_state(w, ln, state)
+        valid = w[ROW_VALID * LANES + ln]
+        w[ROW_AREA * LANES + ln] += state[2]
+        w[ROW_AREA_DAY * LANES + ln] = valid * state[2]
+        w[ROW_STRIKE * LANES + ln] += lev[J_STRIKE]
         count += (state[2] >= threshold) & (valid > 0.0)
     return _sum_lanes(w, ROW_AREA_DAY), count
 
 
 @njit(nogil=True, fastmath=_FLAGS)
 def _block_shocks(z, i0, n_valid, zt):
-    """Shocks of draws ``i0 .. i0 + n_valid - 1`` into ``zt[t * LANES + l]``.
+    """Shocks of draws ``i0 .. i0 + n_valid - 1`` into ``zt[t * LANES + ln]``.
 
     Padding lanes get the shock of the block's first draw. Contiguous for a
     day-major ``z`` (the transpose of a C-contiguous ``(n_days, n)`` array).
     """
-    if i0 < 0:  # lets LLVM drop the negative-index wraparound of z[i0 + l, t]
+    if i0 < 0:  # lets LLVM drop the negative-index wraparound of z[i0 + ln, t]
         return
     for t in range(z.shape[1]):
-        for l in range(n_valid):
-            zt[t * LANES + l] = z[i0 + l, t]
-        for l in range(n_valid, LANES):
-            zt[t * LANES + l] = z[i0, t]
+        for ln in range(n_valid):
+            zt[t * LANES + ln] = z[i0 + ln, t]
+        for ln in range(n_valid, LANES):
+            zt[t * LANES + ln] = z[i0, t]
 
 
 @njit(nogil=True, fastmath=_FLAGS)
@@ -213,20 +213,20 @@ def _set_levers(w, const, ref, t):
         base = (ROW_LEV + j) * LANES
         if r < 0:
             c = const[t, j]
-            for l in range(LANES):
-                w[base + l] = c
+            for ln in range(LANES):
+                w[base + ln] = c
         else:
             src = (ROW_TH + r) * LANES
-            for l in range(LANES):
-                w[base + l] = w[src + l]
+            for ln in range(LANES):
+                w[base + ln] = w[src + ln]
 
 
 @njit(nogil=True, fastmath=_FLAGS)
 def _store_traj(w, o, t, i0, n_traj_block, out_traj):
     """Daily state of the first ``n_traj_block`` lanes into the stored trajectories."""
-    for l in range(n_traj_block):
+    for ln in range(n_traj_block):
         for k in range(out_traj.shape[3]):
-            out_traj[i0 + l, o, t, k] = w[(ROW_S + k) * LANES + l]
+            out_traj[i0 + ln, o, t, k] = w[(ROW_S + k) * LANES + ln]
 
 
 @njit(nogil=True, error_model="numpy", fastmath=_FLAGS)
@@ -281,16 +281,16 @@ def simulate_chunk(
         n_valid = min(LANES, n - i0)
         n_traj_block = max(0, min(n_valid, n_traj - i0))
         # transposed inputs; padding lanes repeat the block's first draw
-        for l in range(LANES):
-            i = i0 + l if l < n_valid else i0
-            w[ROW_VALID * LANES + l] = 1.0 if l < n_valid else 0.0
+        for ln in range(LANES):
+            i = i0 + ln if ln < n_valid else i0
+            w[ROW_VALID * LANES + ln] = 1.0 if ln < n_valid else 0.0
             for k in range(n_th):
-                w[(ROW_TH + k) * LANES + l] = theta[i, k]
+                w[(ROW_TH + k) * LANES + ln] = theta[i, k]
         _block_shocks(z, i0, n_valid, zt)
-        for l in range(LANES):
-            p = _load_params(w, l)
-            _store_derived(w, l, derived(p, lanemath))
-            _store_state(w, l, initial_state(p))
+        for ln in range(LANES):
+            p = _load_params(w, ln)
+            _store_derived(w, ln, derived(p, lanemath))
+            _store_state(w, ln, initial_state(p))
         # history, shared by every option
         for t in range(t_d):
             if hist_changes[t]:
@@ -301,15 +301,15 @@ def simulate_chunk(
                 out_count[o, t] += count
                 if n_traj_block > 0:
                     _store_traj(w, o, t, i0, n_traj_block, out_traj)
-        for l in range(LANES):
-            _store_start(w, l, _load_state(w, l))
+        for ln in range(LANES):
+            _store_start(w, ln, _load_state(w, ln))
         # every option from the state at the decision day
         for o in range(n_opt):
             o_const, o_ref, o_changes = opt_const[o], opt_ref[o], opt_changes[o]
-            for l in range(LANES):
-                _store_state(w, l, _load_start(w, l))
-                w[ROW_AREA * LANES + l] = 0.0
-                w[ROW_STRIKE * LANES + l] = 0.0
+            for ln in range(LANES):
+                _store_state(w, ln, _load_start(w, ln))
+                w[ROW_AREA * LANES + ln] = 0.0
+                w[ROW_STRIKE * LANES + ln] = 0.0
             for h in range(horizon):
                 t = t_d + h
                 if o_changes[h]:
@@ -319,14 +319,14 @@ def simulate_chunk(
                 out_count[o, t] += count
                 if n_traj_block > 0:
                     _store_traj(w, o, t, i0, n_traj_block, out_traj)
-            for l in range(n_valid):
-                i = i0 + l
-                s = _load_state(w, l)
-                s0 = _load_start(w, l)
-                out_attr[i, o, 0] = w[ROW_AREA * LANES + l] / horizon
+            for ln in range(n_valid):
+                i = i0 + ln
+                s = _load_state(w, ln)
+                s0 = _load_start(w, ln)
+                out_attr[i, o, 0] = w[ROW_AREA * LANES + ln] / horizon
                 out_attr[i, o, 1] = s[2]
                 out_attr[i, o, 2] = s[3] - s0[3]
                 out_attr[i, o, 3] = s[4] - s0[4]
                 out_attr[i, o, 4] = s[5] - s0[5]
                 out_attr[i, o, 5] = 1.0 if s[2] >= threshold else 0.0
-                out_attr[i, o, 6] = w[ROW_STRIKE * LANES + l]
+                out_attr[i, o, 6] = w[ROW_STRIKE * LANES + ln]
