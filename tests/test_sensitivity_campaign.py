@@ -101,24 +101,16 @@ def test_posterior_tornado_on_prior_draws_reproduces_the_prior_tornado(spec_2025
 def test_posterior_sweep_moves_calibrated_partners_by_their_regression(spec_2025):
     """Scores of two calibrated inputs with correlation 0.8 in the given draws: fixing one
     at score a moves the other's mean score to 0.8 a (linear-Gaussian conditional)."""
-    from kursk_da.sensitivity.tornado import _PosteriorSweeper
+    from kursk_da.sensitivity.tornado import _PosteriorConditioner
     from kursk_da.voi.conditional import inputs_from_scores, normal_scores, scores_of_values
 
     rng = np.random.default_rng(0)
     z = normal_scores(spec_2025, 4000, rng)
-    i, j = (spec_2025.input_names.index(n) for n in ("ru_garrison", "nk_troops"))
+    names = spec_2025.input_names
+    i, j = (names.index(n) for n in ("ru_garrison", "nk_troops"))
     z[:, j] = 0.8 * z[:, i] + 0.6 * rng.standard_normal(4000)
     base = inputs_from_scores(spec_2025, z)
-    sw = _PosteriorSweeper.__new__(_PosteriorSweeper)  # no engine run needed here
-    sw.spec, sw.theta, sw.all_inputs = spec_2025, base, base
-    names = spec_2025.input_names
-    sw.z = np.column_stack([scores_of_values(spec_2025, m, base[:, k])
-                            for k, m in enumerate(names)])
-    from kursk_da.voi.conditional import copula_correlation
-
-    sw.corr = copula_correlation(spec_2025)
-    sw.cal = np.array([m in ("ru_garrison", "nk_troops") for m in names])
-    sw.cov_s = np.cov(sw.z[:, sw.cal], rowvar=False)
+    sw = _PosteriorConditioner(spec_2025, base, ["ru_garrison", "nk_troops"], np.arange(4000))
     b = sw.slopes(i)
     assert b[j] == pytest.approx(0.8, abs=0.03) and b[i] == 1.0
     assert np.count_nonzero(b) == 2  # nothing else moves (no copula links in the spec)
@@ -131,7 +123,7 @@ def test_posterior_sweep_moves_calibrated_partners_by_their_regression(spec_2025
     np.testing.assert_array_equal(moved[:, untouched], base[:, untouched])
 
 
-def test_sensitivity_groups_aredocumented(torn, spec_2025):
+def test_sensitivity_groups_are_documented(torn, spec_2025):
     from _schema_docs import documented
 
     assert set(torn.data_vars) <= documented("/sensitivity/tornado")

@@ -93,37 +93,30 @@ class _Sweeper:
         return self.values_at(name, q).mean(axis=0)
 
 
-class _PosteriorSweeper(_Sweeper):
-    """CRN estimates of E[v | x_i = q] under the posterior (see the module docstring)."""
+class _PosteriorConditioner:
+    """Base draws from a posterior input matrix, moved when one input is fixed.
 
-    def __init__(self, spec: Spec, n_draws: int, seed: int, n_jobs: int | None,
-                 base_inputs: np.ndarray, calibrated: Sequence[str]) -> None:
-        root = np.random.SeedSequence(seed)
-        s_inputs, s_engine = root.spawn(2)
+    See the module docstring: a linear regression of the prior normal scores of the
+    other inputs on the fixed input's score (posterior covariance among the
+    calibrated inputs, the spec's copula elsewhere).
+    """
+
+    def __init__(self, spec: Spec, base_inputs: np.ndarray, calibrated: Sequence[str],
+                 rows: np.ndarray) -> None:
         self.spec = spec
-        self.all_inputs = base_inputs
-        n = base_inputs.shape[0]
-        rows = (np.sort(np.random.default_rng(s_inputs).choice(n, n_draws, replace=False))
-                if n_draws < n else np.arange(n))
-        self.theta = base_inputs[rows]
         names = spec.input_names
-        self.z = np.column_stack([scores_of_values(spec, m, self.theta[:, j])
-                                  for j, m in enumerate(names)])
-        self.corr = copula_correlation(spec)
-        self.cal = np.array([m in set(calibrated) for m in names])
         full_z = np.column_stack([scores_of_values(spec, m, base_inputs[:, j])
                                   for j, m in enumerate(names)])
+        self.theta, self.z = base_inputs[rows], full_z[rows]
+        self.corr = copula_correlation(spec)
+        self.cal = np.isin(names, list(calibrated))
         s_idx = np.nonzero(self.cal)[0]
-        self.cov_s = np.atleast_2d(np.cov(full_z[:, s_idx], rowvar=False)) if s_idx.size \
-            else np.zeros((0, 0))
-        self.engine_seed = int(s_engine.generate_state(1, dtype=np.uint32)[0])
-        self.n_jobs = n_jobs
-        self.base = self._run(self.theta)
+        self.cov_s = (np.atleast_2d(np.cov(full_z[:, s_idx], rowvar=False)) if s_idx.size
+                      else np.zeros((0, 0)))
 
     def slopes(self, i: int) -> np.ndarray:
         """Change of every input's score per unit change of input ``i``'s score."""
-        p = self.z.shape[1]
-        b = np.zeros(p)
+        b = np.zeros(self.z.shape[1])
         s_idx, o_idx = np.nonzero(self.cal)[0], np.nonzero(~self.cal)[0]
         if self.cal[i]:
             k = int(np.searchsorted(s_idx, i))
@@ -138,9 +131,6 @@ class _PosteriorSweeper(_Sweeper):
         b[i] = 1.0
         return b
 
-    def values_at(self, name: str, q: float) -> np.ndarray:
-        return self._run(self.inputs_at(name, q))
-
     def inputs_at(self, name: str, q: float) -> np.ndarray:
         """The base draws with input ``name`` fixed at ``q`` and the others moved."""
         i = self.spec.input_names.index(name)
@@ -154,6 +144,25 @@ class _PosteriorSweeper(_Sweeper):
                 z[:, col])
         theta[:, i] = q
         return theta
+
+
+class _PosteriorSweeper(_Sweeper):
+    """CRN estimates of E[v | x_i = q] under the posterior (see the module docstring)."""
+
+    def __init__(self, spec: Spec, n_draws: int, seed: int, n_jobs: int | None,
+                 base_inputs: np.ndarray, calibrated: Sequence[str]) -> None:
+        s_inputs, s_engine = np.random.SeedSequence(seed).spawn(2)
+        n = base_inputs.shape[0]
+        rows = (np.sort(np.random.default_rng(s_inputs).choice(n, n_draws, replace=False))
+                if n_draws < n else np.arange(n))
+        self.spec = spec
+        self.conditioner = _PosteriorConditioner(spec, base_inputs, calibrated, rows)
+        self.engine_seed = int(s_engine.generate_state(1, dtype=np.uint32)[0])
+        self.n_jobs = n_jobs
+        self.base = self._run(self.conditioner.theta)
+
+    def values_at(self, name: str, q: float) -> np.ndarray:
+        return self._run(self.conditioner.inputs_at(name, q))
 
 
 def partial_expected_values(spec: Spec, name: str, grid: Sequence[float], *, n_draws: int = 1000,
