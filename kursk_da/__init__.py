@@ -25,7 +25,7 @@ from kursk_da.decision.summary import decision_summary
 from kursk_da.engine.run import run_engine
 from kursk_da.errors import KurskDAError, ResultFileError, SpecError
 from kursk_da.io import load_result_set, options_table, save_result_set, validate_result_set
-from kursk_da.sensitivity import sobol
+from kursk_da.sensitivity import main_effects, sobol
 from kursk_da.sensitivity.campaign import campaign_sobol
 from kursk_da.sensitivity.robustness import (
     acceptability_curve,
@@ -74,6 +74,7 @@ __all__ = [
     "sample_inputs",
     "spec_from_dict",
     "sobol",
+    "main_effects",
     "VOIResult",
     "evpi",
     "evppi",

@@ -292,6 +292,14 @@ def _voi(tree: xr.DataTree) -> Section:
         frame = tor[cols].to_dataframe().sort_values("swing", ascending=False).head(15)
         sec.blocks.append(Table(frame.round(3), "Tornado swing and threshold (input value "
                                                 "where the best option changes)"))
+    if has_group(tree, "/sensitivity/main_effects"):
+        me = tree["sensitivity/main_effects"].to_dataset()
+        d = me.sel(output="difference")[["S1", "S1_se"]].to_dataframe()
+        d = d.drop(columns="output", errors="ignore").sort_values("S1", ascending=False)
+        sec.blocks.append(Table(d.head(15).round(3), (
+            f"First-order indices of {me.attrs.get('leader')} - {me.attrs.get('runner_up')}: "
+            "share of its variance explained by each input alone, from the "
+            f"{me.attrs.get('distribution', 'prior')} draws (valid for dependent inputs)")))
     if has_group(tree, "/scenarios/summary"):
         s = tree["scenarios/summary"].to_dataset()
         frame = s["expected_value"].to_pandas().round(1)

@@ -135,6 +135,7 @@ def run_sensitivity(args: argparse.Namespace) -> int:
     from kursk_da.io import save_result_set
     from kursk_da.io.voi_groups import add_voi_groups
     from kursk_da.sensitivity.campaign import campaign_sobol
+    from kursk_da.sensitivity.main_effects import campaign_main_effects
     from kursk_da.sensitivity.robustness import (
         acceptability_curve,
         risk_attitude,
@@ -183,6 +184,14 @@ def run_sensitivity(args: argparse.Namespace) -> int:
         for p in d[PARAMETER].values[:args.top]:
             print(f"  {p:<26} S1 {float(d['S1'].sel({PARAMETER: p})):6.3f}"
                   f"  ST {float(d['ST'].sel({PARAMETER: p})):6.3f}")
+    sens["main_effects"] = me = campaign_main_effects(
+        draws, rng=args.seed, distribution="posterior" if posterior else "prior")
+    d1 = me.sel(output="difference").sortby("S1", ascending=False)
+    print(f"\nfirst-order indices ({me.attrs['distribution']} draws, valid for dependent "
+          f"inputs) of {me.attrs['leader']} - {me.attrs['runner_up']} (top {args.top})")
+    for p in d1[PARAMETER].values[:args.top]:
+        r = d1.sel({PARAMETER: p})
+        print(f"  {p:<26} S1 {float(r['S1']):6.3f} ± {float(r['S1_se']):.3f}")
     if not args.no_scenarios:
         attrs = tree["decision"]["attributes"].transpose("draw", OPTION, "attribute").values
         if spec.scenarios:
