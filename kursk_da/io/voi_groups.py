@@ -5,9 +5,10 @@ Layout (added to a result set by :func:`add_voi_groups`; every group optional):
 ``/voi``
     :func:`kursk_da.voi.campaign.campaign_evppi`: EVPPI over ``parameter`` and
     ``group`` (ranked), ``evpi``.
-``/sensitivity/tornado``, ``/sensitivity/sobol``
-    :func:`kursk_da.sensitivity.tornado.tornado` and
-    :func:`kursk_da.sensitivity.campaign.campaign_sobol`.
+``/sensitivity/tornado``, ``/sensitivity/sobol``, ``/sensitivity/main_effects``
+    :func:`kursk_da.sensitivity.tornado.tornado`,
+    :func:`kursk_da.sensitivity.campaign.campaign_sobol` and
+    :func:`kursk_da.sensitivity.main_effects.campaign_main_effects`.
 ``/scenarios/summary``, ``/scenarios/acceptability``, ``/scenarios/simplex``, ``/scenarios/risk``
     :mod:`kursk_da.sensitivity.robustness`.
 
