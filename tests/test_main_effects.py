@@ -64,6 +64,8 @@ def test_a_less_noisy_target_gives_the_same_index():
 def test_bad_input_is_named():
     with pytest.raises(VOIInputError, match="y, x: expected shapes"):
         main_effects(np.zeros(30), np.zeros((31, 2)))
+    with pytest.raises(VOIInputError, match="target: expected finite numbers of shape"):
+        main_effects(np.arange(30.0), np.zeros((30, 2)), target=np.zeros((30, 3)))
     with pytest.raises(VOIInputError, match="y: the output is constant"):
         main_effects(np.ones(30), np.random.default_rng(0).standard_normal((30, 2)))
 

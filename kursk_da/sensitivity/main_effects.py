@@ -85,11 +85,12 @@ def main_effects(y: np.ndarray, x: np.ndarray, *, rng: Any = None, n_se_draws: i
     var_y = float(y.var())
     if not var_y > 0:
         raise VOIInputError("y: the output is constant; its indices are undefined")
-    tgt = np.broadcast_to((y if target is None else np.asarray(target, dtype=float)).T,
-                          (x.shape[1], y.shape[0])).T
-    if tgt.shape != x.shape:
-        raise VOIInputError(f"target: expected shape {y.shape} or {x.shape}, got "
-                            f"{np.shape(target)}")
+    tgt = y if target is None else np.asarray(target, dtype=float)
+    if tgt.shape == y.shape:
+        tgt = np.repeat(tgt[:, None], x.shape[1], axis=1)
+    if tgt.shape != x.shape or not np.all(np.isfinite(tgt)):
+        raise VOIInputError(f"target: expected finite numbers of shape {y.shape} or {x.shape}, "
+                            f"got shape {np.shape(target)}")
     generator = check_rng(rng)
     p, n = x.shape[1], y.shape[0]
     s1, se = np.zeros(p), np.full(p, np.nan if n_se_draws == 0 else 0.0)
