@@ -19,6 +19,7 @@ from kursk_da.engine.run import DEFAULT_CHUNK_SIZE, run_engine
 from kursk_da.errors import SpecError
 from kursk_da.io.resultset import build_result_set
 from kursk_da.spec.schema import Spec, load_spec
+from kursk_da.validation import check_int
 
 if TYPE_CHECKING:
     from kursk_da.calibration.propagate import PosteriorAnalysis
@@ -27,9 +28,7 @@ __all__ = ["analyze", "analyze_spec"]
 
 
 def _check_count(value: int, name: str, lo: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < lo:
-        raise SpecError(name, f"expected a whole number >= {lo}, got {value!r}")
-    return value
+    return check_int(value, name, minimum=lo, error=SpecError)
 
 
 def analyze(

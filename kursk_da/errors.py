@@ -7,7 +7,14 @@ was expected.  The CLI maps these to exit status 2.
 
 from __future__ import annotations
 
-__all__ = ["KurskDAError", "SpecError", "ResultFileError"]
+__all__ = [
+    "KurskDAError",
+    "SpecError",
+    "ResultFileError",
+    "ArgumentError",
+    "VOIInputError",
+    "UnknownParameterError",
+]
 
 
 class KurskDAError(Exception):
@@ -33,3 +40,27 @@ class SpecError(KurskDAError, ValueError):
 
 class ResultFileError(KurskDAError, OSError):
     """A result-set file is missing, unreadable or does not follow the schema."""
+
+
+class ArgumentError(KurskDAError, ValueError):
+    """An argument of a library function is invalid.
+
+    The message starts with the argument's name and says what was expected.
+    """
+
+
+class VOIInputError(ArgumentError):
+    """An argument of a value-of-information or sensitivity function is invalid.
+
+    The message starts with the argument's name and says what was expected.
+    """
+
+
+class UnknownParameterError(KurskDAError, KeyError):
+    """A requested parameter is not a column of ``inputs``.
+
+    The message lists the unknown names and the available ones.
+    """
+
+    def __str__(self) -> str:  # KeyError would otherwise repr() the message
+        return str(self.args[0]) if self.args else ""

@@ -10,6 +10,7 @@ import xarray as xr
 
 from kursk_da.cli import main
 from kursk_da.io import load_result_set, save_result_set
+from kursk_da.io.resultset import spec_from_tree
 from kursk_da.io.voi_groups import add_voi_groups
 from kursk_da.plots import (
     plot_acceptability,
@@ -18,7 +19,6 @@ from kursk_da.plots import (
     plot_sobol,
     plot_tornado,
 )
-from kursk_da.voi.commands import spec_from_tree
 
 matplotlib.use("Agg")
 

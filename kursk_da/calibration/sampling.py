@@ -27,6 +27,7 @@ from kursk_da.calibration.skeleton import skeleton_numpy
 from kursk_da.dims import CHAIN, DRAW, OBSERVATION, PARAMETER
 from kursk_da.errors import SpecError
 from kursk_da.spec.sampling import sample_inputs
+from kursk_da.validation import check_int
 
 if TYPE_CHECKING:
     from kursk_da.spec.schema import Spec
@@ -245,8 +246,7 @@ def calibrate(
     """
     for name, val, lo in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1),
                           ("seed", seed, 0)):
-        if isinstance(val, bool) or not isinstance(val, int) or val < lo:
-            raise SpecError(name, f"expected a whole number >= {lo}, got {val!r}")
+        check_int(val, name, minimum=lo, error=SpecError)
     cc = compiled or compile_calibration(spec, cutoff=cutoff, sampler=sampler)
     spec, setup = cc.spec, cc.setup
     cores = cores or min(chains, os.cpu_count() or 1)

@@ -4,6 +4,7 @@ from kursk_da.io.resultset import (
     build_result_set,
     load_result_set,
     save_result_set,
+    spec_from_tree,
     validate_result_set,
 )
 from kursk_da.io.table import options_table
@@ -13,5 +14,6 @@ __all__ = [
     "load_result_set",
     "save_result_set",
     "validate_result_set",
+    "spec_from_tree",
     "options_table",
 ]

@@ -49,6 +49,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -60,10 +61,10 @@ import xarray as xr
 from kursk_da.dims import ATTRIBUTE, CHAIN, DATE, DRAW, OPTION, VALUE_UNITS
 from kursk_da.engine.kernel import ATTRIBUTE_NAMES
 from kursk_da.errors import ResultFileError
+from kursk_da.spec.schema import Spec, spec_from_dict
 
 if TYPE_CHECKING:
     from kursk_da.engine.run import EngineOutput
-    from kursk_da.spec.schema import Spec
 
 __all__ = [
     "RESULT_SCHEMA",
@@ -72,6 +73,7 @@ __all__ = [
     "save_result_set",
     "load_result_set",
     "validate_result_set",
+    "spec_from_tree",
 ]
 
 RESULT_SCHEMA = "1"
@@ -281,3 +283,37 @@ def load_result_set(path: str | Path) -> xr.DataTree:
         raise ResultFileError(f"{p}: cannot read as a netCDF result set ({exc})") from None
     validate_result_set(loaded, str(p))
     return loaded
+
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _dates(obj: Any, key: str = "") -> Any:
+    if isinstance(obj, dict):
+        return {k: _dates(v, k) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_dates(v, key) for v in obj]
+    if key in ("date", "start") and isinstance(obj, str) and _DATE.match(obj):
+        return dt.date.fromisoformat(obj)
+    return obj
+
+
+def spec_from_tree(tree: xr.DataTree) -> Spec:
+    """The spec stored in a result set's ``spec_json`` attribute (dates restored)."""
+    text = tree.attrs.get("spec_json")
+    if not text:
+        raise ResultFileError("result set: no spec_json attribute; cannot rebuild the spec")
+    raw = _dates(json.loads(text))  # spec_json has sorted keys: restore the run's orders
+    if "decision" in tree.children and OPTION in tree["decision"].coords:
+        order = [str(o) for o in tree["decision"][OPTION].values]
+        raw["options"] = {o: raw["options"][o] for o in order if o in raw["options"]}
+    if "decision" in tree.children and "inputs" in tree["decision"].dataset:
+        # the propagated input matrix gives the run's column order
+        order = [str(p) for p in tree["decision"]["inputs"]["parameter"].values]
+        params = raw.get("parameters", {})
+        raw["parameters"] = {**{p: params[p] for p in order if p in params}, **params}
+    elif "prior" in tree.children:
+        prior = [str(v) for v in tree["prior"].data_vars]
+        params = raw.get("parameters", {})
+        raw["parameters"] = {**{p: params[p] for p in prior if p in params}, **params}
+    return spec_from_dict(raw, path=tree.attrs.get("spec_path") or None)

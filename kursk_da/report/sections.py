@@ -74,7 +74,7 @@ def assumptions_frame(tree: xr.DataTree) -> pd.DataFrame:
     prior = tree["prior"].to_dataset() if has_group(tree, "/prior") else xr.Dataset()
     parsed: dict[str, Any] = {}
     try:
-        from kursk_da.voi.commands import spec_from_tree
+        from kursk_da.io.resultset import spec_from_tree
 
         parsed = dict(spec_from_tree(tree).inputs)
     except Exception:  # noqa: BLE001 - an old or foreign spec: fall back to the raw entries

@@ -31,6 +31,7 @@ import xarray as xr
 
 from kursk_da.dims import OUTPUT, VALUE_UNITS
 from kursk_da.sensitivity.sobol import sobol
+from kursk_da.validation import check_int
 from kursk_da.voi._inputs import VOIInputError
 
 if TYPE_CHECKING:
@@ -109,8 +110,7 @@ def campaign_sobol(spec: Spec, *, n: int = 256, seed: int = 0,
             raise VOIInputError(f"parameters: unknown or fixed input(s) {bad}; uncertain inputs: "
                                 f"{uncertain}")
         names = list(parameters)
-    if isinstance(n, bool) or not isinstance(n, int) or n < 8:
-        raise VOIInputError(f"n: expected an integer >= 8 (a power of 2), got {n!r}")
+    n = check_int(n, "n", minimum=8, error=VOIInputError)
     root = np.random.SeedSequence(seed)
     s_sobol, s_engine = root.spawn(2)
     engine = _CachedEngine(spec, names, int(s_engine.generate_state(1, dtype=np.uint32)[0]),

@@ -28,6 +28,7 @@ from kursk_da.decision import metrics
 from kursk_da.dims import OPTION, SCENARIO, SIMPLEX_POINT, VALUE_UNITS, WEIGHT_VALUE
 from kursk_da.engine.kernel import ATTRIBUTE_NAMES
 from kursk_da.spec.scenarios import BASE_SCENARIO, apply_scenario
+from kursk_da.validation import check_int
 from kursk_da.voi._inputs import VOIInputError
 
 if TYPE_CHECKING:
@@ -202,8 +203,7 @@ def simplex_regions(spec: Spec, inputs: np.ndarray, attributes: np.ndarray, *,
     if len(weights) != 3 or bad or len(set(weights)) != 3:
         raise VOIInputError(f"weights: expected three distinct attributes of "
                             f"{list(ATTRIBUTE_NAMES)}, got {weights}")
-    if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 1:
-        raise VOIInputError(f"resolution: expected an integer >= 1, got {resolution!r}")
+    resolution = check_int(resolution, "resolution", minimum=1, error=VOIInputError)
     ks = [ATTRIBUTE_NAMES.index(w) for w in weights]
     means = np.array([spec.weights[w].dist.mean() for w in weights])
     w = inputs[:, _weight_columns(spec)]

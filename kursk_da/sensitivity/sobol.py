@@ -32,6 +32,7 @@ import xarray as xr
 from scipy.stats import qmc
 
 from kursk_da.dims import PARAMETER
+from kursk_da.validation import check_int
 from kursk_da.voi._inputs import VOIInputError, check_rng
 
 __all__ = ["sobol", "sobol_indices_core", "SAMPLERS"]
@@ -86,9 +87,7 @@ def _check_distributions(distributions: Any) -> tuple[list[str], list[Any]]:
 
 
 def _check_int(x: Any, name: str, minimum: int) -> int:
-    if isinstance(x, bool) or not isinstance(x, int | np.integer) or int(x) < minimum:
-        raise VOIInputError(f"{name}: expected an integer >= {minimum}, got {x!r}")
-    return int(x)
+    return check_int(x, name, minimum=minimum, error=VOIInputError)
 
 
 def _base_sample(n: int, d: int, sampler: str, rng: np.random.Generator) -> np.ndarray:

@@ -44,6 +44,7 @@ import xarray as xr
 from scipy import linalg, optimize
 
 from kursk_da.dims import OPTION, PARAMETER, SWEEP, VALUE_UNITS
+from kursk_da.validation import check_int
 from kursk_da.voi._inputs import VOIInputError
 from kursk_da.voi.conditional import (
     condition_scores,
@@ -178,10 +179,8 @@ def partial_expected_values(spec: Spec, name: str, grid: Sequence[float], *, n_d
 
 def _check_args(spec: Spec, parameters: Sequence[str] | None, n_draws: Any, n_points: Any,
                 level: Any) -> list[str]:
-    if isinstance(n_draws, bool) or not isinstance(n_draws, int) or n_draws < 10:
-        raise VOIInputError(f"n_draws: expected an integer >= 10, got {n_draws!r}")
-    if isinstance(n_points, bool) or not isinstance(n_points, int) or n_points < 2:
-        raise VOIInputError(f"n_points: expected an integer >= 2, got {n_points!r}")
+    check_int(n_draws, "n_draws", minimum=10, error=VOIInputError)
+    check_int(n_points, "n_points", minimum=2, error=VOIInputError)
     if not isinstance(level, float | int) or not 0.0 < float(level) < 1.0:
         raise VOIInputError(f"level: expected a probability in (0, 1), got {level!r}")
     uncertain = [n for n, p in spec.inputs.items() if not p.dist.is_fixed]

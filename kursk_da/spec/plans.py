@@ -44,6 +44,7 @@ from kursk_da.dynamics.equations import (
     LEVER_NAMES,
 )
 from kursk_da.errors import SpecError
+from kursk_da.validation import check_int
 
 __all__ = ["EPOCH", "Phase", "parse_phases", "compile_schedule", "day_of", "date_of"]
 
@@ -201,8 +202,7 @@ def parse_phases(
             day = day_of(start)
         else:
             after = tbl["after_days"]
-            if isinstance(after, bool) or not isinstance(after, int) or after < 0:
-                raise SpecError(f"{p}.after_days", f"expected a whole number >= 0, got {after!r}")
+            after = check_int(after, f"{p}.after_days", minimum=0, error=SpecError)
             day = plan_start + after
         if not plan_start <= day < plan_end:
             raise SpecError(

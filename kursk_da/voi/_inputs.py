@@ -22,9 +22,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from kursk_da import validation
 from kursk_da.decision.metrics import as_values_array
 from kursk_da.dims import DRAW, OPTION, PARAMETER
-from kursk_da.errors import KurskDAError
+from kursk_da.errors import UnknownParameterError, VOIInputError
 
 __all__ = [
     "VOIInputError",
@@ -35,23 +36,6 @@ __all__ = [
     "select_parameters",
     "check_rng",
 ]
-
-
-class VOIInputError(KurskDAError, ValueError):
-    """An argument of a value-of-information or sensitivity function is invalid.
-
-    The message starts with the argument's name and says what was expected.
-    """
-
-
-class UnknownParameterError(KurskDAError, KeyError):
-    """A requested parameter is not a column of ``inputs``.
-
-    The message lists the unknown names and the available ones.
-    """
-
-    def __str__(self) -> str:  # KeyError would otherwise repr() the message
-        return str(self.args[0]) if self.args else ""
 
 
 @dataclass(frozen=True)
@@ -348,22 +332,6 @@ def select_parameters(
 
 
 def check_rng(rng: Any, name: str = "rng") -> np.random.Generator:
-    """Return a :class:`numpy.random.Generator` from a Generator, a seed or ``None``.
-
-    Raises
-    ------
-    VOIInputError
-        If ``rng`` cannot seed a Generator (e.g. a legacy ``RandomState``).
-    """
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, np.random.RandomState):
-        raise VOIInputError(
-            f"{name}: expected a numpy.random.Generator, a seed or None, got a legacy RandomState"
-        )
-    try:
-        return np.random.default_rng(rng)
-    except (TypeError, ValueError) as exc:
-        raise VOIInputError(
-            f"{name}: expected a numpy.random.Generator, a seed or None, got {rng!r}"
-        ) from exc
+    """A :class:`numpy.random.Generator` from a Generator, a seed or ``None``
+    (:func:`kursk_da.validation.check_rng` raising :class:`VOIInputError`)."""
+    return validation.check_rng(rng, name, VOIInputError)

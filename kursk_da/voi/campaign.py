@@ -64,6 +64,7 @@ from kursk_da.decision.metrics import evpi_core, evpi_se_core
 from kursk_da.dims import CHAIN, DRAW, GROUP, OPTION, PARAMETER, VALUE_UNITS
 from kursk_da.errors import KurskDAError
 from kursk_da.spec.schema import WEIGHT_PREFIX
+from kursk_da.validation import check_int
 from kursk_da.voi._inputs import VOIInputError, check_rng
 from kursk_da.voi.conditional import (
     condition_scores,
@@ -306,7 +307,7 @@ def draws_from_tree(tree: xr.DataTree) -> CampaignDraws:
     options = tuple(str(o) for o in value[OPTION].values)
     x, v = _check_draws(np.column_stack(cols), value.values, names, options)
     try:
-        from kursk_da.voi.commands import spec_from_tree
+        from kursk_da.io.resultset import spec_from_tree
 
         spec = spec_from_tree(tree)
     except (KurskDAError, KeyError, ValueError):  # no usable spec: no structural shortcut
@@ -322,7 +323,7 @@ def _draws_from_decision_inputs(tree: xr.DataTree) -> CampaignDraws:
     the calibrated parameters with prior draws of the other inputs), row-aligned with
     ``/decision/value``; groups come from the spec stored in the file.
     """
-    from kursk_da.voi.commands import spec_from_tree
+    from kursk_da.io.resultset import spec_from_tree
 
     dec = tree["decision"].dataset
     inp = dec["inputs"].transpose(DRAW, PARAMETER)
@@ -359,9 +360,7 @@ def _task_evppi(values: np.ndarray, focal: np.ndarray, method: str, seed: np.ran
 
 
 def _check_int(x: Any, name: str, lo: int) -> int:
-    if isinstance(x, bool) or not isinstance(x, int | np.integer) or int(x) < lo:
-        raise VOIInputError(f"{name}: expected an integer >= {lo}, got {x!r}")
-    return int(x)
+    return check_int(x, name, minimum=lo, error=VOIInputError)
 
 
 def _evppi_dataset(draws: CampaignDraws, *, parameters: Sequence[str] | None, groups: bool,

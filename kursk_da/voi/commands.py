@@ -16,10 +16,7 @@ saved result set (``.nc``: its draws and its stored spec are used).
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import json
 import os
-import re
 from pathlib import Path
 from typing import Any
 
@@ -27,45 +24,9 @@ import numpy as np
 import xarray as xr
 
 from kursk_da.dims import GROUP, OPTION, PARAMETER, SCENARIO, VALUE_UNITS
+from kursk_da.io.resultset import spec_from_tree
 
-__all__ = ["register", "run_voi", "run_sensitivity", "load_source", "spec_from_tree"]
-
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def _dates(obj: Any, key: str = "") -> Any:
-    if isinstance(obj, dict):
-        return {k: _dates(v, k) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_dates(v, key) for v in obj]
-    if key in ("date", "start") and isinstance(obj, str) and _DATE.match(obj):
-        return dt.date.fromisoformat(obj)
-    return obj
-
-
-def spec_from_tree(tree: xr.DataTree) -> Any:
-    """The spec stored in a result set's ``spec_json`` attribute (dates restored)."""
-    from kursk_da.errors import ResultFileError
-    from kursk_da.spec.schema import spec_from_dict
-
-    text = tree.attrs.get("spec_json")
-    if not text:
-        raise ResultFileError("result set: no spec_json attribute; cannot rebuild the spec")
-    raw = _dates(json.loads(text))  # spec_json has sorted keys: restore the run's orders
-    if "decision" in tree.children and OPTION in tree["decision"].coords:
-        order = [str(o) for o in tree["decision"][OPTION].values]
-        raw["options"] = {o: raw["options"][o] for o in order if o in raw["options"]}
-    if "decision" in tree.children and "inputs" in tree["decision"].dataset:
-        # the propagated input matrix gives the run's column order
-        order = [str(p) for p in tree["decision"]["inputs"]["parameter"].values]
-        params = raw.get("parameters", {})
-        raw["parameters"] = {**{p: params[p] for p in order if p in params}, **params}
-    elif "prior" in tree.children:
-        prior = [str(v) for v in tree["prior"].data_vars]
-        params = raw.get("parameters", {})
-        raw["parameters"] = {**{p: params[p] for p in prior if p in params}, **params}
-    return spec_from_dict(raw, path=tree.attrs.get("spec_path") or None)
-
+__all__ = ["register", "run_voi", "run_sensitivity", "load_source"]
 
 def load_source(src: Path, draws: int, seed: int) -> tuple[Any, xr.DataTree]:
     """(spec, result set) from a spec file (analysed now) or a saved result set."""

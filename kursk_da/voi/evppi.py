@@ -82,6 +82,7 @@ from sklearn.preprocessing import SplineTransformer
 from threadpoolctl import threadpool_limits
 
 from kursk_da.decision.metrics import evpi_core, evpi_se_core
+from kursk_da.validation import check_int
 from kursk_da.voi._inputs import (
     VOIInputError,
     check_rng,
@@ -455,9 +456,7 @@ def _resolve_method(method: str, d: int) -> str:
 
 
 def _check_positive_int(x: Any, name: str, minimum: int) -> int:
-    if isinstance(x, bool) or not isinstance(x, int | np.integer) or int(x) < minimum:
-        raise VOIInputError(f"{name}: expected an integer >= {minimum}, got {x!r}")
-    return int(x)
+    return check_int(x, name, minimum=minimum, error=VOIInputError)
 
 
 def evppi_from_arrays(values: np.ndarray, focal: np.ndarray, *, method: str = "auto",

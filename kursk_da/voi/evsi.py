@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from kursk_da.validation import check_int
 from kursk_da.voi._inputs import (
     VOIInputError,
     check_rng,
@@ -81,8 +82,7 @@ def evsi_lognormal(values: Any, inputs: Any, parameter: str, *, error: float = 0
     if isinstance(error, bool) or not isinstance(error, float | int) or error < 0:
         raise VOIInputError(f"error: expected a relative error >= 0 (sd of the log), "
                             f"got {error!r}")
-    if isinstance(n_obs, bool) or not isinstance(n_obs, int) or n_obs < 1:
-        raise VOIInputError(f"n_obs: expected an integer >= 1, got {n_obs!r}")
+    n_obs = check_int(n_obs, "n_obs", minimum=1, error=VOIInputError)
     generator = check_rng(rng)
     x = inp.data[:, pos[0]]
     datum = simulate_lognormal_datum(x, float(error), n_obs, generator)
