@@ -3,7 +3,8 @@
 Data flow: spec (:mod:`kursk_da.spec`) -> dynamics (:mod:`kursk_da.dynamics`) ->
 engine (:mod:`kursk_da.engine`) -> decision (:mod:`kursk_da.decision`) -> value of
 information / sensitivity (:mod:`kursk_da.voi`, :mod:`kursk_da.sensitivity`) -> io
-(:mod:`kursk_da.io`) and the CLI (:mod:`kursk_da.cli`).
+(:mod:`kursk_da.io`) and the CLI (:mod:`kursk_da.cli`).  The general-purpose statistics on
+plain arrays (EVPI, EVPPI, EVSI, Sobol' indices, main effects) are :mod:`kursk_da.stats`.
 
 Quick start::
 
@@ -25,19 +26,17 @@ from kursk_da.decision.summary import decision_summary
 from kursk_da.engine.run import run_engine
 from kursk_da.errors import KurskDAError, ResultFileError, SpecError
 from kursk_da.io import load_result_set, options_table, save_result_set, validate_result_set
-from kursk_da.sensitivity import main_effects, sobol
-from kursk_da.sensitivity.campaign import campaign_sobol
-from kursk_da.sensitivity.robustness import (
+from kursk_da.sensitivity import (
     acceptability_curve,
+    campaign_sobol,
     risk_attitude,
     scenario_comparison,
     simplex_regions,
+    tornado,
 )
-from kursk_da.sensitivity.tornado import tornado
 from kursk_da.spec import Spec, load_spec, sample_inputs, spec_from_dict
-from kursk_da.voi import VOIResult, evpi, evppi, evppi_nested
-from kursk_da.voi.campaign import campaign_evppi, campaign_evppi_nested
-from kursk_da.voi.evsi import evsi_lognormal
+from kursk_da.stats import VOIResult, evpi, evppi, evppi_nested, evsi_lognormal, main_effects, sobol
+from kursk_da.voi import campaign_evppi, campaign_evppi_nested
 
 _CALIBRATION = ("build_model", "calibrate", "diagnose", "analyze_posterior")
 """Calibration entry points, imported on first use (they import PyMC, which is slow)."""

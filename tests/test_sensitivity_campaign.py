@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from kursk_da.dims import OPTION, OUTPUT, PARAMETER
+from kursk_da.errors import VOIInputError
 from kursk_da.sensitivity.campaign import DIFFERENCE_OUTPUT, campaign_sobol
 from kursk_da.sensitivity.tornado import partial_expected_values, tornado
-from kursk_da.voi import VOIInputError
 
 SWEPT = ["weight_strike_effort", "strike_attrition", "ru_garrison"]
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kursk_da.decision.metrics import evpi_core
 from kursk_da.dims import DRAW, GROUP, PARAMETER
 from kursk_da.engine.kernel import ATTRIBUTE_NAMES
 from kursk_da.engine.run import run_engine
+from kursk_da.errors import VOIInputError
 from kursk_da.spec.copula import (
     condition_scores,
     draw_scores,
@@ -16,14 +16,12 @@ from kursk_da.spec.copula import (
     normal_scores,
     pearson_correlation,
 )
-from kursk_da.voi import VOIInputError
+from kursk_da.stats import evpi_core, evppi_from_arrays, evppi_gam_fast
 from kursk_da.voi.campaign import (
     campaign_evppi,
     campaign_evppi_from_tree,
     campaign_evppi_nested,
 )
-from kursk_da.voi.evppi import evppi_from_arrays
-from kursk_da.voi.gam_fast import evppi_gam_fast
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +88,7 @@ def test_value_weights_group_matches_exact_linear_evppi(spec_2025, run_20k, evpp
 
 def test_correlated_weight_falls_back_to_a_smoother(spec_2025, run_20k):
     """A weight correlated with a campaign input is no longer exactly linear: GAM, not OLS."""
-    from kursk_da.voi.campaign import draws_from_spec
+    from kursk_da.io import draws_from_spec
 
     draws = draws_from_spec(spec_2025, run_20k.inputs, run_20k.values)
     assert draws.is_linear(("weight_ru_casualties",))
@@ -194,7 +192,7 @@ def test_draws_from_a_posterior_layout_use_decision_inputs(small_tree):
     holds only the calibrated parameters, so VOI must read the former (same draws, groups)."""
     import xarray as xr
 
-    from kursk_da.voi.campaign import draws_from_tree
+    from kursk_da.io import draws_from_tree
 
     prior = draws_from_tree(small_tree)
     tree = small_tree.copy()
@@ -236,7 +234,7 @@ def test_attributes_must_reproduce_the_values(spec_2025, run_20k):
 
 
 def test_from_tree_uses_the_stored_attributes(small_tree):
-    from kursk_da.voi.campaign import draws_from_tree
+    from kursk_da.io import draws_from_tree
 
     draws = draws_from_tree(small_tree)
     assert draws.attributes is not None

@@ -1,5 +1,6 @@
-"""Result sets: build, save (atomic netCDF), load and validate."""
+"""Result sets: build, save (atomic netCDF), load and validate; a run's draws as arrays."""
 
+from kursk_da.io.draws import CampaignDraws, draws_from_spec, draws_from_tree
 from kursk_da.io.resultset import (
     build_result_set,
     load_result_set,
@@ -16,4 +17,7 @@ __all__ = [
     "validate_result_set",
     "spec_from_tree",
     "options_table",
+    "CampaignDraws",
+    "draws_from_spec",
+    "draws_from_tree",
 ]

@@ -14,7 +14,7 @@ of one median scenario, not an expected value); it is also the curve whose
 maximum over options, averaged over ``x_i``, gives the EVPPI of ``x_i``.
 
 **Posterior.**  Given ``base_inputs`` (the propagated posterior input matrix of a
-calibrated analysis, :func:`kursk_da.voi.campaign.draws_from_tree`), the other
+calibrated analysis, :func:`kursk_da.io.draws.draws_from_tree`), the other
 inputs keep their *posterior* uncertainty instead: the base draws are a subsample
 of those rows, the sweep covers the input's posterior quantiles, and fixing input
 ``i`` moves the others through a linear regression of their prior normal scores
@@ -44,6 +44,7 @@ import xarray as xr
 from scipy import optimize
 
 from kursk_da.dims import OPTION, PARAMETER, SWEEP, VALUE_UNITS
+from kursk_da.errors import VOIInputError
 from kursk_da.spec.copula import (
     condition_scores,
     conditional_normal,
@@ -53,7 +54,6 @@ from kursk_da.spec.copula import (
     pearson_correlation,
 )
 from kursk_da.validation import check_int
-from kursk_da.voi._inputs import VOIInputError
 
 if TYPE_CHECKING:
     from kursk_da.spec.schema import Spec

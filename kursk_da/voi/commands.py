@@ -64,9 +64,10 @@ def format_voi(ds: xr.Dataset, limit: int = 10) -> str:
 def run_voi(args: argparse.Namespace) -> int:
     """Handler of ``kursk-da voi``."""
     from kursk_da.io import save_result_set
+    from kursk_da.io.draws import draws_from_tree
     from kursk_da.io.voi_groups import add_voi_groups
-    from kursk_da.voi.campaign import campaign_evppi_from_tree, draws_from_tree
-    from kursk_da.voi.evsi import evsi_lognormal
+    from kursk_da.stats import evsi_lognormal
+    from kursk_da.voi.campaign import campaign_evppi_from_tree
 
     _, tree = load_source(args.source, args.draws, args.seed)
     ds = campaign_evppi_from_tree(tree, rng=args.seed, gp_max_draws=args.gp_max_draws,
@@ -94,6 +95,7 @@ def run_voi(args: argparse.Namespace) -> int:
 def run_sensitivity(args: argparse.Namespace) -> int:
     """Handler of ``kursk-da sensitivity``."""
     from kursk_da.io import save_result_set
+    from kursk_da.io.draws import draws_from_tree
     from kursk_da.io.voi_groups import add_voi_groups
     from kursk_da.sensitivity.campaign import campaign_sobol
     from kursk_da.sensitivity.main_effects import campaign_main_effects
@@ -104,7 +106,6 @@ def run_sensitivity(args: argparse.Namespace) -> int:
         simplex_regions,
     )
     from kursk_da.sensitivity.tornado import tornado
-    from kursk_da.voi.campaign import draws_from_tree
 
     spec, tree = load_source(args.source, args.draws, args.seed)
     draws = draws_from_tree(tree)
