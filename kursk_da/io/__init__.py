@@ -7,7 +7,7 @@ from kursk_da.io.resultset import (
     spec_from_tree,
     validate_result_set,
 )
-from kursk_da.io.table import options_table
+from kursk_da.io.table import options_frame, options_table
 
 __all__ = [
     "build_result_set",
@@ -15,5 +15,6 @@ __all__ = [
     "save_result_set",
     "validate_result_set",
     "spec_from_tree",
+    "options_frame",
     "options_table",
 ]
