@@ -186,3 +186,24 @@ def test_no_library_module_imports_the_cli():
     assert not (package / "cli.py").exists()
     assert not (package / "voi" / "commands.py").exists()
     assert not (package / "report" / "command.py").exists()
+
+
+@pytest.mark.parametrize("text", ["0", "-3", "ten", "2.5", ""])
+def test_argument_types_say_what_the_library_says(text):
+    """A bad --draws gets the message of kursk_da.validation.check_int, named by argparse."""
+    import argparse
+
+    from kursk_da.cli._common import positive_int
+    from kursk_da.errors import ArgumentError
+    from kursk_da.validation import check_int
+
+    with pytest.raises(argparse.ArgumentTypeError) as cli_err:
+        positive_int(text)
+    try:
+        value: object = int(text)
+    except ValueError:
+        value = text
+    with pytest.raises(ArgumentError) as lib_err:
+        check_int(value, "draws", minimum=1)
+    assert f"draws: {cli_err.value}" == str(lib_err.value)
+    assert positive_int("7") == 7
