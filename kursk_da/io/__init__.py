@@ -8,7 +8,7 @@ from kursk_da.io.resultset import (
     spec_from_tree,
     validate_result_set,
 )
-from kursk_da.io.table import options_table
+from kursk_da.io.table import options_frame, options_table
 
 __all__ = [
     "build_result_set",
@@ -16,6 +16,7 @@ __all__ = [
     "save_result_set",
     "validate_result_set",
     "spec_from_tree",
+    "options_frame",
     "options_table",
     "CampaignDraws",
     "draws_from_spec",
