@@ -13,14 +13,15 @@ Quick start::
     print(kd.options_table(tree))
     kd.save_result_set(tree, "results/kursk_2025.nc")
 
-Calibration (imports PyMC on first use): ``kd.build_model(spec)``,
-``kd.calibrate(...)``, ``kd.diagnose(...)``, ``kd.analyze_posterior(...)``; see
+``kd.analyze`` calibrates when the spec has observations (``prior_only=True`` skips
+it). Calibration alone (imports PyMC on first use): ``kd.build_model(spec)``,
+``kd.calibrate(...)``, ``kd.diagnose(...)``, ``kd.run_calibration(...)``; see
 :mod:`kursk_da.calibration`.
 """
 
 from importlib.metadata import PackageNotFoundError, version
 
-from kursk_da.analysis import analyze
+from kursk_da.analysis import Analysis, analyze, run_analysis
 from kursk_da.decision.summary import decision_summary
 from kursk_da.engine.run import run_engine
 from kursk_da.errors import KurskDAError, ResultFileError, SpecError
@@ -39,7 +40,7 @@ from kursk_da.voi import VOIResult, evpi, evppi, evppi_nested
 from kursk_da.voi.campaign import campaign_evppi, campaign_evppi_nested
 from kursk_da.voi.evsi import evsi_lognormal
 
-_CALIBRATION = ("build_model", "calibrate", "diagnose", "analyze_posterior")
+_CALIBRATION = ("build_model", "calibrate", "diagnose", "run_calibration", "Calibration")
 """Calibration entry points, imported on first use (they import PyMC, which is slow)."""
 
 
@@ -60,6 +61,8 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 __all__ = [
     "__version__",
     "analyze",
+    "run_analysis",
+    "Analysis",
     "decision_summary",
     "run_engine",
     "KurskDAError",
@@ -91,5 +94,6 @@ __all__ = [
     "build_model",
     "calibrate",
     "diagnose",
-    "analyze_posterior",
+    "run_calibration",
+    "Calibration",
 ]

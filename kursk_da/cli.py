@@ -113,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _analyze(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from kursk_da.analysis import analyze_spec
+    from kursk_da.analysis import run_analysis
     from kursk_da.engine.run import DEFAULT_CHUNK_SIZE
     from kursk_da.io import options_table, save_result_set
     from kursk_da.spec.schema import load_spec
@@ -125,11 +125,12 @@ def _analyze(args: argparse.Namespace) -> int:
               f"({args.sampler})...", file=sys.stderr)
     with tqdm(total=args.draws, unit="draw", desc="simulating", disable=args.no_progress or None,
               file=sys.stderr) as bar:
-        tree, post = analyze_spec(
+        result = run_analysis(
             spec, args.draws, args.seed, prior_only=args.prior_only, cutoff=args.cutoff,
             sampler=args.sampler, mcmc_draws=args.mcmc_draws, tune=args.tune,
             chains=args.chains, chunk_size=args.chunk_size or DEFAULT_CHUNK_SIZE,
             n_jobs=args.jobs, progress=bar.update)
+    tree, post = result.tree, result.calibration
     if post is not None:
         from kursk_da.calibration.text import calibration_text
 
