@@ -57,7 +57,7 @@ from kursk_da.dims import OBSERVATION, PARAMETER
 from kursk_da.errors import SpecError
 from kursk_da.spec.observations import Observation, select_observations
 from kursk_da.spec.plans import EPOCH
-from kursk_da.spec.sampling import correlation_of, sample_inputs
+from kursk_da.spec.sampling import sample_inputs
 from kursk_da.spec.schema import as_spec
 
 if TYPE_CHECKING:
@@ -213,7 +213,7 @@ def calibration_setup(spec: Spec | str | Path, *, cutoff: dt.date | None = None,
         used=used, withheld=withheld, sampled=sampled, cols=cols, base=base, omap=omap,
         omap_all=omap_all, tau=tau, scale=total_scales(used, tau), tau_withheld=tau_w,
         scale_withheld=total_scales(withheld, tau_w),
-        pearson=copula_pearson(sampled, names, correlation_of(spec)), cutoff=cutoff,
+        pearson=copula_pearson(spec, sampled), cutoff=cutoff,
         offset=offsets(used), offset_withheld=offsets(withheld),
     )
 

@@ -9,7 +9,8 @@ trajectories per draw are wanted:
   cannot inform) is drawn from its prior *conditional on the sampled ones* through
   the spec's Gaussian copula: with normal scores ``z_S`` of the sampled inputs,
   ``z_O | z_S ~ N(R_OS R_SS^-1 z_S, R_OO - R_OS R_SS^-1 R_SO)``, then
-  ``x_O = F_O^-1(Phi(z_O))``. Without correlations this is an independent prior draw.
+  ``x_O = F_O^-1(Phi(z_O))`` (:func:`kursk_da.spec.copula.sample_conditional`). Without
+  correlations this is an independent prior draw.
 
 The orchestrator (:func:`kursk_da.analysis.analyze`) runs this matrix through the
 engine; :mod:`kursk_da.io` builds the result set.
@@ -22,31 +23,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import xarray as xr
-from scipy import special
 
 from kursk_da.calibration._streams import PROPAGATION, stream
 from kursk_da.dims import CHAIN, DRAW, PARAMETER
-from kursk_da.spec.copula import spearman_to_pearson
-from kursk_da.spec.sampling import correlation_of
+from kursk_da.spec.copula import sample_conditional
 
 if TYPE_CHECKING:
     from kursk_da.spec.schema import Spec
 
 __all__ = ["posterior_input_matrix"]
-
-
-def _normal_scores(spec: Spec, names: Sequence[str], x: np.ndarray) -> np.ndarray:
-    z = np.empty_like(x)
-    for j, n in enumerate(names):
-        d = spec.inputs[n].dist
-        p = d.params
-        if d.kind == "lognormal":
-            z[:, j] = np.log(x[:, j] / p["median"]) / p["sigma"]
-        elif d.kind == "normal":
-            z[:, j] = (x[:, j] - p["mean"]) / p["sd"]
-        else:
-            z[:, j] = special.ndtri(np.clip(d.cdf(x[:, j]), 1e-15, 1 - 1e-15))
-    return z
 
 
 def posterior_input_matrix(
@@ -92,21 +77,6 @@ def posterior_input_matrix(
         out[:, j] = spec.inputs[names[j]].dist.params["value"]
     if not o_idx:
         return out
-    rank = correlation_of(spec)
-    pear = np.eye(len(names)) if rank is None else np.asarray(spearman_to_pearson(rank))
     rng = np.random.default_rng(stream(seed, PROPAGATION))
-    e = rng.standard_normal((n, len(o_idx)))
-    r_oo = pear[np.ix_(o_idx, o_idx)]
-    r_os = pear[np.ix_(o_idx, s_idx)]
-    if np.any(r_os != 0):
-        r_ss = pear[np.ix_(s_idx, s_idx)]
-        a = np.linalg.solve(r_ss, r_os.T).T  # (O, S)
-        cov = r_oo - a @ r_os.T
-        mean = _normal_scores(spec, sampled, xs) @ a.T
-    else:
-        cov, mean = r_oo, 0.0
-    chol = np.linalg.cholesky(cov + 1e-12 * np.eye(len(o_idx)))
-    z = mean + e @ chol.T
-    for k, j in enumerate(o_idx):
-        out[:, j] = spec.inputs[names[j]].dist.from_normal_scores(z[:, k])
+    out[:, o_idx] = sample_conditional(spec, sampled, xs, [names[j] for j in o_idx], rng)
     return out

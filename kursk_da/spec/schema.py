@@ -565,9 +565,9 @@ def spec_from_dict(raw: Mapping[str, Any], path: str | None = None) -> Spec:
         observations=parse_observations(raw.get("observations"), date),
     )
     # the copula check (positive definiteness) lives with the sampler
-    from kursk_da.spec.sampling import correlation_of
+    from kursk_da.spec.copula import rank_correlation
 
-    correlation_of(spec)
+    rank_correlation(spec)
     if "scenarios" in raw:
         from dataclasses import replace
 

@@ -63,15 +63,15 @@ from threadpoolctl import threadpool_limits
 from kursk_da.decision.metrics import evpi_core, evpi_se_core
 from kursk_da.dims import CHAIN, DRAW, GROUP, OPTION, PARAMETER, VALUE_UNITS
 from kursk_da.errors import KurskDAError
+from kursk_da.spec.copula import (
+    condition_scores,
+    draw_scores,
+    from_normal_scores,
+    pearson_correlation,
+)
 from kursk_da.spec.schema import WEIGHT_PREFIX
 from kursk_da.validation import check_int
 from kursk_da.voi._inputs import VOIInputError, check_rng
-from kursk_da.voi.conditional import (
-    condition_scores,
-    copula_correlation,
-    inputs_from_scores,
-    normal_scores,
-)
 from kursk_da.voi.evpi import VOIResult
 from kursk_da.voi.evppi import GAM_MAX_PARAMETERS, evppi_from_arrays
 from kursk_da.voi.gam_fast import evppi_gam_fast
@@ -210,7 +210,7 @@ def _check_draws(inputs: Any, values: Any, names: Sequence[str],
 
 def _structure(spec: Spec, names: Sequence[str]) -> dict[str, Any]:
     """The value weights among ``names`` and the copula correlation in ``names`` order."""
-    corr = copula_correlation(spec)
+    corr = pearson_correlation(spec)
     pos = [spec.input_names.index(n) if n in spec.input_names else -1 for n in names]
     if min(pos) < 0:
         return {}
@@ -598,7 +598,7 @@ def campaign_evppi_nested(spec: Spec, focal: str | Sequence[str], *, n_outer: in
 
     ``n_outer`` draws of the focal inputs come from their (joint) prior; for each,
     ``n_inner`` draws of the other inputs come from their prior *conditional* on
-    the focal values (Gaussian copula, :mod:`kursk_da.voi.conditional`: inputs
+    the focal values (Gaussian copula, :func:`kursk_da.spec.copula.condition_scores`: inputs
     correlated with the focal ones are shifted, the others are unaffected), and
     the engine (:func:`kursk_da.run_engine`) gives the value of every option.
     Then ``EVPPI = mean_o max_j m_oj - max_j mean_o m_oj`` with ``m_oj`` the inner
@@ -647,7 +647,7 @@ def campaign_evppi_nested(spec: Spec, focal: str | Sequence[str], *, n_outer: in
     seed = _check_int(seed, "seed", 0)
     root = np.random.SeedSequence(seed)
     s_outer, s_inner, s_engine = root.spawn(3)
-    corr = copula_correlation(spec)
+    corr = pearson_correlation(spec)
     idx = [spec.input_names.index(f) for f in names]
     rng_outer = np.random.default_rng(s_outer)
     strat = stratified and len(idx) == 1
@@ -655,10 +655,10 @@ def campaign_evppi_nested(spec: Spec, focal: str | Sequence[str], *, n_outer: in
         u = (np.arange(n_outer) + rng_outer.random(n_outer)) / n_outer
         outer_scores = special.ndtri(u)[:, None]
     else:
-        outer_scores = normal_scores(spec, n_outer, rng_outer)[:, idx]
-    z = normal_scores(spec, n_outer * n_inner, np.random.default_rng(s_inner))
+        outer_scores = draw_scores(spec, n_outer, rng_outer)[:, idx]
+    z = draw_scores(spec, n_outer * n_inner, np.random.default_rng(s_inner))
     z = condition_scores(z, corr, idx, np.repeat(outer_scores, n_inner, axis=0))
-    theta = inputs_from_scores(spec, z)
+    theta = from_normal_scores(spec, z)
     engine_seed = int(s_engine.generate_state(1, dtype=np.uint32)[0])
     out = run_engine(spec, theta.shape[0], engine_seed, inputs=theta, chunk_size=chunk_size,
                      n_jobs=n_jobs)
