@@ -28,7 +28,7 @@ SPEC = MODELS / "kursk_2025.toml"
 SHORT = {"mcmc_draws": 40, "tune": 40, "chains": 2}
 """A short calibration: enough to exercise the pipeline, not to converge."""
 PROVENANCE = {"created", "calibration_compile_seconds", "calibration_sampling_seconds",
-              "spec_path", "compile_seconds", "sampling_seconds"}
+              "spec_path", "compile_seconds", "sampling_seconds", "created_at"}
 """Attributes that record when and how fast a run went, not what it computed."""
 
 
