@@ -14,14 +14,15 @@ Quick start::
     print(kd.options_table(tree))
     kd.save_result_set(tree, "results/kursk_2025.nc")
 
-Calibration (imports PyMC on first use): ``kd.build_model(spec)``,
-``kd.calibrate(...)``, ``kd.diagnose(...)``, ``kd.analyze_posterior(...)``; see
+``kd.analyze`` calibrates when the spec has observations (``prior_only=True`` skips
+it). Calibration alone (imports PyMC on first use): ``kd.build_model(spec)``,
+``kd.calibrate(...)``, ``kd.diagnose(...)``, ``kd.run_calibration(...)``; see
 :mod:`kursk_da.calibration`.
 """
 
 from importlib.metadata import PackageNotFoundError, version
 
-from kursk_da.analysis import analyze
+from kursk_da.analysis import Analysis, analyze, run_analysis
 from kursk_da.decision.summary import decision_summary
 from kursk_da.engine.run import run_engine
 from kursk_da.errors import KurskDAError, ResultFileError, SpecError
@@ -38,7 +39,7 @@ from kursk_da.spec import Spec, load_spec, sample_inputs, spec_from_dict
 from kursk_da.stats import VOIResult, evpi, evppi, evppi_nested, evsi_lognormal, main_effects, sobol
 from kursk_da.voi import campaign_evppi, campaign_evppi_nested
 
-_CALIBRATION = ("build_model", "calibrate", "diagnose", "analyze_posterior")
+_CALIBRATION = ("build_model", "calibrate", "diagnose", "run_calibration", "Calibration")
 """Calibration entry points, imported on first use (they import PyMC, which is slow)."""
 
 
@@ -59,6 +60,8 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 __all__ = [
     "__version__",
     "analyze",
+    "run_analysis",
+    "Analysis",
     "decision_summary",
     "run_engine",
     "KurskDAError",
@@ -90,5 +93,6 @@ __all__ = [
     "build_model",
     "calibrate",
     "diagnose",
-    "analyze_posterior",
+    "run_calibration",
+    "Calibration",
 ]

@@ -17,7 +17,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from kursk_da.analysis import analyze_spec
+from kursk_da.analysis import run_analysis
 from kursk_da.cli._common import (
     EXIT_OK,
     EXIT_UNCONVERGED,
@@ -72,15 +72,16 @@ def run(args: argparse.Namespace) -> int:
               f"({args.sampler})...", file=sys.stderr)
     with tqdm(total=args.draws, unit="draw", desc="simulating", disable=args.no_progress or None,
               file=sys.stderr) as bar:
-        # the one call of the orchestrator
-        tree, post = analyze_spec(
+        # the one call of the orchestrator (kd.analyze returns result.tree)
+        result = run_analysis(
             spec, args.draws, args.seed, prior_only=args.prior_only, cutoff=args.cutoff,
             sampler=args.sampler, mcmc_draws=args.mcmc_draws, tune=args.tune,
             chains=args.chains, chunk_size=args.chunk_size or DEFAULT_CHUNK_SIZE,
             n_jobs=args.jobs, progress=bar.update)
+    tree, post = result.tree, result.calibration
     if post is not None:
         # importing kursk_da.calibration imports PyMC: only when a calibration ran
-        from kursk_da.calibration.text import calibration_text
+        from kursk_da.cli._calibration import calibration_text
 
         print(calibration_text(post))
         print()

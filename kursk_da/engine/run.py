@@ -27,6 +27,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -34,7 +35,7 @@ from kursk_da.engine.kernel import ATTRIBUTE_NAMES, TRAJECTORY_NAMES, simulate_c
 from kursk_da.engine.noise import standard_normals
 from kursk_da.spec.plans import compile_schedule
 from kursk_da.spec.sampling import sample_inputs
-from kursk_da.spec.schema import WEIGHT_PREFIX, Spec
+from kursk_da.spec.schema import WEIGHT_PREFIX, Spec, as_spec
 
 __all__ = [
     "EngineOutput",
@@ -97,7 +98,7 @@ def values_from_attributes(spec: Spec, inputs: np.ndarray, attributes: np.ndarra
 
 
 def run_engine(
-    spec: Spec,
+    spec: Spec | str | Path,
     draws: int,
     seed: int,
     *,
@@ -110,7 +111,7 @@ def run_engine(
 
     Parameters
     ----------
-    spec : Spec
+    spec : Spec or path
     draws : int
         Number of Monte Carlo draws (ignored when ``inputs`` is given).
     seed : int
@@ -129,6 +130,7 @@ def run_engine(
     -------
     EngineOutput
     """
+    spec = as_spec(spec)
     if inputs is not None:
         inputs = np.ascontiguousarray(inputs, dtype=float)
         draws = inputs.shape[0]
