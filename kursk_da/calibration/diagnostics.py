@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from kursk_da.dims import CHAIN, PARAMETER
+from kursk_da.dims import CHAIN, DRAW, PARAMETER
 
 __all__ = ["THRESHOLDS", "Diagnostics", "diagnose", "diagnostics_table"]
 
@@ -118,8 +118,8 @@ def diagnose(idata: az.InferenceData, thresholds: Mapping[str, float] | None = N
     summ = az.summary(idata, var_names=["theta"], kind="diagnostics", round_to="none")
     summ = summ.loc[[f"theta[{n}]" for n in names]]
     table = pd.DataFrame({
-        "mean": post.mean((CHAIN, "draw")).to_numpy(),
-        "sd": post.std((CHAIN, "draw")).to_numpy(),
+        "mean": post.mean((CHAIN, DRAW)).to_numpy(),
+        "sd": post.std((CHAIN, DRAW)).to_numpy(),
         "mcse_mean": summ["mcse_mean"].to_numpy(dtype=float),
         "mcse_sd": summ["mcse_sd"].to_numpy(dtype=float),
         "ess_bulk": summ["ess_bulk"].to_numpy(dtype=float),

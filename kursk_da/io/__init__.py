@@ -2,13 +2,18 @@
 
 from kursk_da.io.draws import CampaignDraws, draws_from_spec, draws_from_tree
 from kursk_da.io.resultset import (
+    RESULT_SCHEMA,
+    SUPPORTED_SCHEMAS,
     build_result_set,
     load_result_set,
     save_result_set,
     spec_from_tree,
+    spec_to_json,
+    stored_spec_dict,
     validate_result_set,
 )
 from kursk_da.io.table import options_frame, options_table
+from kursk_da.io.voi_groups import VOI_GROUPS, add_voi_groups
 
 __all__ = [
     "build_result_set",
@@ -16,6 +21,12 @@ __all__ = [
     "save_result_set",
     "validate_result_set",
     "spec_from_tree",
+    "spec_to_json",
+    "stored_spec_dict",
+    "RESULT_SCHEMA",
+    "SUPPORTED_SCHEMAS",
+    "add_voi_groups",
+    "VOI_GROUPS",
     "options_frame",
     "options_table",
     "CampaignDraws",

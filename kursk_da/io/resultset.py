@@ -464,7 +464,7 @@ def _legacy_spec_dict(tree: xr.DataTree, text: str) -> dict[str, Any]:
         raw["options"] = {o: raw["options"][o] for o in order if o in raw["options"]}
     if "decision" in tree.children and "inputs" in tree["decision"].dataset:
         # the propagated input matrix gives the run's column order
-        order = [str(p) for p in tree["decision"]["inputs"]["parameter"].values]
+        order = [str(p) for p in tree["decision"]["inputs"][PARAMETER].values]
         params = raw.get("parameters", {})
         raw["parameters"] = {**{p: params[p] for p in order if p in params}, **params}
     elif "prior" in tree.children:

@@ -14,13 +14,14 @@ from kursk_da.plots.calibration import (
     plot_trace,
 )
 from kursk_da.plots.decision import plot_decision_metrics, plot_value_distribution
-from kursk_da.plots.priors import plot_prior_inputs, plot_prior_predictive
+from kursk_da.plots.priors import ESSAY_FIGURES, plot_prior_inputs, plot_prior_predictive
 from kursk_da.plots.trajectories import (
     plot_area_held,
     plot_casualties,
     plot_fan,
     plot_forces,
     plot_retention,
+    trajectory,
 )
 from kursk_da.plots.voi import (
     plot_acceptability,
@@ -36,4 +37,4 @@ __all__ = ["plot_evppi", "plot_tornado", "plot_sobol", "plot_acceptability", "pl
 __all__ += ["plot_fan", "plot_area_held", "plot_forces", "plot_casualties", "plot_retention",
             "plot_value_distribution", "plot_decision_metrics", "plot_prior_predictive",
             "plot_prior_inputs", "plot_trace", "plot_rank", "diagnostics_table", "plot_ppc",
-            "plot_prior_posterior"]
+            "plot_prior_posterior", "trajectory", "ESSAY_FIGURES"]

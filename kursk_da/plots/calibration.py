@@ -129,7 +129,7 @@ def plot_trace(tree: xr.DataTree, var_names: Sequence[str] | None = None,
     step = max(1, int(np.ceil(post.sizes[DRAW] / max_draws)))
     idata = _idata(tree)
     if step > 1:
-        idata = idata.isel(draw=slice(None, None, step))
+        idata = idata.isel({DRAW: slice(None, None, step)})
     with _quiet_arviz():
         az.plot_trace(idata, var_names=names, axes=axes, compact=True, show=False)
     for row, name in zip(axes, names, strict=True):

@@ -16,7 +16,7 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from kursk_da import plots
-from kursk_da.dims import OBSERVATION, PARAMETER
+from kursk_da.dims import ATTRIBUTE, DATE, OBSERVATION, OPTION, PARAMETER
 from kursk_da.io.resultset import spec_from_tree
 from kursk_da.io.table import options_frame
 from kursk_da.plots._common import has_group, observations, spec_dict
@@ -104,7 +104,7 @@ def _header(tree: xr.DataTree) -> Section:
             "cvar_alpha", "value_units", "kursk_da_version", "result_schema", "created")
     keys += tuple(sorted(k for k in a if k.startswith("calibration_") or k.startswith("draws_")))
     meta = pd.DataFrame({"value": [str(a[k]) for k in keys if k in a]},
-                        index=pd.Index([k for k in keys if k in a], name="attribute"))
+                        index=pd.Index([k for k in keys if k in a], name=ATTRIBUTE))
     sec.blocks.append(Table(meta, "Root attributes of the result set"))
     return sec
 
@@ -309,16 +309,16 @@ def _assumptions(tree: xr.DataTree) -> Section:
                                 "Rank correlations (Gaussian copula)"))
     obs = observations(tree)
     if obs:
-        frame = pd.DataFrame([{"observation": o.name, "date": str(o.date), "quantity": o.quantity,
+        frame = pd.DataFrame([{OBSERVATION: o.name, DATE: str(o.date), "quantity": o.quantity,
                                "value": o.value, "interval": f"[{o.low:g}, {o.high:g}]"
                                if np.isfinite(o.low) else "", "source": _clean(o.source)}
-                              for o in obs]).set_index("observation")
+                              for o in obs]).set_index(OBSERVATION)
         sec.blocks.append(Table(frame, "Observations (calibration data)"))
     options = spec.get("options", {})
     if options:
-        frame = pd.DataFrame([{"option": k, "description": _clean(v.get("description", "")),
+        frame = pd.DataFrame([{OPTION: k, "description": _clean(v.get("description", "")),
                                "phases": json.dumps(v.get("phases", []), default=str)}
-                              for k, v in options.items()]).set_index("option")
+                              for k, v in options.items()]).set_index(OPTION)
         sec.blocks.append(Table(frame, "Options as defined in the spec"))
     return sec
 
