@@ -22,6 +22,7 @@ analyze: $(BIN)/.installed
 
 test: $(BIN)/.installed
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 test-slow: $(BIN)/.installed
@@ -43,4 +44,4 @@ bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/bench_voi.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache
