@@ -23,6 +23,7 @@ analyze: $(BIN)/.installed
 test: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 test-slow: $(BIN)/.installed
@@ -44,4 +45,4 @@ bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/bench_voi.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache

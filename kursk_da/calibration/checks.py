@@ -70,8 +70,8 @@ def ppc_table(idata: az.InferenceData, level: float = 0.9) -> pd.DataFrame:
         ``lower_90``, ``upper_90`` (the central ``level`` interval), ``covered``,
         ``p_below`` (``P(y_rep <= y)``).
     """
-    y = idata.posterior_predictive["y"].stack(sample=(CHAIN, DRAW)).transpose("sample", ...)
-    obs = idata.observed_data["y"]
+    y = idata["posterior_predictive"]["y"].stack(sample=(CHAIN, DRAW)).transpose("sample", ...)
+    obs = idata["observed_data"]["y"]
     return _interval_table(y.to_numpy(), obs.to_numpy(), [str(v) for v in obs[OBSERVATION].values],
                            level)
 
@@ -84,8 +84,8 @@ def forecast_table(idata: az.InferenceData, level: float = 0.9) -> pd.DataFrame:
     pandas.DataFrame
         As :func:`ppc_table` plus ``crps`` (units of the observation).
     """
-    y = idata.posterior_predictive["y_withheld"].stack(sample=(CHAIN, DRAW))
-    obs = idata.observed_data["y_withheld"]
+    y = idata["posterior_predictive"]["y_withheld"].stack(sample=(CHAIN, DRAW))
+    obs = idata["observed_data"]["y_withheld"]
     dim = obs.dims[0]
     draws = y.transpose("sample", ...).to_numpy()
     table = _interval_table(draws, obs.to_numpy(), [str(v) for v in obs[dim].values], level)
@@ -117,8 +117,8 @@ def contraction(idata: az.InferenceData, spec: Spec | None = None) -> pd.Series:
         its upper tail and a posterior that merely shifts upwards shows a negative
         contraction.
     """
-    post = idata.posterior["theta"].stack(s=(CHAIN, DRAW)).transpose(PARAMETER, "s")
-    prior = idata.prior["theta"].stack(s=(CHAIN, DRAW)).transpose(PARAMETER, "s")
+    post = idata["posterior"]["theta"].stack(s=(CHAIN, DRAW)).transpose(PARAMETER, "s")
+    prior = idata["prior"]["theta"].stack(s=(CHAIN, DRAW)).transpose(PARAMETER, "s")
     names = [str(p) for p in post[PARAMETER].values]
     a, b = post.to_numpy(), prior.to_numpy()
     if spec is not None:
@@ -176,8 +176,8 @@ def prior_sensitivity(spec: Spec, idata: az.InferenceData, values: np.ndarray, *
         One row per power (and ``1.0``, the base): ``best``, ``ranking``,
         ``pareto_k``, ``ranking_changed``, and the expected value of every option.
     """
-    sampled = [str(p) for p in idata.posterior[PARAMETER].values]
-    th = idata.posterior["theta"].transpose(CHAIN, DRAW, PARAMETER).to_numpy()
+    sampled = [str(p) for p in idata["posterior"][PARAMETER].values]
+    th = idata["posterior"]["theta"].transpose(CHAIN, DRAW, PARAMETER).to_numpy()
     x = th.reshape(-1, th.shape[-1])
     lp = log_prior_density(spec, sampled, x)
     names = list(spec.option_names)

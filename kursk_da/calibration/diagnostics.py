@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import cast
 
 import arviz as az
 import numpy as np
@@ -113,9 +114,12 @@ def diagnose(idata: az.InferenceData, thresholds: Mapping[str, float] | None = N
     """
     th = dict(THRESHOLDS)
     th.update(thresholds or {})
-    post = idata.posterior["theta"]
+    post = idata["posterior"]["theta"]
     names = [str(p) for p in post[PARAMETER].values]
-    summ = az.summary(idata, var_names=["theta"], kind="diagnostics", round_to="none")
+    summ = cast(  # a DataFrame in the default fmt="wide"
+        pd.DataFrame,
+        az.summary(idata, var_names=["theta"], kind="diagnostics", round_to="none"),
+    )
     summ = summ.loc[[f"theta[{n}]" for n in names]]
     table = pd.DataFrame({
         "mean": post.mean((CHAIN, DRAW)).to_numpy(),
@@ -130,7 +134,7 @@ def diagnose(idata: az.InferenceData, thresholds: Mapping[str, float] | None = N
           & (table["ess_tail"] >= th["ess_tail_min"]))
     table["ok"] = ok.astype(bool)
 
-    ss = idata.sample_stats
+    ss = idata["sample_stats"]
     div = _stat(ss, "diverging")
     n_div = int(div.sum()) if div is not None else 0
     depth = _stat(ss, "reached_max_treedepth", "maxdepth_reached")

@@ -128,6 +128,7 @@ def measurement_scales(observations: Sequence[Observation]) -> np.ndarray:
     for i, o in enumerate(observations):
         if o.interval is not None:
             lo, hi = o.interval
+            assert o.level is not None, "an interval observation has a level (parse_observation)"
             out[i] = math.log(hi / lo) / (2.0 * float(stats.t.ppf(0.5 + o.level / 2.0, NU)))
         else:
             out[i] = o.scale * math.sqrt((NU - 2.0) / NU)
@@ -137,7 +138,8 @@ def measurement_scales(observations: Sequence[Observation]) -> np.ndarray:
 def total_scales(observations: Sequence[Observation], tau: np.ndarray) -> np.ndarray:
     """``s_i = sqrt(m_i^2 + tau_i^2)`` (see module docstring)."""
     m = measurement_scales(observations)
-    return np.sqrt(m**2 + np.asarray(tau, dtype=float) ** 2)
+    s: np.ndarray = np.sqrt(m**2 + np.asarray(tau, dtype=float) ** 2)
+    return s
 
 
 def _is_log(observations: Sequence[Observation]) -> np.ndarray:
@@ -181,7 +183,8 @@ def loglik_numpy(value: np.ndarray, mu: np.ndarray, scale: np.ndarray,
     lm = np.log(np.maximum(mu + offset, 1e-300))
     r = np.where(is_log, lv - lm, value - mu) / scale
     jac = np.where(is_log, lv, 0.0)
-    return _t_const() - 0.5 * (NU + 1) * np.log1p(r * r / NU) - np.log(scale) - jac
+    ll: np.ndarray = _t_const() - 0.5 * (NU + 1) * np.log1p(r * r / NU) - np.log(scale) - jac
+    return ll
 
 
 def predictive_draws(
@@ -207,4 +210,5 @@ def predictive_draws(
     """
     e = rng.standard_t(NU, size=np.shape(mu)) * scale
     logged = np.exp(np.log(np.maximum(mu + offset, 1e-300)) + e) - offset
-    return np.where(is_log, logged, mu + e)
+    draws: np.ndarray = np.where(is_log, logged, mu + e)
+    return draws

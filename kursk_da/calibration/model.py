@@ -32,7 +32,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pymc as pm
@@ -221,6 +221,8 @@ def calibration_setup(spec: Spec | str | Path, *, cutoff: dt.date | None = None,
 def _random(mu: Any, scale: Any, is_log: Any, offset: Any,
             rng: np.random.Generator | None = None, size: Any = None) -> np.ndarray:
     """Random draws of ``y`` (for PyMC's predictive sampling)."""
+    if rng is None:  # PyMC always passes the generator of the predictive sampling
+        raise ValueError("_random needs a numpy.random.Generator, got rng=None")
     mu = np.broadcast_to(mu, size) if size is not None else np.asarray(mu)
     return predictive_draws(mu, np.asarray(scale), np.asarray(is_log) > 0.5,
                             np.asarray(offset), rng)
@@ -265,7 +267,8 @@ def build_model(spec: Spec | str | Path, *, cutoff: dt.date | None = None,
         x = pm.Deterministic("theta", pt.stack([rvs[n] for n in setup.sampled]),
                              dims=PARAMETER)
         if skeleton == "op":
-            mu, _ = SkeletonOp(setup.base, setup.cols, setup.omap)(x)
+            # two outputs: PyTensor types Op.__call__ as Variable | list[Variable]
+            mu, _ = cast(list[Any], SkeletonOp(setup.base, setup.cols, setup.omap)(x))
         else:
             full = [pt.constant(v) for v in setup.base]
             for n, j in zip(setup.sampled, setup.cols, strict=True):

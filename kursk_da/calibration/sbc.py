@@ -162,13 +162,13 @@ def run_sbc(
         y = predictive_draws(mu, setup.scale, setup.is_log, setup.offset, rng)
         idata = calibrate(spec, seed=seed * 100003 + s, draws=draws, tune=tune, chains=chains,
                           compiled=cc.with_values(y), sampler_options={"maxdepth": maxdepth})
-        th = idata.posterior["theta"].transpose(CHAIN, DRAW, PARAMETER).to_numpy()
+        th = idata["posterior"]["theta"].transpose(CHAIN, DRAW, PARAMETER).to_numpy()
         # interleave chains so that thinning takes draws from every chain
         flat = th.transpose(1, 0, 2).reshape(-1, th.shape[-1])
         keep = np.linspace(0, flat.shape[0] - 1, thin_to).round().astype(int)
         ranks[s] = (flat[keep] < theta[0, setup.cols]).sum(axis=0)
-        divergences[s] = int(idata.sample_stats["diverging"].sum())
-        saturation[s] = float(idata.sample_stats["reached_max_treedepth"].mean())
+        divergences[s] = int(idata["sample_stats"]["diverging"].sum())
+        saturation[s] = float(idata["sample_stats"]["reached_max_treedepth"].mean())
         if progress:
             progress(s, time.perf_counter() - t0)
     frame = pd.DataFrame(ranks, columns=list(setup.sampled))

@@ -41,7 +41,8 @@ def crps_ensemble(draws: np.ndarray, y: float | np.ndarray) -> np.ndarray:
     term1 = np.mean(np.abs(x - y[..., None]), axis=-1)
     i = np.arange(1, n + 1)
     term2 = np.sum((2 * i - n - 1) * x, axis=-1) / n**2  # = 1/2 E|X - X'|
-    return term1 - term2
+    crps: np.ndarray = term1 - term2
+    return crps
 
 
 def crps_normal(mu: float | np.ndarray, sigma: float | np.ndarray,
@@ -53,7 +54,9 @@ def crps_normal(mu: float | np.ndarray, sigma: float | np.ndarray,
     mu, sigma, y = (np.asarray(a, dtype=float) for a in (mu, sigma, y))
     z = (y - mu) / sigma
     pdf = np.exp(-0.5 * z**2) / math.sqrt(2.0 * math.pi)
-    return sigma * (z * (2.0 * special.ndtr(z) - 1.0) + 2.0 * pdf - 1.0 / math.sqrt(math.pi))
+    crps: np.ndarray = sigma * (z * (2.0 * special.ndtr(z) - 1.0) + 2.0 * pdf
+                                - 1.0 / math.sqrt(math.pi))
+    return crps
 
 
 def interval_covers(draws: np.ndarray, y: float | np.ndarray, level: float = 0.9
@@ -63,4 +66,5 @@ def interval_covers(draws: np.ndarray, y: float | np.ndarray, level: float = 0.9
         raise ValueError(f"level must be in (0, 1), got {level!r}")
     lo, hi = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2], axis=-1)
     y = np.asarray(y, dtype=float)
-    return (lo <= y) & (y <= hi)
+    covers: np.ndarray = (lo <= y) & (y <= hi)
+    return covers

@@ -54,12 +54,14 @@ def expected_value(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def prob_best(values: np.ndarray) -> np.ndarray:
     """Probability that each option has the highest value, shape (n_options,)."""
     best = np.argmax(values, axis=1)
-    return np.bincount(best, minlength=values.shape[1]) / values.shape[0]
+    prob: np.ndarray = np.bincount(best, minlength=values.shape[1]) / values.shape[0]
+    return prob
 
 
 def regret(values: np.ndarray) -> np.ndarray:
     """Regret of each option under each draw, ``max_k v_ik - v_ij`` (>= 0)."""
-    return values.max(axis=1, keepdims=True) - values
+    out: np.ndarray = values.max(axis=1, keepdims=True) - values
+    return out
 
 
 def cvar(values: np.ndarray, alpha: float = 0.05) -> np.ndarray:
@@ -86,4 +88,5 @@ def cvar(values: np.ndarray, alpha: float = 0.05) -> np.ndarray:
     total = srt[:whole].sum(axis=0)
     if frac > 0 and whole < n:
         total = total + frac * srt[whole]
-    return total / k
+    out: np.ndarray = total / k
+    return out

@@ -40,6 +40,8 @@ interpolants computed in 60-digit arithmetic by ``tools/lanemath_coefficients.py
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 from llvmlite import ir
 from numba import types
@@ -49,7 +51,7 @@ __all__ = ["exp", "log", "sqrt", "reciprocal", "minimum", "maximum", "prefer_512
 
 
 @intrinsic
-def prefer_512_bit_vectors(typingctx):
+def prefer_512_bit_vectors(typingctx: Any) -> tuple[Any, Callable[..., Any]]:
     """Let LLVM vectorise the calling function with 512-bit registers (a no-op call).
 
     On AVX-512 CPUs LLVM prefers 256-bit vectors by default (the ``prefer-256-bit``
@@ -61,7 +63,7 @@ def prefer_512_bit_vectors(typingctx):
     internals change, the call silently does nothing.
     """
 
-    def codegen(context, builder, signature, args):
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
         try:
             set.add(builder.function.attributes, '"prefer-vector-width"="512"')
         except (AttributeError, TypeError):  # pragma: no cover - llvmlite internals
@@ -72,24 +74,24 @@ def prefer_512_bit_vectors(typingctx):
 
 
 @intrinsic
-def _as_float(typingctx, bits):
+def _as_float(typingctx: Any, bits: Any) -> tuple[Any, Callable[..., Any]] | None:
     """Reinterpret the bits of an int64 as a float64 (LLVM ``bitcast``)."""
     if not isinstance(bits, types.Integer):
         return None
 
-    def codegen(context, builder, signature, args):
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
         return builder.bitcast(args[0], ir.DoubleType())
 
     return types.float64(types.int64), codegen
 
 
 @intrinsic
-def _as_int(typingctx, x):
+def _as_int(typingctx: Any, x: Any) -> tuple[Any, Callable[..., Any]] | None:
     """Reinterpret the bits of a float64 as an int64 (LLVM ``bitcast``)."""
     if not isinstance(x, types.Float):
         return None
 
-    def codegen(context, builder, signature, args):
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
         return builder.bitcast(args[0], ir.IntType(64))
 
     return types.int64(types.float64), codegen
@@ -148,25 +150,25 @@ _P20 = -0.02432617491821441
 
 
 @register_jitable
-def minimum(a, b):
+def minimum(a: float, b: float) -> float:
     """Smaller of two floats (a select)."""
     return a if a < b else b
 
 
 @register_jitable
-def maximum(a, b):
+def maximum(a: float, b: float) -> float:
     """Larger of two floats (a select)."""
     return a if a > b else b
 
 
 @register_jitable
-def sqrt(x):
+def sqrt(x: float) -> float:
     """Square root (the hardware instruction; vectorises)."""
     return math.sqrt(x)
 
 
 @register_jitable
-def reciprocal(x):
+def reciprocal(x: float) -> float:
     """``1 / x`` for a nonzero float64 scalar, within 1 ulp, without a division.
 
     The hardware divider is the slowest unit on the lane loop's critical resource
@@ -179,7 +181,7 @@ def reciprocal(x):
     """
     bits = _as_int(x)
     ax = _as_int(abs(x))
-    y = _as_float((_RECIP_MAGIC - ax) | (bits & _SIGN))
+    y: float = _as_float((_RECIP_MAGIC - ax) | (bits & _SIGN))
     e = 1.0 - x * y
     y = y + y * (e + e * e)
     e = 1.0 - x * y
@@ -189,7 +191,7 @@ def reciprocal(x):
 
 
 @register_jitable
-def exp(x):
+def exp(x: float) -> float:
     """Exponential of a float64 scalar, within 1 ulp for x >= -708 (vectorisable)."""
     # n = round(x / ln 2), read from the bits (immune to re-association)
     n = _as_int(x * _LOG2E + _SHIFT) - _SHIFT_BITS
@@ -208,10 +210,10 @@ def exp(x):
 
 
 @register_jitable
-def log(x):
+def log(x: float) -> float:
     """Natural logarithm of a positive normal float64 scalar, within 1 ulp (vectorisable)."""
     bits = _as_int(maximum(x, _TINY_NORMAL))
-    m = _as_float((bits & _MANTISSA) | _ONE_BITS)  # [1, 2)
+    m: float = _as_float((bits & _MANTISSA) | _ONE_BITS)  # [1, 2)
     e = float((bits >> 52) - 1023)
     big = m > _SQRT2
     m = 0.5 * m if big else m

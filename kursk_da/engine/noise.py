@@ -51,7 +51,7 @@ _C8 = 1.0 / 20922789888000.0
 
 
 @njit(nogil=True, error_model="numpy", fastmath=_FLAGS, inline="always")
-def _cos_sin_turn(u):
+def _cos_sin_turn(u: float) -> tuple[float, float]:
     """``(cos(2 pi u), sin(2 pi u))`` for ``0 <= u < 1`` (branch free)."""
     q = math.floor(4.0 * u + 0.5)  # nearest quarter turn, 0..4
     x = _TWO_PI * (u - 0.25 * q)  # |x| <= pi/4 (u - q/4 is exact)
@@ -72,7 +72,7 @@ def _cos_sin_turn(u):
 
 
 @njit(nogil=True, error_model="numpy", fastmath=_FLAGS)
-def _box_muller(buf):
+def _box_muller(buf: np.ndarray) -> None:
     """Uniforms in [0, 1) to standard normals, in place.
 
     The pairs are ``(buf[k], buf[half + k])``, ``half = buf.size // 2`` (contiguous

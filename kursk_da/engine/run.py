@@ -75,7 +75,8 @@ class EngineOutput:
     @property
     def n_draws(self) -> int:
         """Number of draws."""
-        return self.inputs.shape[0]
+        n: int = self.inputs.shape[0]
+        return n
 
 
 def schedules(spec: Spec) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -94,7 +95,8 @@ def values_from_attributes(spec: Spec, inputs: np.ndarray, attributes: np.ndarra
     """Value of each draw and option: weights (per draw) times attributes, summed."""
     cols = [spec.input_names.index(WEIGHT_PREFIX + a) for a in ATTRIBUTE_NAMES]
     w = inputs[:, cols]  # (n, n_attr)
-    return np.einsum("noa,na->no", attributes, w)
+    values: np.ndarray = np.einsum("noa,na->no", attributes, w)
+    return values
 
 
 def run_engine(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import xarray as xr
@@ -139,7 +139,10 @@ def option_colors(options: Any) -> dict[str, str]:
     return {str(o): _CYCLE[i % len(_CYCLE)] for i, o in enumerate(options)}
 
 
-def new_figure(width: float, height: float, layout: str | None = "constrained") -> Figure:
+def new_figure(
+    width: float, height: float,
+    layout: Literal["constrained", "compressed", "tight"] | None = "constrained",
+) -> Figure:
     """A figure outside pyplot's registry (no global state, nothing to close)."""
     return Figure(figsize=(width, height), layout=layout)
 
@@ -148,7 +151,8 @@ def mark_decision(ax: Axes, date: np.datetime64 | None, *, label: bool = True) -
     """Draw the decision date as a dashed vertical line."""
     if date is None:
         return
-    ax.axvline(date, color="k", ls="--", lw=1,
+    # matplotlib's stubs say float; a datetime64 goes through its date unit converter
+    ax.axvline(date, color="k", ls="--", lw=1,  # type: ignore[arg-type]
                label=f"decision {str(date)[:10]}" if label else None)
 
 
@@ -183,13 +187,15 @@ def as_date(value: Any) -> dt.date:
 def option_names(obj: xr.DataTree | xr.Dataset) -> list[str]:
     """The option names of a result set (decision or trajectories group)."""
     for path in ("/decision", "/trajectories"):
-        if isinstance(obj, xr.DataTree) and path in obj.groups and OPTION in obj[path].dims:
-            return [str(o) for o in obj[path][OPTION].values]
+        if isinstance(obj, xr.DataTree) and path in obj.groups:
+            ds = group(obj, path)
+            if OPTION in ds.dims:
+                return [str(o) for o in ds[OPTION].values]
     if isinstance(obj, xr.Dataset) and OPTION in obj.dims:
         return [str(o) for o in obj[OPTION].values]
     return []
 
 
-def date_values(ds: xr.Dataset) -> np.ndarray:
+def date_values(ds: xr.Dataset | xr.DataArray) -> np.ndarray:
     """The ``date`` coordinate as datetime64[D]."""
     return ds[DATE].values.astype("datetime64[D]")

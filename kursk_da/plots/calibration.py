@@ -12,12 +12,14 @@ and its observed values in ``/observed_data``.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pandas as pd
 import xarray as xr
+from matplotlib.artist import Artist
 from matplotlib.figure import Figure
 
 from kursk_da.dims import CHAIN, DRAW, OBSERVATION, PARAMETER
@@ -29,6 +31,9 @@ from kursk_da.plots._common import (
     observations,
     spec_dict,
 )
+
+if TYPE_CHECKING:
+    import arviz as az
 
 __all__ = [
     "CALIBRATION_GROUPS",
@@ -71,7 +76,7 @@ def sampled_parameters(tree: xr.DataTree | xr.Dataset, limit: int | None = None)
 
 
 @contextmanager
-def _quiet_arviz():
+def _quiet_arviz() -> Iterator[None]:
     """Silence the matplotlib deprecations raised inside ArviZ's plotting backend."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"arviz\..*")
@@ -91,12 +96,12 @@ def _units(tree: xr.DataTree, name: str) -> str:
     return str(units).replace("km2", "km²")
 
 
-def _idata(tree: xr.DataTree):
+def _idata(tree: xr.DataTree) -> az.InferenceData:
     """An ArviZ InferenceData view of the ArviZ groups of a result set."""
     import arviz as az
 
     groups = {g: tree[g].to_dataset() for g in _ARVIZ_GROUPS if has_group(tree, g)}
-    return az.InferenceData(**groups)
+    return az.InferenceData(attrs=None, warn_on_custom_groups=False, **groups)
 
 
 def plot_trace(tree: xr.DataTree, var_names: Sequence[str] | None = None,
@@ -129,7 +134,8 @@ def plot_trace(tree: xr.DataTree, var_names: Sequence[str] | None = None,
     step = max(1, int(np.ceil(post.sizes[DRAW] / max_draws)))
     idata = _idata(tree)
     if step > 1:
-        idata = idata.isel({DRAW: slice(None, None, step)})
+        # a new InferenceData (not None) since inplace=False
+        idata = cast("az.InferenceData", idata.isel(**{DRAW: slice(None, None, step)}))
     with _quiet_arviz():
         az.plot_trace(idata, var_names=names, axes=axes, compact=True, show=False)
     for row, name in zip(axes, names, strict=True):
@@ -185,7 +191,8 @@ def diagnostics_table(tree: xr.DataTree) -> pd.DataFrame:
     import arviz as az
 
     with _quiet_arviz():
-        return az.summary(_idata(tree), var_names=sampled_parameters(tree), kind="diagnostics")
+        summary = az.summary(_idata(tree), var_names=sampled_parameters(tree), kind="diagnostics")
+    return cast(pd.DataFrame, summary)  # a DataFrame in the default fmt="wide"
 
 
 def _observation_samples(tree: xr.DataTree) -> tuple[xr.DataArray, xr.DataArray | None]:
@@ -194,7 +201,7 @@ def _observation_samples(tree: xr.DataTree) -> tuple[xr.DataArray, xr.DataArray 
                 str(next(iter(pp.data_vars))))
     obs = None
     if has_group(tree, "/observed_data") and name in tree["observed_data"].data_vars:
-        obs = tree["observed_data"][name]
+        obs = group(tree, "/observed_data")[name]
     return pp[name], obs
 
 
@@ -241,7 +248,7 @@ def plot_ppc(tree: xr.DataTree, ncols: int = 3) -> Figure:
         ax.set_yticks([])
     for ax in axes[len(labels):]:
         ax.set_visible(False)
-    handles: dict[str, object] = {}
+    handles: dict[str, Artist] = {}
     for ax in axes[: len(labels)]:
         for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
             handles.setdefault(lab, h)
@@ -291,7 +298,7 @@ def plot_prior_posterior(tree: xr.DataTree, var_names: Sequence[str] | None = No
         ax.tick_params(labelsize=7)
     for ax in axes[len(names):]:
         ax.set_visible(False)
-    handles: dict[str, object] = {}
+    handles: dict[str, Artist] = {}
     for ax in axes[: len(names)]:
         for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
             handles.setdefault(lab, h)

@@ -6,8 +6,11 @@ per-option summaries); values are in dkm² (Donbas-equivalent km², higher is be
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import numpy as np
 import xarray as xr
+from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 
 from kursk_da.dims import DRAW, OPTION, VALUE_UNITS
@@ -52,12 +55,14 @@ def plot_value_distribution(tree: xr.DataTree | xr.Dataset, *, clip: float = 0.0
     fig = new_figure(9, 1.2 + 1.1 * len(order))
     ax = fig.subplots()
     y = np.arange(len(order))[::-1]
-    kw = {"positions": y, "showextrema": False, "showmedians": True, "widths": 0.85}
+    kw: dict[str, Any] = {"positions": y, "showextrema": False, "showmedians": True, "widths": 0.85}
     try:
         parts = ax.violinplot(data, orientation="horizontal", **kw)
     except TypeError:  # matplotlib < 3.10
         parts = ax.violinplot(data, vert=False, **kw)
-    for body, o in zip(parts["bodies"], order, strict=True):
+    # matplotlib's stubs type every entry as a Collection; "bodies" is a list of them
+    bodies = cast("list[PolyCollection]", parts["bodies"])
+    for body, o in zip(bodies, order, strict=True):
         body.set_facecolor(colors[o])
         body.set_alpha(0.55)
     parts["cmedians"].set_color("k")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
+from matplotlib.artist import Artist
 from matplotlib.figure import Figure
 
 from kursk_da.dims import CHAIN, DATE, DRAW, OPTION
@@ -112,6 +113,7 @@ def plot_prior_predictive(tree: xr.DataTree, option: str | None = None) -> Figur
     kind = "Posterior" if tree.attrs.get("analysis") == "posterior" else "Prior"
     fig = new_figure(11, 7.5)
     axes = fig.subplots(2, 2, sharex=True)
+    dd = decision_date(tree)
     for k, (ax, da) in enumerate(zip(axes.flat, rows, strict=True)):
         da = da.sel({OPTION: option}).sel({DATE: slice(None, end)})
         _fan(ax, date_values(da), da.transpose(DRAW, DATE).values, "tab:blue", legend=(k == 0))
@@ -124,8 +126,8 @@ def plot_prior_predictive(tree: xr.DataTree, option: str | None = None) -> Figur
                         xytext=(-8 if right else 8, 6), ha="right" if right else "left",
                         fontsize=7, color="tab:red")
         _overlay_observations(ax, tree, name)
-        if decision_date(tree) is not None and decision_date(tree) <= end:
-            mark_decision(ax, decision_date(tree))
+        if dd is not None and dd <= end:
+            mark_decision(ax, dd)
         format_date_axis(ax)
         ax.grid(alpha=0.3)
         ax.set_title(SHORT_NAMES.get(name, name), fontsize=10)
@@ -133,14 +135,13 @@ def plot_prior_predictive(tree: xr.DataTree, option: str | None = None) -> Figur
                       .replace("km2", "km²"), fontsize=9)
         ax.set_xlabel("date")
         ax.xaxis.label.set_visible(k >= 2)  # shared x: bottom row only
-    handles: dict[str, object] = {}
+    handles: dict[str, Artist] = {}
     for ax in axes.flat:
         for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
             handles.setdefault(lab, h)
     fig.legend(list(handles.values()), list(handles.keys()), loc="outside lower center",
                ncols=6, fontsize=8)
     n = group(tree, "/trajectories").sizes[DRAW]
-    dd = decision_date(tree)
     shown = "history shared by every option" if dd is not None and end >= dd else option
     fig.suptitle(f"{kind} predictive of the first offensive against the essay's figures "
                  f"({shown}, {n} stored draws)")

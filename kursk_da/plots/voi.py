@@ -7,6 +7,7 @@ Every function accepts a result set (:class:`xarray.DataTree` with the groups of
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -132,10 +133,11 @@ def save_all_plots(tree: xr.DataTree, directory: str | Path) -> list[Path]:
     """Write every plot whose group is in ``tree`` as PNG; return the paths."""
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
-    plots = {"evppi": ("/voi", plot_evppi), "tornado": ("/sensitivity/tornado", plot_tornado),
-             "sobol": ("/sensitivity/sobol", plot_sobol),
-             "acceptability": ("/scenarios/acceptability", plot_acceptability),
-             "simplex": ("/scenarios/simplex", plot_simplex)}
+    plots: dict[str, tuple[str, Callable[[xr.DataTree], Figure]]] = {
+        "evppi": ("/voi", plot_evppi), "tornado": ("/sensitivity/tornado", plot_tornado),
+        "sobol": ("/sensitivity/sobol", plot_sobol),
+        "acceptability": ("/scenarios/acceptability", plot_acceptability),
+        "simplex": ("/scenarios/simplex", plot_simplex)}
     written = []
     for name, (path, func) in plots.items():
         if path in tree.groups:

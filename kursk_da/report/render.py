@@ -102,7 +102,7 @@ def _md_escape(text: str) -> str:
 
 def _md_table(t: Table) -> str:
     frame: pd.DataFrame = t.frame
-    cols = [frame.index.name or "", *[str(c) for c in frame.columns]]
+    cols = [str(frame.index.name or ""), *[str(c) for c in frame.columns]]
     lines = []
     if t.caption:
         lines += [f"**{_md_escape(t.caption)}**", ""]

@@ -23,8 +23,8 @@ outputs share those runs through a cache.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import xarray as xr
@@ -118,7 +118,7 @@ def campaign_sobol(spec: Spec, *, n: int = 256, seed: int = 0,
     dists = {k: spec.inputs[k].dist.scipy() for k in names}
     sobol_seed = int(s_sobol.generate_state(1, dtype=np.uint32)[0])
 
-    def run(column: Any) -> xr.Dataset:
+    def run(column: Callable[..., np.ndarray]) -> xr.Dataset:
         def func(x: np.ndarray) -> np.ndarray:
             v = engine.values(x)
             return column(v)

@@ -156,8 +156,9 @@ def acceptability_curve(spec: Spec, inputs: np.ndarray, attributes: np.ndarray, 
     if grid is None:
         lo, hi = dist.ppf(np.array([0.01, 0.99]))
         edge = hi if abs(hi) >= abs(lo) else lo
-        grid = np.linspace(0.0, edge, 41)
-    g = np.asarray(grid, dtype=float)
+        g = np.linspace(0.0, edge, 41)
+    else:
+        g = np.asarray(grid, dtype=float)
     w = inputs[:, _weight_columns(spec)]
     base = np.einsum("noa,na->no", attributes, w) - attributes[:, :, k] * w[:, [k]]
     vals = base[None] + g[:, None, None] * attributes[None, :, :, k]  # (G, n, J)

@@ -393,7 +393,8 @@ class Distribution:
     def _normal_score_table(self) -> _HermiteTable | None:
         if "table" not in self._cache:
             self._cache["table"] = _HermiteTable.build(self)
-        return self._cache["table"]
+        table: _HermiteTable | None = self._cache["table"]
+        return table
 
 
 def _fmt(value: float) -> str:
@@ -556,11 +557,12 @@ def _from_real_line(y: FloatArray, lo: float, hi: float) -> FloatArray:
             lo + (hi - lo) * special.expit(y),
             hi - (hi - lo) * special.expit(-y),
         )
+    out: FloatArray = y
     if math.isfinite(lo):
-        return lo + np.exp(y)
-    if math.isfinite(hi):
-        return hi - np.exp(-y)
-    return y
+        out = lo + np.exp(y)
+    elif math.isfinite(hi):
+        out = hi - np.exp(-y)
+    return out
 
 
 # --------------------------------------------------------------------------
@@ -568,6 +570,7 @@ def _from_real_line(y: FloatArray, lo: float, hi: float) -> FloatArray:
 # --------------------------------------------------------------------------
 
 _Builder = Callable[[Mapping[str, Any], str], tuple[dict[str, float], dict[str, float] | None]]
+_Fitted = tuple[dict[str, float], dict[str, float]]  # params, and what they were elicited from
 
 
 @dataclass(frozen=True)
@@ -793,7 +796,7 @@ def _build_normal(e: Mapping[str, Any], path: str) -> tuple[dict[str, float], No
     return {"mean": _number(e, "mean", path), "sd": _positive(e, "sd", path)}, None
 
 
-def _build_normal_interval(e: Mapping[str, Any], path: str) -> tuple[dict[str, float], dict]:
+def _build_normal_interval(e: Mapping[str, Any], path: str) -> _Fitted:
     level = _level(e, path)
     lo, hi = _interval(e, path, (-math.inf, math.inf), "normal")
     z = special.ndtri(0.5 + 0.5 * level)
@@ -805,7 +808,7 @@ def _build_lognormal(e: Mapping[str, Any], path: str) -> tuple[dict[str, float],
     return {"median": _positive(e, "median", path), "sigma": _positive(e, "sigma", path)}, None
 
 
-def _build_lognormal_interval(e: Mapping[str, Any], path: str) -> tuple[dict[str, float], dict]:
+def _build_lognormal_interval(e: Mapping[str, Any], path: str) -> _Fitted:
     level = _level(e, path)
     lo, hi = _interval(e, path, (0.0, math.inf), "lognormal")
     z = special.ndtri(0.5 + 0.5 * level)
@@ -817,12 +820,12 @@ def _build_gamma(e: Mapping[str, Any], path: str) -> tuple[dict[str, float], Non
     return {"shape": _positive(e, "shape", path), "scale": _positive(e, "scale", path)}, None
 
 
-def _build_gamma_moments(e: Mapping[str, Any], path: str) -> tuple[dict[str, float], dict]:
+def _build_gamma_moments(e: Mapping[str, Any], path: str) -> _Fitted:
     mean, sd = _positive(e, "mean", path), _positive(e, "sd", path)
     return {"shape": (mean / sd) ** 2, "scale": sd * sd / mean}, {"mean": mean, "sd": sd}
 
 
-def _build_gamma_interval(e: Mapping[str, Any], path: str) -> tuple[dict[str, float], dict]:
+def _build_gamma_interval(e: Mapping[str, Any], path: str) -> _Fitted:
     level = _level(e, path)
     lo, hi = _interval(e, path, (0.0, math.inf), "gamma")
     params = _fit_gamma(lo, hi, level)
@@ -837,7 +840,7 @@ def _build_beta(e: Mapping[str, Any], path: str) -> tuple[dict[str, float], None
     return {"a": a, "b": b, "lower": lower, "upper": upper}, None
 
 
-def _build_beta_moments(e: Mapping[str, Any], path: str) -> tuple[dict[str, float], dict]:
+def _build_beta_moments(e: Mapping[str, Any], path: str) -> _Fitted:
     lower, upper = _bounds(e, path, (0.0, 1.0), allow_inf=False)
     mean, sd = _number(e, "mean", path), _positive(e, "sd", path)
     if not lower < mean < upper:
@@ -860,7 +863,7 @@ def _build_beta_moments(e: Mapping[str, Any], path: str) -> tuple[dict[str, floa
     return params, {"mean": mean, "sd": sd}
 
 
-def _build_beta_interval(e: Mapping[str, Any], path: str) -> tuple[dict[str, float], dict]:
+def _build_beta_interval(e: Mapping[str, Any], path: str) -> _Fitted:
     lower, upper = _bounds(e, path, (0.0, 1.0), allow_inf=False)
     level = _level(e, path)
     lo, hi = _interval(e, path, (lower, upper), "beta")
@@ -877,7 +880,7 @@ def _build_uniform(e: Mapping[str, Any], path: str) -> tuple[dict[str, float], N
     return {"lower": lower, "upper": upper}, None
 
 
-def _build_uniform_interval(e: Mapping[str, Any], path: str) -> tuple[dict[str, float], dict]:
+def _build_uniform_interval(e: Mapping[str, Any], path: str) -> _Fitted:
     level = _level(e, path)
     lo, hi = _interval(e, path, (-math.inf, math.inf), "uniform")
     width = (hi - lo) / level
@@ -893,7 +896,7 @@ def _build_truncnormal(e: Mapping[str, Any], path: str) -> tuple[dict[str, float
     return params, None
 
 
-def _build_truncnormal_interval(e: Mapping[str, Any], path: str) -> tuple[dict[str, float], dict]:
+def _build_truncnormal_interval(e: Mapping[str, Any], path: str) -> _Fitted:
     lower, upper = _bounds(e, path, (-math.inf, math.inf), allow_inf=True)
     level = _level(e, path)
     lo, hi = _interval(e, path, (lower, upper), "truncnormal")
@@ -956,7 +959,7 @@ def _min_mode_max(e: Mapping[str, Any], path: str) -> dict[str, float]:
 
 def _verified(
     kind: str, params: dict[str, float], lo: float, hi: float, level: float, path: str
-) -> tuple[dict[str, float], dict[str, float]]:
+) -> _Fitted:
     """Check that ``params`` reproduce the interval; raise SpecError if not."""
     dist = Distribution(kind, params)
     got = _quantiles(dist, level)
@@ -1029,7 +1032,7 @@ def _fit_gamma(lo: float, hi: float, level: float) -> dict[str, float] | None:
             return None
     log_k = optimize.brentq(excess, left, right, xtol=1e-14, rtol=4 * np.finfo(float).eps)
     shape = math.exp(log_k)
-    scale = lo / special.gammaincinv(shape, p_lo)
+    scale = float(lo / special.gammaincinv(shape, p_lo))
     return {"shape": shape, "scale": scale}
 
 
@@ -1075,7 +1078,10 @@ def _fit_truncnormal(
     def residual(theta: FloatArray) -> FloatArray:
         mean, sd = unpack(theta)
         a, b = (lower - mean) / sd, (upper - mean) / sd
-        return stats.truncnorm.cdf(targets, a, b, loc=mean, scale=sd) - np.array([p_lo, p_hi])
+        res: FloatArray = stats.truncnorm.cdf(targets, a, b, loc=mean, scale=sd) - np.array(
+            [p_lo, p_hi]
+        )
+        return res
 
     t1 = math.log(1.0 / (2.0 * special.ndtri(p_hi)))
     starts = [np.array([0.0, t1]), np.array([0.0, t1 + 1.0])]
@@ -1094,11 +1100,11 @@ def _solve_2d(
         if np.all(np.isfinite(sol.x)) and np.max(np.abs(residual(sol.x))) < 1e-11:
             return unpack(sol.x)
     for start in starts:
-        sol = optimize.least_squares(
+        fit = optimize.least_squares(
             residual, np.asarray(start, dtype=float), xtol=1e-15, ftol=1e-15, gtol=1e-15
         )
-        if np.all(np.isfinite(sol.x)) and np.max(np.abs(residual(sol.x))) < 1e-11:
-            return unpack(sol.x)
+        if np.all(np.isfinite(fit.x)) and np.max(np.abs(residual(fit.x))) < 1e-11:
+            return unpack(fit.x)
     return None
 
 

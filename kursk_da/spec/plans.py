@@ -28,7 +28,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -124,6 +124,14 @@ class Phase:
         return {v for v in vals if isinstance(v, str)}
 
 
+@overload
+def _lever(
+    table: Mapping[str, Any], key: str, default: Lever, path: str, parameters: Sequence[str]
+) -> Lever: ...
+@overload
+def _lever(
+    table: Mapping[str, Any], key: str, default: None, path: str, parameters: Sequence[str]
+) -> Lever | None: ...
 def _lever(
     table: Mapping[str, Any], key: str, default: Lever | None, path: str, parameters: Sequence[str]
 ) -> Lever | None:

@@ -59,7 +59,7 @@ class Scenario:
     overrides: Mapping[str, Any]
 
 
-def _override_raw(raw: dict, name: str, value: Any, scen: Scenario) -> None:
+def _override_raw(raw: dict[str, Any], name: str, value: Any, scen: Scenario) -> None:
     """Write one override into a copy of the spec's raw tables."""
     if name.startswith(_WEIGHT_PREFIX) and name[len(_WEIGHT_PREFIX):] in raw["value"]["weights"]:
         table = raw["value"]["weights"]

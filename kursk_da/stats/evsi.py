@@ -36,7 +36,8 @@ def simulate_lognormal_datum(x: np.ndarray, error: float, n_obs: int,
     if np.any(x <= 0):
         raise VOIInputError("parameter: a lognormal measurement needs a positive input; "
                             "found values <= 0")
-    return np.log(x) + (error / np.sqrt(n_obs)) * rng.standard_normal(x.shape[0])
+    datum: np.ndarray = np.log(x) + (error / np.sqrt(n_obs)) * rng.standard_normal(x.shape[0])
+    return datum
 
 
 def evsi_lognormal(values: Any, inputs: Any, parameter: str, *, error: float = 0.2,
