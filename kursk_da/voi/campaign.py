@@ -62,6 +62,7 @@ from threadpoolctl import threadpool_limits
 
 from kursk_da.decision.metrics import evpi_core, evpi_se_core
 from kursk_da.dims import CHAIN, DRAW, GROUP, OPTION, PARAMETER, VALUE_UNITS
+from kursk_da.dynamics.catalogue import ATTRIBUTE_NAMES
 from kursk_da.errors import KurskDAError
 from kursk_da.spec.schema import WEIGHT_PREFIX
 from kursk_da.validation import check_int
@@ -260,11 +261,9 @@ def draws_from_spec(spec: Spec, inputs: Any, values: Any,
     """Bundle a run's ``inputs`` (columns ``spec.input_names``), ``values`` and attributes.
 
     ``attributes`` (optional, shape ``(n_draws, n_options, n_attributes)``, order
-    :data:`kursk_da.engine.kernel.ATTRIBUTE_NAMES`) enables the variance reduction
+    :data:`kursk_da.dynamics.catalogue.ATTRIBUTE_NAMES`) enables the variance reduction
     of :meth:`CampaignDraws.task_values`.
     """
-    from kursk_da.engine.kernel import ATTRIBUTE_NAMES
-
     names, options = spec.input_names, spec.option_names
     x, v = _check_draws(inputs, values, names, options)
     groups = tuple(p.group for p in spec.inputs.values())
