@@ -18,38 +18,58 @@ Calibration (imports PyMC on first use): ``kd.build_model(spec)``,
 :mod:`kursk_da.calibration`.
 """
 
+from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
 
-from kursk_da.analysis import analyze
-from kursk_da.decision.summary import decision_summary
-from kursk_da.engine.run import run_engine
 from kursk_da.errors import KurskDAError, ResultFileError, SpecError
-from kursk_da.io import load_result_set, options_table, save_result_set, validate_result_set
-from kursk_da.sensitivity import main_effects, sobol
-from kursk_da.sensitivity.campaign import campaign_sobol
-from kursk_da.sensitivity.robustness import (
-    acceptability_curve,
-    risk_attitude,
-    scenario_comparison,
-    simplex_regions,
-)
-from kursk_da.sensitivity.tornado import tornado
 from kursk_da.spec import Spec, load_spec, sample_inputs, spec_from_dict
-from kursk_da.voi import VOIResult, evpi, evppi, evppi_nested
-from kursk_da.voi.campaign import campaign_evppi, campaign_evppi_nested
-from kursk_da.voi.evsi import evsi_lognormal
 
-_CALIBRATION = ("build_model", "calibrate", "diagnose", "analyze_posterior")
-"""Calibration entry points, imported on first use (they import PyMC, which is slow)."""
+_LAZY: dict[str, str] = {
+    "analyze": "kursk_da.analysis",
+    "decision_summary": "kursk_da.decision.summary",
+    "run_engine": "kursk_da.engine.run",
+    "load_result_set": "kursk_da.io",
+    "options_table": "kursk_da.io",
+    "save_result_set": "kursk_da.io",
+    "validate_result_set": "kursk_da.io",
+    "main_effects": "kursk_da.sensitivity",
+    "sobol": "kursk_da.sensitivity",
+    "campaign_sobol": "kursk_da.sensitivity.campaign",
+    "acceptability_curve": "kursk_da.sensitivity.robustness",
+    "risk_attitude": "kursk_da.sensitivity.robustness",
+    "scenario_comparison": "kursk_da.sensitivity.robustness",
+    "simplex_regions": "kursk_da.sensitivity.robustness",
+    "tornado": "kursk_da.sensitivity.tornado",
+    "VOIResult": "kursk_da.voi",
+    "evpi": "kursk_da.voi",
+    "evppi": "kursk_da.voi",
+    "evppi_nested": "kursk_da.voi",
+    "campaign_evppi": "kursk_da.voi.campaign",
+    "campaign_evppi_nested": "kursk_da.voi.campaign",
+    "evsi_lognormal": "kursk_da.voi.evsi",
+    "build_model": "kursk_da.calibration",
+    "calibrate": "kursk_da.calibration",
+    "diagnose": "kursk_da.calibration",
+    "analyze_posterior": "kursk_da.calibration",
+}
+"""Public names imported on first use: name -> module. The spec and the errors are
+imported eagerly; everything that needs the engine (numba) or PyMC is not, so loading a
+spec compiles nothing and ``import kursk_da`` stays fast."""
 
 
 def __getattr__(name: str) -> object:
-    """Lazy access to :data:`_CALIBRATION` (``kd.build_model`` imports PyMC then)."""
-    if name in _CALIBRATION:
-        from kursk_da import calibration
+    """Lazy access to the names of :data:`_LAZY` (imports their module on first use)."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'kursk_da' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
 
-        return getattr(calibration, name)
-    raise AttributeError(f"module 'kursk_da' has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    """Module attributes including the lazily imported public names."""
+    return sorted(set(globals()) | set(_LAZY))
 
 
 try:
