@@ -563,7 +563,7 @@ def quantity(name: str, kind: str | None = None) -> Quantity:
     if kind is not None and kind not in KINDS:
         raise ArgumentError(f"kind: expected one of {', '.join(KINDS)}, got {kind!r}")
     for k in (kind,) if kind is not None else KINDS:
-        row = _BY_KIND[k].get(name)  # type: ignore[index]
+        row = _BY_KIND[k].get(name)
         if row is not None:
             return row
     scope = f"{kind} " if kind is not None else ""
