@@ -22,6 +22,7 @@ analyze: $(BIN)/.installed
 
 test: $(BIN)/.installed
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 test-slow: $(BIN)/.installed

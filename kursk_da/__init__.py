@@ -3,7 +3,8 @@
 Data flow: spec (:mod:`kursk_da.spec`) -> dynamics (:mod:`kursk_da.dynamics`) ->
 engine (:mod:`kursk_da.engine`) -> decision (:mod:`kursk_da.decision`) -> value of
 information / sensitivity (:mod:`kursk_da.voi`, :mod:`kursk_da.sensitivity`) -> io
-(:mod:`kursk_da.io`) and the CLI (:mod:`kursk_da.cli`).
+(:mod:`kursk_da.io`) and the CLI (:mod:`kursk_da.cli`).  The general-purpose statistics on
+plain arrays (EVPI, EVPPI, EVSI, Sobol' indices, main effects) are :mod:`kursk_da.stats`.
 
 Quick start::
 
@@ -13,8 +14,9 @@ Quick start::
     print(kd.options_table(tree))
     kd.save_result_set(tree, "results/kursk_2025.nc")
 
-Calibration (imports PyMC on first use): ``kd.build_model(spec)``,
-``kd.calibrate(...)``, ``kd.diagnose(...)``, ``kd.analyze_posterior(...)``; see
+``kd.analyze`` calibrates when the spec has observations (``prior_only=True`` skips
+it). Calibration alone (imports PyMC on first use): ``kd.build_model(spec)``,
+``kd.calibrate(...)``, ``kd.diagnose(...)``, ``kd.run_calibration(...)``; see
 :mod:`kursk_da.calibration`.
 """
 
@@ -26,31 +28,34 @@ from kursk_da.spec import Spec, load_spec, sample_inputs, spec_from_dict
 
 _LAZY: dict[str, str] = {
     "analyze": "kursk_da.analysis",
+    "run_analysis": "kursk_da.analysis",
+    "Analysis": "kursk_da.analysis",
     "decision_summary": "kursk_da.decision.summary",
     "run_engine": "kursk_da.engine.run",
     "load_result_set": "kursk_da.io",
     "options_table": "kursk_da.io",
     "save_result_set": "kursk_da.io",
     "validate_result_set": "kursk_da.io",
-    "main_effects": "kursk_da.sensitivity",
-    "sobol": "kursk_da.sensitivity",
-    "campaign_sobol": "kursk_da.sensitivity.campaign",
-    "acceptability_curve": "kursk_da.sensitivity.robustness",
-    "risk_attitude": "kursk_da.sensitivity.robustness",
-    "scenario_comparison": "kursk_da.sensitivity.robustness",
-    "simplex_regions": "kursk_da.sensitivity.robustness",
-    "tornado": "kursk_da.sensitivity.tornado",
-    "VOIResult": "kursk_da.voi",
-    "evpi": "kursk_da.voi",
-    "evppi": "kursk_da.voi",
-    "evppi_nested": "kursk_da.voi",
-    "campaign_evppi": "kursk_da.voi.campaign",
-    "campaign_evppi_nested": "kursk_da.voi.campaign",
-    "evsi_lognormal": "kursk_da.voi.evsi",
+    "acceptability_curve": "kursk_da.sensitivity",
+    "campaign_sobol": "kursk_da.sensitivity",
+    "risk_attitude": "kursk_da.sensitivity",
+    "scenario_comparison": "kursk_da.sensitivity",
+    "simplex_regions": "kursk_da.sensitivity",
+    "tornado": "kursk_da.sensitivity",
+    "VOIResult": "kursk_da.stats",
+    "evpi": "kursk_da.stats",
+    "evppi": "kursk_da.stats",
+    "evppi_nested": "kursk_da.stats",
+    "evsi_lognormal": "kursk_da.stats",
+    "main_effects": "kursk_da.stats",
+    "sobol": "kursk_da.stats",
+    "campaign_evppi": "kursk_da.voi",
+    "campaign_evppi_nested": "kursk_da.voi",
     "build_model": "kursk_da.calibration",
     "calibrate": "kursk_da.calibration",
     "diagnose": "kursk_da.calibration",
-    "analyze_posterior": "kursk_da.calibration",
+    "run_calibration": "kursk_da.calibration",
+    "Calibration": "kursk_da.calibration",
 }
 """Public names imported on first use: name -> module. The spec and the errors are
 imported eagerly; everything that needs the engine (numba) or PyMC is not, so loading a
@@ -80,6 +85,8 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 __all__ = [
     "__version__",
     "analyze",
+    "run_analysis",
+    "Analysis",
     "decision_summary",
     "run_engine",
     "KurskDAError",
@@ -111,5 +118,6 @@ __all__ = [
     "build_model",
     "calibrate",
     "diagnose",
-    "analyze_posterior",
+    "run_calibration",
+    "Calibration",
 ]

@@ -1,14 +1,20 @@
-"""One-call analysis: spec -> (calibration) -> engine -> decision summary -> result set.
+"""The one orchestrator: spec -> (calibration) -> engine -> decision summary -> result set.
 
-:func:`analyze` is the prior Monte Carlo analysis. :func:`analyze_spec` chooses: the
-posterior analysis of :mod:`kursk_da.calibration` when the spec has observations
-(unless ``prior_only``), else the prior analysis. PyMC is imported only when needed.
+:func:`analyze` is the entry point of the library and of ``kursk-da analyze``. When
+the spec has ``[[observations]]`` it calibrates the campaign parameters on them
+(:mod:`kursk_da.calibration`, NUTS) and propagates the posterior through every option
+(``analysis = "posterior"``); with ``prior_only=True``, or for a spec without
+observations, it runs the prior Monte Carlo analysis (``analysis = "prior"``).
+:func:`run_analysis` does the same and also returns the
+:class:`~kursk_da.calibration.Calibration` object (diagnostics, checks), which the
+CLI prints. PyMC is imported only when a calibration runs.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,68 +24,38 @@ from kursk_da.decision.summary import decision_summary
 from kursk_da.engine.run import DEFAULT_CHUNK_SIZE, run_engine
 from kursk_da.errors import SpecError
 from kursk_da.io.resultset import build_result_set
-from kursk_da.spec.schema import Spec, load_spec
+from kursk_da.spec.schema import Spec, as_spec
 from kursk_da.validation import check_int
 
 if TYPE_CHECKING:
-    from kursk_da.calibration.propagate import PosteriorAnalysis
+    from kursk_da.calibration.result import Calibration
+    from kursk_da.calibration.sampling import CompiledCalibration
 
-__all__ = ["analyze", "analyze_spec"]
-
-
-def _check_count(value: int, name: str, lo: int) -> int:
-    return check_int(value, name, minimum=lo, error=SpecError)
+__all__ = ["Analysis", "analyze", "run_analysis"]
 
 
-def analyze(
-    spec: Spec | str | Path,
-    draws: int = 20_000,
-    seed: int = 0,
-    *,
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
-    n_jobs: int | None = None,
-    progress: Callable[[int], None] | None = None,
-) -> xr.DataTree:
-    """Run the prior Monte Carlo decision analysis of a spec.
+@dataclass(frozen=True)
+class Analysis:
+    """A result set and, for a posterior analysis, the calibration behind it.
 
-    Parameters
+    Attributes
     ----------
-    spec : Spec or path
-        A spec object or a TOML file.
-    draws : int
-        Monte Carlo draws (each evaluated under every option).
-    seed : int
-        Root seed; the same seed gives identical results.
-    chunk_size : int
-        Draws per independent chunk (part of the reproducibility contract).
-    n_jobs : int, optional
-        Threads; default all CPUs. Does not change the results.
-    progress : callable, optional
-        Called with the number of draws of each finished chunk.
-
-    Returns
-    -------
-    xarray.DataTree
-        The result set (schema in :mod:`kursk_da.io.resultset`).
-
-    Examples
-    --------
-    >>> import kursk_da as kd
-    >>> spec = kd.load_spec("models/kursk_2025.toml")
-    >>> tree = kd.analyze(spec, draws=2000, seed=1)           # doctest: +SKIP
-    >>> tree["decision"]["expected_value"].to_series()       # doctest: +SKIP
+    tree : xarray.DataTree
+        The result set (schema in ``docs/resultset.md``).
+    calibration : Calibration or None
+        Posterior draws, diagnostics and checks; None for a prior analysis.
     """
-    if not isinstance(spec, Spec):
-        spec = load_spec(spec)
-    _check_count(draws, "draws", 1)
-    _check_count(seed, "seed", 0)
-    _check_count(chunk_size, "chunk_size", 1)
-    out = run_engine(spec, draws, seed, chunk_size=chunk_size, n_jobs=n_jobs, progress=progress)
-    summary = decision_summary(out.values, spec.option_names, spec.cvar_alpha)
-    return build_result_set(spec, out, summary, analysis="prior")
+
+    tree: xr.DataTree
+    calibration: Calibration | None
+
+    @property
+    def converged(self) -> bool:
+        """False only when a calibration ran and failed its diagnostics gate."""
+        return self.calibration is None or self.calibration.converged
 
 
-def analyze_spec(
+def run_analysis(
     spec: Spec | str | Path,
     draws: int = 20_000,
     seed: int = 0,
@@ -93,58 +69,117 @@ def analyze_spec(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     n_jobs: int | None = None,
     progress: Callable[[int], None] | None = None,
-    **calibration: Any,
-) -> tuple[xr.DataTree, PosteriorAnalysis | None]:
-    """Posterior analysis when the spec has observations, else the prior analysis.
-
-    Parameters
-    ----------
-    spec : Spec or path
-    draws : int
-        Engine draws (prior analysis), or the target number of engine draws of the
-        posterior analysis (each posterior draw is run ``max(1, draws // n_post)``
-        times).
-    seed : int
-        Root seed.
-    prior_only : bool
-        Skip the calibration even if the spec has observations.
-    cutoff : datetime.date, optional
-        Calibrate on observations up to ``cutoff``; the rest are forecast and scored.
-    sampler, mcmc_draws, tune, chains :
-        NUTS settings (:func:`kursk_da.calibration.calibrate`).
-    chunk_size, n_jobs, progress :
-        Engine settings.
-    **calibration :
-        Further keywords of :func:`kursk_da.calibration.analyze_posterior`.
+    compiled: CompiledCalibration | None = None,
+    **calibration_options: Any,
+) -> Analysis:
+    """Run the analysis of a spec; see :func:`analyze` for the parameters.
 
     Returns
     -------
-    tree : xarray.DataTree
-        The result set (root attribute ``analysis`` says which).
-    posterior : PosteriorAnalysis or None
-        Calibration, diagnostics and checks (None for the prior analysis).
-
-    Raises
-    ------
-    SpecError
-        ``cutoff`` given together with ``prior_only`` or for a spec without
-        observations; any invalid input.
+    Analysis
+        The result set and the calibration (None for a prior analysis).
     """
-    if not isinstance(spec, Spec):
-        spec = load_spec(spec)
-    _check_count(draws, "draws", 1)
-    _check_count(seed, "seed", 0)
+    spec = as_spec(spec)
+    check_int(draws, "draws", minimum=1, error=SpecError)
+    check_int(seed, "seed", minimum=0, error=SpecError)
+    check_int(chunk_size, "chunk_size", minimum=1, error=SpecError)
     if cutoff is not None and (prior_only or not spec.observations):
         raise SpecError("cutoff", "a cutoff needs a calibration: the spec has no observations"
                         if not spec.observations else "a cutoff cannot be combined with "
                         "the prior-only analysis")
     if prior_only or not spec.observations:
-        return analyze(spec, draws, seed, chunk_size=chunk_size, n_jobs=n_jobs,
-                       progress=progress), None
-    from kursk_da.calibration.propagate import analyze_posterior
+        out = run_engine(spec, draws, seed, chunk_size=chunk_size, n_jobs=n_jobs,
+                         progress=progress)
+        summary = decision_summary(out.values, spec.option_names, spec.cvar_alpha)
+        return Analysis(build_result_set(spec, out, summary), None)
 
-    post = analyze_posterior(spec, seed, draws=draws, mcmc_draws=mcmc_draws, tune=tune,
-                             chains=chains, sampler=sampler, cutoff=cutoff,
-                             chunk_size=chunk_size, n_jobs=n_jobs, progress=progress,
-                             **calibration)
-    return post.tree, post
+    from kursk_da.calibration.propagate import posterior_input_matrix  # imports PyMC
+    from kursk_da.calibration.result import run_calibration
+
+    cal = run_calibration(spec, seed=seed, draws=mcmc_draws, tune=tune, chains=chains,
+                          sampler=sampler, cutoff=cutoff, compiled=compiled,
+                          **calibration_options)
+    per_draw = max(1, draws // cal.n_posterior)
+    theta = posterior_input_matrix(spec, cal.idata.posterior, cal.sampled, seed=seed,
+                                   per_draw=per_draw)
+    out = run_engine(spec, theta.shape[0], seed, inputs=theta, chunk_size=chunk_size,
+                     n_jobs=n_jobs, progress=progress)
+    summary = decision_summary(out.values, spec.option_names, spec.cvar_alpha)
+    cal = cal.with_ranking_check(spec, out.values, per_draw)
+    return Analysis(build_result_set(spec, out, summary, calibration=cal), cal)
+
+
+def analyze(
+    spec: Spec | str | Path,
+    draws: int = 20_000,
+    seed: int = 0,
+    *,
+    prior_only: bool = False,
+    cutoff: dt.date | None = None,
+    sampler: str = "nutpie",
+    mcmc_draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    n_jobs: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    compiled: CompiledCalibration | None = None,
+    **calibration_options: Any,
+) -> xr.DataTree:
+    """Run the decision analysis of a spec and return its result set.
+
+    Parameters
+    ----------
+    spec : Spec or path
+        A spec object or a TOML file.
+    draws : int
+        Monte Carlo draws of the prior analysis, each evaluated under every option;
+        for the posterior analysis the target number of engine draws (each posterior
+        draw is run ``max(1, draws // n_posterior)`` times).
+    seed : int
+        Root seed; the same seed gives identical results.
+    prior_only : bool
+        Skip the calibration even if the spec has observations.
+    cutoff : datetime.date, optional
+        Calibrate on observations up to ``cutoff``; the later ones are forecast and
+        scored (coverage, CRPS).
+    sampler : {"nutpie", "pymc"}
+        NUTS implementation of the calibration.
+    mcmc_draws, tune, chains : int
+        Posterior draws per chain, tuning steps per chain, chains.
+    chunk_size : int
+        Draws per independent chunk (part of the reproducibility contract).
+    n_jobs : int, optional
+        Threads; default all CPUs. Does not change the results.
+    progress : callable, optional
+        Called with the number of draws of each finished engine chunk.
+    compiled : CompiledCalibration, optional
+        Reuse a compiled calibration model.
+    **calibration_options
+        Further keywords of :func:`kursk_da.calibration.calibrate` (``cores``,
+        ``target_accept``, ``sampler_options``).
+
+    Returns
+    -------
+    xarray.DataTree
+        The result set; its root attribute ``analysis`` is ``"posterior"`` or
+        ``"prior"`` (schema in ``docs/resultset.md``).
+
+    Raises
+    ------
+    SpecError
+        An invalid spec or argument (named), or a ``cutoff`` without a calibration.
+
+    Examples
+    --------
+    >>> import kursk_da as kd
+    >>> tree = kd.analyze("models/kursk_2025.toml", draws=2000, seed=1)  # doctest: +SKIP
+    >>> tree.attrs["analysis"]                                           # doctest: +SKIP
+    'posterior'
+    >>> prior = kd.analyze("models/kursk_2025.toml", draws=2000, seed=1,
+    ...                    prior_only=True)                              # doctest: +SKIP
+    """
+    return run_analysis(spec, draws, seed, prior_only=prior_only, cutoff=cutoff,
+                        sampler=sampler, mcmc_draws=mcmc_draws, tune=tune, chains=chains,
+                        chunk_size=chunk_size, n_jobs=n_jobs, progress=progress,
+                        compiled=compiled, **calibration_options).tree

@@ -14,6 +14,7 @@ __all__ = [
     "PARAMETER",
     "ATTRIBUTE",
     "OBSERVATION",
+    "WITHHELD",
     "QUANTILE",
     "GROUP",
     "SCENARIO",
@@ -39,6 +40,8 @@ ATTRIBUTE = "attribute"
 """Value-model attribute (area held, casualties, ...)."""
 OBSERVATION = "observation"
 """Calibration observation, labelled by its name in the spec."""
+WITHHELD = "withheld"
+"""Observation withheld from the calibration by a cutoff (forecast and scored)."""
 QUANTILE = "quantile"
 """Probability level of a quantile."""
 GROUP = "group"

@@ -37,7 +37,7 @@ def test_change_input_and_add_option_in_code(spec_2025):
         "phases": [{"after_days": 0, "posture": "defend", "strike_intensity": 1.0}],
     })
     assert spec.option_names[-1] == "hold_with_strikes"
-    tree = kd.analyze(spec, draws=400, seed=1)
+    tree = kd.analyze(spec, draws=400, seed=1, prior_only=True)
     assert "hold_with_strikes" in tree["decision"]["option"].values
     assert float(tree["prior"]["nk_troops"].max()) == 0.0
 
@@ -46,7 +46,7 @@ def test_strikes_added_to_hold_change_only_through_strike_levers(spec_2025):
     """Common random numbers: an option identical to another gives identical values."""
     twin = spec_2025.raw["options"]["hold"]
     spec = spec_2025.with_option("hold_again", twin)
-    tree = kd.analyze(spec, draws=300, seed=2)
+    tree = kd.analyze(spec, draws=300, seed=2, prior_only=True)
     v = tree["decision"]["value"]
     np.testing.assert_array_equal(v.sel(option="hold"), v.sel(option="hold_again"))
 
@@ -62,4 +62,4 @@ def test_bad_edit_raises_spec_error(spec_2025):
 @pytest.mark.parametrize("kwargs", [{"draws": 0}, {"seed": -3}, {"draws": 2.5}])
 def test_analyze_validates_arguments(spec_2025, kwargs):
     with pytest.raises(kd.SpecError):
-        kd.analyze(spec_2025, **kwargs)
+        kd.analyze(spec_2025, prior_only=True, **kwargs)

@@ -142,3 +142,68 @@ def test_analyze_then_summary_end_to_end(tmp_path):
     summ = subprocess.run([sys.executable, "-m", "kursk_da.cli", "summary", str(out)],
                           capture_output=True, text=True, check=True)
     assert summ.stdout.strip() == table
+
+
+def _imported_modules(path: Path, module: str) -> set[str]:
+    """Every module an import statement of ``path`` names (function-level ones included)."""
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative import: resolve against the importing package
+                parts = package.split(".")
+                parent = ".".join(parts[:len(parts) - node.level + 1])
+                base = f"{parent}.{base}" if base else parent
+            found.add(base)
+            found |= {f"{base}.{alias.name}" for alias in node.names}
+    return found
+
+
+def test_no_library_module_imports_the_cli():
+    """The CLI is the top layer: nothing outside kursk_da/cli imports it, even in a function."""
+    root = Path(__file__).resolve().parents[1]
+    package = root / "kursk_da"
+    offenders = []
+    checked = 0
+    for path in sorted(package.rglob("*.py")):
+        rel = path.relative_to(root).with_suffix("")
+        if rel.parts[:2] == ("kursk_da", "cli"):
+            continue
+        module = ".".join(rel.parts[:-1] if rel.name == "__init__" else rel.parts)
+        checked += 1
+        bad = sorted(m for m in _imported_modules(path, module)
+                     if m == "kursk_da.cli" or m.startswith("kursk_da.cli."))
+        if bad:
+            offenders.append(f"{module}: {bad}")
+    assert checked > 30
+    assert not offenders, offenders
+    assert not (package / "cli.py").exists()
+    assert not (package / "voi" / "commands.py").exists()
+    assert not (package / "report" / "command.py").exists()
+
+
+@pytest.mark.parametrize("text", ["0", "-3", "ten", "2.5", ""])
+def test_argument_types_say_what_the_library_says(text):
+    """A bad --draws gets the message of kursk_da.validation.check_int, named by argparse."""
+    import argparse
+
+    from kursk_da.cli._common import positive_int
+    from kursk_da.errors import ArgumentError
+    from kursk_da.validation import check_int
+
+    with pytest.raises(argparse.ArgumentTypeError) as cli_err:
+        positive_int(text)
+    try:
+        value: object = int(text)
+    except ValueError:
+        value = text
+    with pytest.raises(ArgumentError) as lib_err:
+        check_int(value, "draws", minimum=1)
+    assert f"draws: {cli_err.value}" == str(lib_err.value)
+    assert positive_int("7") == 7

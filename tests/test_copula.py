@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -197,3 +198,229 @@ def _matrix(rhos):
     m[0, 2] = m[2, 0] = rhos[1]
     m[1, 2] = m[2, 1] = rhos[2]
     return m
+
+
+# --------------------------------------------------------------------------- a spec's copula:
+# Pearson matrix, normal scores, conditioning (kursk_da.spec.copula)
+
+R12, R13, R23 = 0.5, 0.3, -0.2
+R3 = np.array([[1.0, R12, R13], [R12, 1.0, R23], [R13, R23, 1.0]])
+
+
+class _Spec:
+    """Duck-typed stand-in for Spec: the attributes the copula functions read."""
+
+    def __init__(self, dists, names, pairs=()):
+        self.input_names = tuple(names)
+        self.inputs = {n: SimpleNamespace(dist=d) for n, d in zip(names, dists, strict=True)}
+        self.correlations = tuple(SimpleNamespace(a=a, b=b, rank_corr=r) for a, b, r in pairs)
+
+
+SCORE_DISTS = [
+    parse_distribution({"dist": "normal", "mean": 3.0, "sd": 2.0}, "parameters.n"),
+    parse_distribution({"dist": "lognormal", "median": 50.0, "sigma": 0.4}, "parameters.ln"),
+    *DISTS,
+    parse_distribution(7.5, "parameters.fixed"),
+]
+SCORE_NAMES = ["n", "ln", *NAMES, "fixed"]
+SPEC = _Spec(SCORE_DISTS, SCORE_NAMES, PAIRS)
+
+
+def test_pearson_correlation_of_a_spec():
+    r = copula.pearson_correlation(SPEC)
+    expected = np.eye(7)
+    for a, b, rho in PAIRS:
+        i, j = SCORE_NAMES.index(a), SCORE_NAMES.index(b)
+        expected[i, j] = expected[j, i] = 2 * math.sin(math.pi * rho / 6)
+    np.testing.assert_allclose(r, expected, rtol=1e-15, atol=0)
+    sub = ["morale", "n", "advance"]
+    idx = [SCORE_NAMES.index(n) for n in sub]
+    np.testing.assert_array_equal(copula.pearson_correlation(SPEC, sub), r[np.ix_(idx, idx)])
+    np.testing.assert_array_equal(copula.pearson_correlation(_Spec(DISTS, NAMES)), np.eye(4))
+    assert copula.rank_correlation(_Spec(DISTS, NAMES)) is None
+
+
+def test_spec_pearson_matrix_is_the_one_the_2025_spec_states(spec_2025):
+    r = copula.pearson_correlation(spec_2025)
+    names = list(spec_2025.input_names)
+    expected = np.eye(len(names))
+    for c in spec_2025.correlations:
+        i, j = names.index(c.a), names.index(c.b)
+        expected[i, j] = expected[j, i] = 2 * math.sin(math.pi * c.rank_corr / 6)
+    np.testing.assert_allclose(r, expected, rtol=1e-15, atol=0)
+
+
+def test_normal_scores_closed_forms_match_scipy():
+    x = np.array([[-1.0, 10.0], [3.0, 50.0], [6.5, 130.0]])
+    z = copula.normal_scores(SPEC, x, ["n", "ln"])
+    # independent reference: Phi^-1 of scipy's cdf
+    ref = np.column_stack([stats.norm.ppf(stats.norm.cdf(x[:, 0], 3.0, 2.0)),
+                           stats.norm.ppf(stats.lognorm.cdf(x[:, 1], 0.4, scale=50.0))])
+    np.testing.assert_allclose(z, ref, rtol=1e-12, atol=1e-12)
+    # the closed forms are exact where the cdf round trip is not: far in the tails
+    assert copula.normal_scores(SPEC, np.array([3.0 - 2.0 * 12.0]), "n")[0] == -12.0
+    assert copula.normal_scores(SPEC, np.array([50.0 * math.exp(0.4 * 10.0)]), "ln")[0] == (
+        pytest.approx(10.0, rel=1e-15))
+    assert copula.normal_scores(SPEC, np.array([7.5, 99.0]), "fixed").tolist() == [0.0, 0.0]
+
+
+def test_normal_scores_generic_kinds_match_scipy_ppf_of_cdf():
+    probs = np.array([0.001, 0.05, 0.3, 0.5, 0.8, 0.999])
+    x = np.column_stack([d.ppf(probs) for d in DISTS])
+    np.testing.assert_allclose(copula.normal_scores(SPEC, x, NAMES),
+                               np.repeat(stats.norm.ppf(probs)[:, None], 4, axis=1),
+                               rtol=1e-8, atol=1e-8)
+
+
+def test_normal_scores_invert_the_quantile_map():
+    z = np.linspace(-6.0, 6.0, 241)
+    zz = np.repeat(z[:, None], len(SCORE_NAMES), axis=1)
+    x = copula.from_normal_scores(SPEC, zz)
+    for j, d in enumerate(SCORE_DISTS):
+        if d.is_fixed:
+            np.testing.assert_array_equal(x[:, j], 7.5)
+        else:  # independent reference: the marginal's own quantile function
+            np.testing.assert_allclose(x[:, j], d.ppf(stats.norm.cdf(z)), rtol=1e-8, atol=1e-12)
+    back = copula.normal_scores(SPEC, x)
+    np.testing.assert_allclose(back[:, :-1], zz[:, :-1], rtol=0, atol=1e-6)
+    np.testing.assert_allclose(back[:, :2], zz[:, :2], rtol=1e-14, atol=1e-14)
+    one = copula.from_normal_scores(SPEC, z, "ln")
+    assert one.shape == z.shape
+    np.testing.assert_allclose(one, 50.0 * np.exp(0.4 * z), rtol=1e-15)
+    with pytest.raises(ValueError, match="shape"):
+        copula.normal_scores(SPEC, x[:, :3], ["n", "ln"])
+
+
+def test_conditional_normal_matches_the_textbook_formulas():
+    # one variable given two: regression on (z2, z3) and the partial variance
+    b, cov = copula.conditional_normal(R3, [0], [1, 2])
+    d = 1.0 - R23**2
+    np.testing.assert_allclose(b, [[(R12 - R13 * R23) / d, (R13 - R12 * R23) / d]], rtol=1e-14)
+    var = 1.0 - (R12**2 + R13**2 - 2 * R12 * R13 * R23) / d
+    np.testing.assert_allclose(cov, [[var]], rtol=1e-14)
+    # two variables given one: mean (r12, r13) z1, covariance R_OO - r r'
+    b, cov = copula.conditional_normal(R3, [1, 2], [0])
+    np.testing.assert_allclose(b, [[R12], [R13]], rtol=1e-15)
+    np.testing.assert_allclose(cov, [[1 - R12**2, R23 - R12 * R13], [R23 - R12 * R13, 1 - R13**2]],
+                               rtol=1e-14)
+    # uncorrelated with the given set: zero regression, unconditional covariance
+    r = np.eye(3)
+    r[1, 2] = r[2, 1] = 0.4
+    b, cov = copula.conditional_normal(r, [1, 2], [0])
+    assert np.all(b == 0.0) and b.shape == (2, 1)
+    np.testing.assert_array_equal(cov, r[1:, 1:])
+
+
+def _partial_spearman(a):
+    """Rank correlation of (z2, z3) given z1 = a: the bivariate normal with the partial
+    correlation (textbook), rho_s = 6/pi arcsin(rho_p / 2); independent of ``a``."""
+    rho_p = (R23 - R12 * R13) / math.sqrt((1 - R12**2) * (1 - R13**2))
+    return 6 / math.pi * math.asin(rho_p / 2)
+
+
+@pytest.mark.parametrize("method", ["fresh", "matheron"])
+def test_conditional_draws_reproduce_conditional_mean_cov_and_rank_correlation(method):
+    n, a = 200_000, 1.3
+    rng = np.random.default_rng(17)
+    if method == "fresh":
+        z_o = copula.sample_conditional_scores(R3, [1, 2], [0], np.full((n, 1), a), rng)
+    else:
+        z = rng.standard_normal((n, 3)) @ np.linalg.cholesky(R3).T
+        zc = copula.condition_scores(z, R3, [0], np.array([a]))
+        assert np.all(zc[:, 0] == a)
+        z_o = zc[:, 1:]
+    mean = np.array([R12, R13]) * a  # textbook conditional mean
+    sd = np.sqrt([1 - R12**2, 1 - R13**2])
+    # standard error of a mean: sd / sqrt(n); allow 5 SE
+    assert np.all(np.abs(z_o.mean(axis=0) - mean) <= 5 * sd / math.sqrt(n))
+    # sample covariance entry (i, j) has SE sqrt((s_ii s_jj + s_ij^2) / n)
+    cov = np.array([[1 - R12**2, R23 - R12 * R13], [R23 - R12 * R13, 1 - R13**2]])
+    se = np.sqrt((np.outer(np.diag(cov), np.diag(cov)) + cov**2) / n)
+    assert np.all(np.abs(np.cov(z_o, rowvar=False) - cov) <= 5 * se)
+    # Spearman coefficient: SE <= 1/sqrt(n)
+    rho_s = stats.spearmanr(z_o[:, 0], z_o[:, 1]).statistic
+    assert rho_s == pytest.approx(_partial_spearman(a), abs=5 / math.sqrt(n))
+
+
+def test_sample_conditional_mean_on_the_input_scale_lognormal():
+    """x_ln | x_n: ln is lognormal, so E[x | z_n = a] = median exp(sigma B a + sigma^2 v / 2)."""
+    r_s = 0.6
+    spec = _Spec(SCORE_DISTS[:2], ["n", "ln"], [("n", "ln", r_s)])
+    r = 2 * math.sin(math.pi * r_s / 6)
+    n, a = 200_000, -0.8
+    x_given = np.full((n, 1), 3.0 + 2.0 * a)  # score a of the normal input
+    rng = np.random.default_rng(5)
+    x = copula.sample_conditional(spec, ["n"], x_given, ["ln"], rng)[:, 0]
+    want = 50.0 * math.exp(0.4 * r * a + 0.4**2 * (1 - r**2) / 2)
+    assert x.mean() == pytest.approx(want, abs=5 * x.std() / math.sqrt(n))
+    # the stream: exactly rng.standard_normal((n, 1)) was drawn
+    assert rng.random() == _after(5, (n, 1))
+
+
+def _after(seed, shape):
+    g = np.random.default_rng(seed)
+    g.standard_normal(shape)
+    return g.random()
+
+
+def test_sample_conditional_without_a_link_is_the_prior():
+    """Unlinked target: the conditioning values do not matter; an independent prior draw."""
+    rng_a, rng_b = np.random.default_rng(9), np.random.default_rng(9)
+    given = np.linspace(-3.0, 9.0, 500)[:, None]
+    x = copula.sample_conditional(SPEC, ["n"], given, ["ln", "losses"], rng_a)
+    y = copula.sample_conditional(SPEC, ["n"], given[::-1], ["ln", "losses"], rng_b)
+    np.testing.assert_array_equal(x, y)
+
+
+def test_posterior_propagation_draws_the_copula_conditional(spec_2025):
+    """posterior_input_matrix draws the other inputs from the copula's conditional: with
+    ru_loss_attack given at its 95 % quantile, ua_loss_defend (rank corr 0.3, Pearson r)
+    has the lognormal conditional mean median exp(sigma r a + sigma^2 (1 - r^2) / 2)."""
+    from kursk_da.calibration.propagate import posterior_input_matrix
+
+    d_s = spec_2025.inputs["ru_loss_attack"].dist
+    d_o = spec_2025.inputs["ua_loss_defend"].dist
+    q = float(d_s.ppf(np.array([0.95]))[0])
+    n = 100_000
+    x = posterior_input_matrix(spec_2025, np.full((n, 1), q), ["ru_loss_attack"], seed=3)
+    col = x[:, spec_2025.input_names.index("ua_loss_defend")]
+    r, a, s = 2 * math.sin(math.pi * 0.3 / 6), stats.norm.ppf(0.95), d_o.params["sigma"]
+    want = d_o.params["median"] * math.exp(s * r * a + s**2 * (1 - r**2) / 2)
+    assert col.mean() == pytest.approx(want, abs=5 * col.std() / math.sqrt(n))
+
+
+def _corr_from(vectors):
+    v = np.asarray(vectors, dtype=float)
+    c = v @ v.T + 0.2 * np.eye(v.shape[0])
+    d = np.sqrt(np.diag(c))
+    c = c / np.outer(d, d)
+    np.fill_diagonal(c, 1.0)
+    return c
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(2, 4).flatmap(lambda p: st.lists(
+    st.lists(st.floats(-1.0, 1.0), min_size=p, max_size=p), min_size=p, max_size=p)),
+    st.integers(0, 2**32 - 1))
+def test_property_conditioning_on_nothing_is_the_unconditional_law(vectors, seed):
+    corr = _corr_from(vectors)
+    p = corr.shape[0]
+    b, cov = copula.conditional_normal(corr, range(p), [])
+    assert b.shape == (p, 0)
+    np.testing.assert_array_equal(cov, corr)
+    rng = np.random.default_rng(seed)
+    z = rng.standard_normal((50, p))
+    np.testing.assert_array_equal(copula.condition_scores(z, corr, [], np.zeros(0)), z)
+    n = 20_000
+    draws = copula.sample_conditional_scores(corr, range(p), [], np.zeros((n, 0)), rng)
+    # unit variances and correlation corr: SE of a sample covariance sqrt((1 + r^2) / n)
+    se = np.sqrt((1.0 + corr**2) / n)
+    assert np.all(np.abs(np.cov(draws, rowvar=False) - corr) <= 5 * se + 1e-12)
+    assert np.all(np.abs(draws.mean(axis=0)) <= 5 / math.sqrt(n))
+
+
+def test_sample_conditional_on_nothing_has_the_spec_rank_correlations():
+    n = 100_000
+    x = copula.sample_conditional(SPEC, [], np.zeros((n, 0)), NAMES, np.random.default_rng(4))
+    rank = correlation_matrix(NAMES, PAIRS, "correlations")
+    np.testing.assert_allclose(stats.spearmanr(x).statistic, rank, atol=5 / math.sqrt(n))

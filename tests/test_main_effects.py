@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kursk_da.sensitivity.main_effects import campaign_main_effects, main_effects
-from kursk_da.voi import VOIInputError
+from kursk_da.errors import VOIInputError
+from kursk_da.sensitivity import campaign_main_effects
+from kursk_da.stats import main_effects
 
 
 def _close(s1, se, truth, k=4.0, floor=0.01):
@@ -72,7 +73,7 @@ def test_bad_input_is_named():
 
 def test_campaign_main_effects_layout(spec_2025):
     from kursk_da.engine.run import run_engine
-    from kursk_da.voi.campaign import draws_from_spec
+    from kursk_da.io import draws_from_spec
 
     out = run_engine(spec_2025, 4000, 2)
     draws = draws_from_spec(spec_2025, out.inputs, out.values, out.attributes)

@@ -14,8 +14,9 @@ import pytest
 import xarray as xr
 
 from kursk_da.cli import main
-from kursk_da.io import load_result_set, save_result_set
-from kursk_da.report import HTML_NAME, MARKDOWN_NAME, write_report
+from kursk_da.io import load_result_set, options_frame, options_table, save_result_set
+from kursk_da.report import HTML_NAME, MARKDOWN_NAME, build_document, write_report
+from kursk_da.report.document import Table
 
 matplotlib.use("Agg")
 
@@ -194,3 +195,21 @@ def test_committed_example_report_is_self_contained():
     assert len(pngs) >= 8
     for data in pngs:
         _decode_png(data)
+
+
+def test_console_and_report_render_the_same_options_frame(small_tree):
+    frame = options_frame(small_tree)
+    units = small_tree.attrs["value_units"]
+    assert list(frame.columns) == [f"expected value ({units})", f"MCSE ({units})", "P(best)",
+                                   f"expected regret ({units})", f"CVaR 5% ({units})"]
+    ev = frame.iloc[:, 0].to_numpy()
+    assert np.all(np.diff(ev) <= 0)  # best expected value first
+    rows = options_table(small_tree).splitlines()[3:3 + len(frame)]
+    for row, (option, values) in zip(rows, frame.iterrows(), strict=True):
+        cells = row.split()
+        assert cells[0] == option
+        assert cells[1] == f"{values.iloc[0]:,.1f}" and cells[3] == f"{values.iloc[1]:,.1f}"
+        assert cells[4] == f"{values.iloc[2]:.3f}"
+    doc = build_document(small_tree, ["options"])
+    tables = [b for b in doc.sections[0].blocks if isinstance(b, Table)]
+    assert tables[0].frame.equals(frame.round(3))

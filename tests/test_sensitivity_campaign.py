@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from kursk_da.dims import OPTION, OUTPUT, PARAMETER
+from kursk_da.errors import VOIInputError
 from kursk_da.sensitivity.campaign import DIFFERENCE_OUTPUT, campaign_sobol
 from kursk_da.sensitivity.tornado import partial_expected_values, tornado
-from kursk_da.voi import VOIInputError
 
 SWEPT = ["weight_strike_effort", "strike_attrition", "ru_garrison"]
 
@@ -102,22 +102,22 @@ def test_posterior_sweep_moves_calibrated_partners_by_their_regression(spec_2025
     """Scores of two calibrated inputs with correlation 0.8 in the given draws: fixing one
     at score a moves the other's mean score to 0.8 a (linear-Gaussian conditional)."""
     from kursk_da.sensitivity.tornado import _PosteriorConditioner
-    from kursk_da.voi.conditional import inputs_from_scores, normal_scores, scores_of_values
+    from kursk_da.spec.copula import draw_scores, from_normal_scores, normal_scores
 
     rng = np.random.default_rng(0)
-    z = normal_scores(spec_2025, 4000, rng)
+    z = draw_scores(spec_2025, 4000, rng)
     names = spec_2025.input_names
     i, j = (names.index(n) for n in ("ru_garrison", "nk_troops"))
     z[:, j] = 0.8 * z[:, i] + 0.6 * rng.standard_normal(4000)
-    base = inputs_from_scores(spec_2025, z)
+    base = from_normal_scores(spec_2025, z)
     sw = _PosteriorConditioner(spec_2025, base, ["ru_garrison", "nk_troops"], np.arange(4000))
     b = sw.slopes(i)
     assert b[j] == pytest.approx(0.8, abs=0.03) and b[i] == 1.0
     assert np.count_nonzero(b) == 2  # nothing else moves (no copula links in the spec)
     q = float(spec_2025.inputs["ru_garrison"].dist.ppf(0.9))
     moved = sw.inputs_at("ru_garrison", q)
-    zj = scores_of_values(spec_2025, "nk_troops", moved[:, j])
-    a = float(scores_of_values(spec_2025, "ru_garrison", np.array([q]))[0])
+    zj = normal_scores(spec_2025, moved[:, j], "nk_troops")
+    a = float(normal_scores(spec_2025, np.array([q]), "ru_garrison")[0])
     assert zj.mean() == pytest.approx(b[j] * a, abs=4 * 0.6 / np.sqrt(4000) + 0.02)
     untouched = [k for k in range(len(names)) if k not in (i, j)]
     np.testing.assert_array_equal(moved[:, untouched], base[:, untouched])

@@ -8,8 +8,8 @@ import xarray as xr
 from scipy import stats
 
 from kursk_da.dims import PARAMETER
-from kursk_da.sensitivity import sobol
-from kursk_da.voi import VOIInputError
+from kursk_da.errors import VOIInputError
+from kursk_da.stats import sobol
 
 VARIABLES = ("S1", "ST", "S1_conf_low", "S1_conf_high", "ST_conf_low", "ST_conf_high")
 

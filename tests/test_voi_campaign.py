@@ -5,25 +5,23 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kursk_da.decision.metrics import evpi_core
 from kursk_da.dims import DRAW, GROUP, PARAMETER
 from kursk_da.engine.kernel import ATTRIBUTE_NAMES
 from kursk_da.engine.run import run_engine
-from kursk_da.voi import VOIInputError
+from kursk_da.errors import VOIInputError
+from kursk_da.spec.copula import (
+    condition_scores,
+    draw_scores,
+    from_normal_scores,
+    normal_scores,
+    pearson_correlation,
+)
+from kursk_da.stats import evpi_core, evppi_from_arrays, evppi_gam_fast
 from kursk_da.voi.campaign import (
     campaign_evppi,
     campaign_evppi_from_tree,
     campaign_evppi_nested,
 )
-from kursk_da.voi.conditional import (
-    condition_scores,
-    copula_correlation,
-    inputs_from_scores,
-    normal_scores,
-    scores_of_values,
-)
-from kursk_da.voi.evppi import evppi_from_arrays
-from kursk_da.voi.gam_fast import evppi_gam_fast
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +88,7 @@ def test_value_weights_group_matches_exact_linear_evppi(spec_2025, run_20k, evpp
 
 def test_correlated_weight_falls_back_to_a_smoother(spec_2025, run_20k):
     """A weight correlated with a campaign input is no longer exactly linear: GAM, not OLS."""
-    from kursk_da.voi.campaign import draws_from_spec
+    from kursk_da.io import draws_from_spec
 
     draws = draws_from_spec(spec_2025, run_20k.inputs, run_20k.values)
     assert draws.is_linear(("weight_ru_casualties",))
@@ -148,13 +146,13 @@ def test_bad_arguments_name_the_argument(spec_2025, run_20k):
 def test_conditioning_on_a_correlated_input_shifts_its_partner(spec_2025):
     """ru_reinforcement_ceiling and ru_reinforcement_rate have rank correlation 0.3."""
     rng = np.random.default_rng(2)
-    corr = copula_correlation(spec_2025)
+    corr = pearson_correlation(spec_2025)
     names = spec_2025.input_names
     i, j = names.index("ru_reinforcement_ceiling"), names.index("ru_reinforcement_rate")
-    z = normal_scores(spec_2025, 40_000, rng)
-    high = scores_of_values(spec_2025, names[i], np.array([60_000.0]))
+    z = draw_scores(spec_2025, 40_000, rng)
+    high = normal_scores(spec_2025, np.array([60_000.0]), names[i])
     zc = condition_scores(z, corr, [i], high)
-    x = inputs_from_scores(spec_2025, zc)
+    x = from_normal_scores(spec_2025, zc)
     assert np.all(x[:, i] == pytest.approx(60_000.0))
     r = corr[i, j]
     assert zc[:, j].mean() == pytest.approx(r * high[0], abs=0.03)
@@ -194,7 +192,7 @@ def test_draws_from_a_posterior_layout_use_decision_inputs(small_tree):
     holds only the calibrated parameters, so VOI must read the former (same draws, groups)."""
     import xarray as xr
 
-    from kursk_da.voi.campaign import draws_from_tree
+    from kursk_da.io import draws_from_tree
 
     prior = draws_from_tree(small_tree)
     tree = small_tree.copy()
@@ -236,7 +234,7 @@ def test_attributes_must_reproduce_the_values(spec_2025, run_20k):
 
 
 def test_from_tree_uses_the_stored_attributes(small_tree):
-    from kursk_da.voi.campaign import draws_from_tree
+    from kursk_da.io import draws_from_tree
 
     draws = draws_from_tree(small_tree)
     assert draws.attributes is not None

@@ -81,3 +81,28 @@ def test_add_voi_groups_keeps_the_rest(small_tree):
 def test_bad_source_exits_2(tmp_path, capsys):
     assert main(["voi", str(tmp_path / "missing.nc")]) == 2
     assert "not found" in capsys.readouterr().err
+
+
+def test_table_frames_of_the_groups(full_result):
+    import numpy as np
+
+    from kursk_da.cli.voi import format_voi
+    from kursk_da.sensitivity.groups import main_effects_frame, scenarios_frame, tornado_frame
+    from kursk_da.voi.groups import evppi_frame, group_evppi_frame
+
+    tree = load_result_set(full_result / "s.nc")
+    voi = tree["voi"].to_dataset()
+    p, g = evppi_frame(voi), group_evppi_frame(voi)
+    assert list(p.index) == [str(n) for n in voi["parameter"].values]  # stored ranked
+    assert np.all(np.diff(g.iloc[:, 0].to_numpy()) <= 0)
+    text = format_voi(voi, limit=3)
+    for name in p.index[:3]:
+        assert f"\n{name:<28}{p.loc[name].iloc[0]:>12,.2f}" in text
+    tor = tornado_frame(tree["sensitivity/tornado"].to_dataset())
+    assert tor.columns[:3].tolist() == ["difference at 5% (dkm2)", "difference at 95% (dkm2)",
+                                        "swing (dkm2)"]
+    assert np.all(np.diff(tor["swing (dkm2)"].to_numpy()) <= 0)
+    me = main_effects_frame(tree["sensitivity/main_effects"].to_dataset())
+    assert np.all(np.diff(me["S1"].to_numpy()) <= 0) and list(me.columns) == ["S1", "SE"]
+    sc = scenarios_frame(tree["scenarios/summary"].to_dataset())
+    assert sc.columns[-1] == "best" and sc.index.name == "scenario"

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from kursk_da.dims import DRAW, OPTION
-from kursk_da.voi import UnknownParameterError, VOIInputError, VOIResult, evpi
+from kursk_da.errors import UnknownParameterError, VOIInputError
+from kursk_da.stats import VOIResult, evpi
 
 
 def _normal_evpi(mu: float, sigma: float) -> float:

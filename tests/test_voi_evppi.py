@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from kursk_da.dims import DRAW, OPTION, PARAMETER
-from kursk_da.voi import UnknownParameterError, VOIInputError, evpi, evppi, evppi_nested
+from kursk_da.errors import UnknownParameterError, VOIInputError
+from kursk_da.stats import evpi, evppi, evppi_nested
 
 CHEMO_DIR = Path(__file__).resolve().parents[2] / "shared" / "reference" / "voi-chemotherapy"
 

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from kursk_da.engine.run import run_engine
-from kursk_da.voi import VOIInputError, evppi
-from kursk_da.voi.evsi import evsi_lognormal
+from kursk_da.errors import VOIInputError
+from kursk_da.stats import evppi, evsi_lognormal
 
 MEASURED = "weight_ru_casualties"
 

@@ -5,7 +5,10 @@ Pipeline (``docs/calibration.md``): the spec's ``[[observations]]``
 skeleton is the engine's own ``step``) -> :func:`calibrate` (NUTS, an
 ``arviz.InferenceData``) -> :func:`diagnose` (R-hat, ESS, MCSE, divergences, tree depth,
 E-BFMI; pass/fail gate) -> checks of fit (:mod:`kursk_da.calibration.checks`) ->
-:func:`analyze_posterior` (posterior draws through every option; result set).
+:func:`run_calibration` (all of it, as a plain :class:`Calibration` object) ->
+:func:`posterior_input_matrix` (the engine inputs of the posterior). The orchestrator
+:func:`kursk_da.analysis.analyze` runs the engine on them and :mod:`kursk_da.io` builds
+the result set; nothing here builds one.
 
 Importing this package imports PyMC; ``import kursk_da`` does not.
 """
@@ -18,14 +21,10 @@ from kursk_da.calibration.checks import (
 )
 from kursk_da.calibration.diagnostics import THRESHOLDS, Diagnostics, diagnose, diagnostics_table
 from kursk_da.calibration.model import CalibrationSetup, build_model, calibration_setup
-from kursk_da.calibration.propagate import (
-    PosteriorAnalysis,
-    analyze_posterior,
-    posterior_input_matrix,
-)
+from kursk_da.calibration.propagate import posterior_input_matrix
+from kursk_da.calibration.result import Calibration, run_calibration
 from kursk_da.calibration.sampling import CompiledCalibration, calibrate, compile_calibration
 from kursk_da.calibration.scoring import crps_ensemble, crps_normal, interval_covers
-from kursk_da.calibration.text import calibration_text
 
 __all__ = [
     "build_model",
@@ -42,11 +41,10 @@ __all__ = [
     "contraction",
     "prior_sensitivity",
     "forecast_table",
-    "analyze_posterior",
+    "run_calibration",
+    "Calibration",
     "posterior_input_matrix",
-    "PosteriorAnalysis",
     "crps_ensemble",
     "crps_normal",
     "interval_covers",
-    "calibration_text",
 ]

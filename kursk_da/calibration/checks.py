@@ -32,7 +32,7 @@ import pandas as pd
 from kursk_da.calibration.priors import copula_pearson
 from kursk_da.calibration.scoring import crps_ensemble, interval_covers
 from kursk_da.dims import CHAIN, DRAW, OBSERVATION, PARAMETER
-from kursk_da.spec.sampling import correlation_of
+from kursk_da.spec.copula import normal_scores
 
 if TYPE_CHECKING:
     from kursk_da.spec.schema import Spec
@@ -136,14 +136,12 @@ def log_prior_density(spec: Spec, sampled: Sequence[str], x: np.ndarray) -> np.n
     x : array (n, k)
         Values of ``sampled``.
     """
-    from kursk_da.calibration.propagate import _normal_scores
-
     lp = np.zeros(x.shape[0])
     for j, n in enumerate(sampled):
         lp += spec.inputs[n].dist.logpdf(x[:, j])
-    pear = copula_pearson(list(sampled), list(spec.input_names), correlation_of(spec))
+    pear = copula_pearson(spec, list(sampled))
     if pear is not None:
-        z = _normal_scores(spec, sampled, x)
+        z = normal_scores(spec, x, list(sampled))
         prec = np.linalg.inv(pear) - np.eye(len(sampled))
         _, logdet = np.linalg.slogdet(pear)
         lp += -0.5 * np.einsum("ni,ij,nj->n", z, prec, z) - 0.5 * logdet

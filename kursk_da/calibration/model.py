@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -56,7 +57,8 @@ from kursk_da.dims import OBSERVATION, PARAMETER
 from kursk_da.errors import SpecError
 from kursk_da.spec.observations import Observation, select_observations
 from kursk_da.spec.plans import EPOCH
-from kursk_da.spec.sampling import correlation_of, sample_inputs
+from kursk_da.spec.sampling import sample_inputs
+from kursk_da.spec.schema import as_spec
 
 if TYPE_CHECKING:
     from kursk_da.spec.schema import Spec
@@ -173,13 +175,13 @@ def informed_inputs(spec: Spec, omap: ObservationMap, *, n: int = 64, seed: int 
     return tuple(names[j] for j, c in zip(cand, changed, strict=True) if c)
 
 
-def calibration_setup(spec: Spec, *, cutoff: dt.date | None = None,
+def calibration_setup(spec: Spec | str | Path, *, cutoff: dt.date | None = None,
                       process_draws: int = 1000, process_seed: int = 0) -> CalibrationSetup:
     """Compute the :class:`CalibrationSetup` of a spec.
 
     Parameters
     ----------
-    spec : Spec
+    spec : Spec or path
     cutoff : datetime.date, optional
         Use only observations dated on or before ``cutoff``.
     process_draws, process_seed : int
@@ -191,6 +193,7 @@ def calibration_setup(spec: Spec, *, cutoff: dt.date | None = None,
         ``observations`` if no observation is left to calibrate on; ``cutoff`` if the
         cutoff is invalid.
     """
+    spec = as_spec(spec)
     check_cutoff(spec, cutoff)
     used, withheld = select_observations(spec.observations, cutoff)
     if not used:
@@ -210,7 +213,7 @@ def calibration_setup(spec: Spec, *, cutoff: dt.date | None = None,
         used=used, withheld=withheld, sampled=sampled, cols=cols, base=base, omap=omap,
         omap_all=omap_all, tau=tau, scale=total_scales(used, tau), tau_withheld=tau_w,
         scale_withheld=total_scales(withheld, tau_w),
-        pearson=copula_pearson(sampled, names, correlation_of(spec)), cutoff=cutoff,
+        pearson=copula_pearson(spec, sampled), cutoff=cutoff,
         offset=offsets(used), offset_withheld=offsets(withheld),
     )
 
@@ -223,13 +226,13 @@ def _random(mu: Any, scale: Any, is_log: Any, offset: Any,
                             np.asarray(offset), rng)
 
 
-def build_model(spec: Spec, *, cutoff: dt.date | None = None,
+def build_model(spec: Spec | str | Path, *, cutoff: dt.date | None = None,
                 setup: CalibrationSetup | None = None, skeleton: str = "op") -> pm.Model:
     """Build the PyMC calibration model of a spec (see the module docstring).
 
     Parameters
     ----------
-    spec : Spec
+    spec : Spec or path
         A spec with ``[[observations]]``.
     cutoff : datetime.date, optional
         Calibrate on observations dated on or before ``cutoff`` only.
@@ -249,6 +252,7 @@ def build_model(spec: Spec, *, cutoff: dt.date | None = None,
     >>> model = build_model(kd.load_spec("models/kursk_2025.toml"))   # doctest: +SKIP
     >>> model.coords["observation"]                                   # doctest: +SKIP
     """
+    spec = as_spec(spec)
     if skeleton not in _SKELETONS:
         raise SpecError("skeleton", f"expected one of {_SKELETONS}, got {skeleton!r}")
     setup = setup or calibration_setup(spec, cutoff=cutoff)

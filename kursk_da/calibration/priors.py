@@ -25,14 +25,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from kursk_da.spec.copula import spearman_to_pearson
+from kursk_da.spec.copula import pearson_correlation
 from kursk_da.spec.distributions import Distribution
+
+if TYPE_CHECKING:
+    from kursk_da.spec.schema import Spec
 
 __all__ = ["pymc_prior", "copula_potential", "copula_pearson"]
 
@@ -113,18 +116,16 @@ class _ScaledBeta:
         self.a, self.b, self.lo, self.hi = a, b, lo, hi
 
 
-def copula_pearson(
-    names: Sequence[str], all_names: Sequence[str], rank_corr: np.ndarray | None
-) -> np.ndarray | None:
+def copula_pearson(spec: Spec, names: Sequence[str]) -> np.ndarray | None:
     """Pearson correlation of the normal scores of ``names`` (a sub-block).
 
-    Returns None when the block is the identity (no correlation among ``names``).
+    The block of :func:`kursk_da.spec.copula.pearson_correlation`; None when it is
+    the identity (no correlation among ``names``) or ``names`` is empty.
     """
-    if rank_corr is None or not names:
+    if not names:
         return None
-    idx = [list(all_names).index(n) for n in names]
-    block = np.asarray(spearman_to_pearson(rank_corr[np.ix_(idx, idx)]))
-    if np.allclose(block, np.eye(len(idx))):
+    block = pearson_correlation(spec, names)
+    if np.allclose(block, np.eye(len(names))):
         return None
     return block
 

@@ -1,10 +1,7 @@
 """Sampling the calibration model (nutpie or PyMC's NUTS) into an InferenceData.
 
 Seeds: every random stream is a child of ``numpy.random.SeedSequence(seed)`` keyed by
-purpose, ``spawn_key = (10,)`` for the sampler, ``(11,)`` for posterior predictive
-draws, ``(12,)`` for the prior draws, ``(13,)`` for the non-calibrated inputs of the
-posterior input matrix (:mod:`kursk_da.calibration.propagate`). The Monte Carlo engine
-uses keys ``(0, c)`` and ``(1, c)`` of the same root, so no stream is reused.
+purpose (:mod:`kursk_da.calibration._streams`).
 """
 
 from __future__ import annotations
@@ -14,6 +11,7 @@ import datetime as dt
 import os
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import arviz as az
@@ -21,12 +19,16 @@ import numpy as np
 import pymc as pm
 import xarray as xr
 
-from kursk_da.calibration.likelihood import measurement_scales, predictive_draws
+from kursk_da.calibration._streams import PREDICTIVE, PRIOR, PRIOR_PREDICTIVE, SAMPLER, stream
+from kursk_da.calibration.checks import log_prior_density
+from kursk_da.calibration.likelihood import loglik_numpy, measurement_scales, predictive_draws
 from kursk_da.calibration.model import CalibrationSetup, build_model, calibration_setup
-from kursk_da.calibration.skeleton import skeleton_numpy
-from kursk_da.dims import CHAIN, DRAW, OBSERVATION, PARAMETER
+from kursk_da.calibration.propagate import posterior_input_matrix
+from kursk_da.calibration.skeleton import observation_map, skeleton_numpy
+from kursk_da.dims import CHAIN, DRAW, OBSERVATION, PARAMETER, WITHHELD
 from kursk_da.errors import SpecError
 from kursk_da.spec.sampling import sample_inputs
+from kursk_da.spec.schema import as_spec
 from kursk_da.validation import check_int
 
 if TYPE_CHECKING:
@@ -34,16 +36,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SAMPLERS",
-    "WITHHELD",
     "CompiledCalibration",
     "compile_calibration",
     "calibrate",
-    "stream",
 ]
 
 SAMPLERS = ("nutpie", "pymc")
-WITHHELD = "withheld"
-"""Dimension of the observations held out by a cutoff."""
 
 _CACHE_SIZE = 4
 _COMPILED: dict[tuple, CompiledCalibration] = {}
@@ -56,11 +54,6 @@ NUTPIE_DEFAULTS: dict[str, Any] = {"low_rank_modified_mass_matrix": True}
 """nutpie options used unless overridden: the low-rank mass matrix adapts to the
 posterior correlations that the area observations induce (e.g. between advance
 speed, surprise and front sensitivity), halving the leapfrog steps per draw."""
-
-
-def stream(seed: int, key: int) -> np.random.SeedSequence:
-    """Child seed sequence of ``seed`` for purpose ``key`` (see module docstring)."""
-    return np.random.SeedSequence(seed, spawn_key=(key,))
 
 
 @dataclass
@@ -113,13 +106,13 @@ class CompiledCalibration:
         return dataclasses.replace(self, setup=setup, model=model)
 
 
-def compile_calibration(spec: Spec, *, cutoff: dt.date | None = None,
+def compile_calibration(spec: Spec | str | Path, *, cutoff: dt.date | None = None,
                         sampler: str = "nutpie") -> CompiledCalibration:
     """Build and compile the calibration model of ``spec``.
 
     Parameters
     ----------
-    spec : Spec
+    spec : Spec or path
     cutoff : datetime.date, optional
     sampler : {"nutpie", "pymc"}
 
@@ -130,6 +123,7 @@ def compile_calibration(spec: Spec, *, cutoff: dt.date | None = None,
     SpecError
         Unknown sampler, no observations, bad cutoff.
     """
+    spec = as_spec(spec)
     if sampler not in SAMPLERS:
         raise SpecError("sampler", f"expected one of {', '.join(SAMPLERS)}, got {sampler!r}")
     key = (spec.sha256, cutoff, sampler)
@@ -174,11 +168,11 @@ def _run_sampler(cc: CompiledCalibration, seed: int, draws: int, tune: int, chai
     if cc.sampler == "nutpie":
         import nutpie
 
-        s = int(stream(seed, 10).generate_state(1, np.uint64)[0] >> np.uint64(1))
+        s = int(stream(seed, SAMPLER).generate_state(1, np.uint64)[0] >> np.uint64(1))
         return nutpie.sample(cc.compiled, draws=draws, tune=tune, chains=chains, cores=cores,
                              seed=s, progress_bar=False, save_warmup=False,
                              target_accept=target_accept, **{**NUTPIE_DEFAULTS, **options})
-    s = int(stream(seed, 10).generate_state(1, np.uint32)[0])
+    s = int(stream(seed, SAMPLER).generate_state(1, np.uint32)[0])
     with cc.model:
         return pm.sample(draws=draws, tune=tune, chains=chains, cores=cores,
                          random_seed=s, progressbar=False, target_accept=target_accept,
@@ -195,7 +189,7 @@ def _obs_coords(observations: tuple, dim: str) -> dict[str, Any]:
 
 
 def calibrate(
-    spec: Spec,
+    spec: Spec | str | Path,
     *,
     seed: int,
     draws: int = 1000,
@@ -212,7 +206,7 @@ def calibrate(
 
     Parameters
     ----------
-    spec : Spec
+    spec : Spec or path
         A spec with ``[[observations]]``.
     seed : int
         Root seed (see module docstring).
@@ -244,6 +238,7 @@ def calibrate(
         ``compile_seconds``, ``sampling_seconds``, ``draws``, ``tune``, ``chains``,
         ``cutoff``, ``target_accept``.
     """
+    spec = as_spec(spec)
     for name, val, lo in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1),
                           ("seed", seed, 0)):
         check_int(val, name, minimum=lo, error=SpecError)
@@ -263,7 +258,7 @@ def calibrate(
     posterior = posterior.assign_coords({PARAMETER: list(setup.sampled), **obs_c})
 
     # prior draws of every input (spec prior, copula), one chain
-    rng_prior = np.random.default_rng(stream(seed, 12))
+    rng_prior = np.random.default_rng(stream(seed, PRIOR))
     n_prior = n_chain * n_draw
     theta_prior = sample_inputs(spec, n_prior, rng_prior)
     pc = {CHAIN: [0], DRAW: np.arange(n_prior)}
@@ -278,7 +273,7 @@ def calibrate(
                                dims=(CHAIN, DRAW, OBSERVATION), coords={**pc, **obs_c})
 
     # posterior predictive
-    rng_pp = np.random.default_rng(stream(seed, 11))
+    rng_pp = np.random.default_rng(stream(seed, PREDICTIVE))
     mu = posterior["mu"].to_numpy()
     y_rep = predictive_draws(mu, setup.scale, setup.is_log, setup.offset, rng_pp)
     pp = xr.Dataset({"y": xr.DataArray(y_rep, dims=(CHAIN, DRAW, OBSERVATION),
@@ -286,6 +281,7 @@ def calibrate(
                                                **obs_c})})
     observed = xr.Dataset({"y": xr.DataArray(setup.values, dims=(OBSERVATION,), coords=obs_c,
                                              attrs={"units": json_units(setup.used)})})
+    extra = _standard_groups(spec, setup, posterior, prior, obs_c, seed)
     const = xr.Dataset({
         "measurement_scale": xr.DataArray(measurement_scales(setup.used), dims=(OBSERVATION,),
                                           coords=obs_c),
@@ -296,12 +292,8 @@ def calibrate(
         "offset": xr.DataArray(setup.offset, dims=(OBSERVATION,), coords=obs_c),
     })
     if setup.withheld:
-        from kursk_da.calibration.propagate import posterior_input_matrix
-
         wc = _obs_coords(setup.withheld, WITHHELD)
         full = posterior_input_matrix(spec, posterior, setup.sampled, seed=seed)
-        from kursk_da.calibration.skeleton import observation_map
-
         mu_w = skeleton_numpy(full, observation_map(spec, setup.withheld))
         y_w = predictive_draws(mu_w, setup.scale_withheld, setup.is_log_withheld,
                                setup.offset_withheld, rng_pp)
@@ -322,12 +314,55 @@ def calibrate(
     }
     idata = az.InferenceData(
         posterior=posterior, sample_stats=_normalise_stats(raw.sample_stats), prior=prior,
-        posterior_predictive=pp, observed_data=observed, constant_data=const,
+        posterior_predictive=pp, observed_data=observed, constant_data=const, **extra,
     )
     for g in idata.groups():
         idata[g].attrs.update({k: v for k, v in attrs.items()})
     idata.attrs = dict(attrs)
     return idata
+
+
+_LOG_DENSITY = "log density (nats)"
+
+
+def _standard_groups(spec: Spec, setup: CalibrationSetup, posterior: xr.Dataset,
+                     prior: xr.Dataset, obs_c: dict[str, Any], seed: int
+                     ) -> dict[str, xr.Dataset]:
+    """The ArviZ groups ``log_likelihood``, ``log_prior`` and ``prior_predictive``.
+
+    ``log_likelihood.y``: pointwise log likelihood of each used observation at each
+    posterior draw (for ``az.loo``/``az.waic``). ``log_prior``: log prior density of
+    each sampled parameter's marginal at each posterior draw, plus ``copula`` (the
+    Gaussian-copula term), so that their sum is the joint log prior (for
+    ``az.psens``). ``prior_predictive.y``: the observations drawn from the prior
+    predictive (prior draws of ``mu`` plus the measurement and process error; stream
+    ``PRIOR_PREDICTIVE``).
+    """
+    sampled = list(setup.sampled)
+    mu = posterior["mu"].to_numpy()
+    ll = loglik_numpy(setup.values, mu, setup.scale, setup.is_log, setup.offset)
+    pc = {CHAIN: posterior[CHAIN], DRAW: posterior[DRAW]}
+    log_lik = xr.Dataset({"y": xr.DataArray(ll, dims=(CHAIN, DRAW, OBSERVATION),
+                                            coords={**pc, **obs_c},
+                                            attrs={"units": _LOG_DENSITY})})
+    theta = posterior["theta"].transpose(CHAIN, DRAW, PARAMETER).to_numpy()
+    flat = theta.reshape(-1, theta.shape[-1])
+    marginals = {n: spec.inputs[n].dist.logpdf(flat[:, j]) for j, n in enumerate(sampled)}
+    joint = log_prior_density(spec, sampled, flat)
+    lp = {n: xr.DataArray(v.reshape(theta.shape[:2]), dims=(CHAIN, DRAW), coords=pc,
+                          attrs={"units": _LOG_DENSITY}) for n, v in marginals.items()}
+    lp["copula"] = xr.DataArray((joint - sum(marginals.values())).reshape(theta.shape[:2]),
+                                dims=(CHAIN, DRAW), coords=pc,
+                                attrs={"units": _LOG_DENSITY,
+                                       "long_name": "Gaussian-copula term of the joint prior"})
+    rng = np.random.default_rng(stream(seed, PRIOR_PREDICTIVE))
+    y_prior = predictive_draws(prior["mu"].to_numpy(), setup.scale, setup.is_log, setup.offset,
+                               rng)
+    prior_pp = xr.Dataset({"y": xr.DataArray(y_prior, dims=(CHAIN, DRAW, OBSERVATION),
+                                             coords={CHAIN: prior[CHAIN], DRAW: prior[DRAW],
+                                                     **obs_c})})
+    return {"log_likelihood": log_lik, "log_prior": xr.Dataset(lp),
+            "prior_predictive": prior_pp}
 
 
 def json_units(observations: tuple) -> str:

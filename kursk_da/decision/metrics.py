@@ -15,12 +15,17 @@ Definitions (``v`` = values, ``n`` = draws, ``E`` = mean over draws):
   the Rockafellar-Uryasev estimator with a fractional weight on the boundary draw);
 * ``EVPI = E[max_k v_ik] - max_k E[v_ik]``, with standard error
   ``sd(max_k v_ik - v_ij*) / sqrt(n)`` where ``j*`` is the option of highest EV.
+
+The EVPI core (:func:`evpi_core`, :func:`evpi_se_core`) and the array check
+(:func:`as_values_array`) are general-purpose statistics defined in
+:mod:`kursk_da.stats` and used here.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import ArrayLike
+
+from kursk_da.stats import as_values_array, evpi_core, evpi_se_core
 
 __all__ = [
     "as_values_array",
@@ -31,39 +36,6 @@ __all__ = [
     "evpi_core",
     "evpi_se_core",
 ]
-
-
-def as_values_array(values: ArrayLike, name: str = "values") -> np.ndarray:
-    """Validate a draws x options array of values.
-
-    Parameters
-    ----------
-    values : array_like, shape (n_draws, n_options)
-        Value of each option under each draw.
-    name : str
-        Name used in error messages.
-
-    Returns
-    -------
-    numpy.ndarray of float64
-
-    Raises
-    ------
-    ValueError
-        If the array is not two-dimensional, has fewer than one draw or option,
-        or holds non-finite numbers.
-    """
-    arr = np.asarray(values, dtype=float)
-    if arr.ndim != 2:
-        raise ValueError(f"{name}: expected a 2-D array (draws x options), got shape {arr.shape}")
-    if arr.shape[0] < 1 or arr.shape[1] < 1:
-        raise ValueError(
-            f"{name}: expected at least one draw and one option, got shape {arr.shape}"
-        )
-    if not np.all(np.isfinite(arr)):
-        bad = int(np.sum(~np.isfinite(arr)))
-        raise ValueError(f"{name}: expected finite numbers, found {bad} NaN or infinite entries")
-    return arr
 
 
 def expected_value(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -115,18 +87,3 @@ def cvar(values: np.ndarray, alpha: float = 0.05) -> np.ndarray:
     if frac > 0 and whole < n:
         total = total + frac * srt[whole]
     return total / k
-
-
-def evpi_core(values: np.ndarray) -> float:
-    """Expected value of perfect information, ``E[max_k v] - max_k E[v]`` (>= 0)."""
-    return float(values.max(axis=1).mean() - values.mean(axis=0).max())
-
-
-def evpi_se_core(values: np.ndarray) -> float:
-    """Monte Carlo standard error of :func:`evpi_core` (independent draws)."""
-    n = values.shape[0]
-    if n < 2:
-        return float("nan")
-    jstar = int(np.argmax(values.mean(axis=0)))
-    loss = values.max(axis=1) - values[:, jstar]
-    return float(loss.std(ddof=1) / np.sqrt(n))

@@ -27,6 +27,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -35,7 +36,7 @@ from kursk_da.engine.kernel import simulate_chunk
 from kursk_da.engine.noise import standard_normals
 from kursk_da.spec.plans import compile_schedule
 from kursk_da.spec.sampling import sample_inputs
-from kursk_da.spec.schema import WEIGHT_PREFIX, Spec
+from kursk_da.spec.schema import WEIGHT_PREFIX, Spec, as_spec
 
 __all__ = [
     "EngineOutput",
@@ -98,7 +99,7 @@ def values_from_attributes(spec: Spec, inputs: np.ndarray, attributes: np.ndarra
 
 
 def run_engine(
-    spec: Spec,
+    spec: Spec | str | Path,
     draws: int,
     seed: int,
     *,
@@ -111,7 +112,7 @@ def run_engine(
 
     Parameters
     ----------
-    spec : Spec
+    spec : Spec or path
     draws : int
         Number of Monte Carlo draws (ignored when ``inputs`` is given).
     seed : int
@@ -130,6 +131,7 @@ def run_engine(
     -------
     EngineOutput
     """
+    spec = as_spec(spec)
     if inputs is not None:
         inputs = np.ascontiguousarray(inputs, dtype=float)
         draws = inputs.shape[0]

@@ -7,7 +7,6 @@ a result set in memory and one loaded from netCDF behave the same.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +16,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from kursk_da.dims import CHAIN, DATE, DRAW, OPTION
+from kursk_da.errors import ResultFileError
+from kursk_da.io.resultset import stored_spec_dict
 
 __all__ = [
     "EPOCH",
@@ -95,13 +96,11 @@ def group(obj: xr.DataTree | xr.Dataset, path: str) -> xr.Dataset:
 
 def spec_dict(obj: xr.DataTree | xr.Dataset) -> dict[str, Any]:
     """The spec stored in the root attribute ``spec_json`` (empty dict when absent)."""
-    attrs = obj.attrs if isinstance(obj, xr.DataTree) else {}
-    text = attrs.get("spec_json")
-    if not text:
+    if not isinstance(obj, xr.DataTree) or not obj.attrs.get("spec_json"):
         return {}
     try:
-        return json.loads(text)
-    except ValueError:
+        return stored_spec_dict(obj)
+    except ResultFileError:
         return {}
 
 

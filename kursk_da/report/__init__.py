@@ -11,9 +11,10 @@ assumption of the stored spec with its source.
 
 from __future__ import annotations
 
+from kursk_da.io.table import options_frame
 from kursk_da.report.document import Document
 from kursk_da.report.render import render_html, render_markdown
-from kursk_da.report.sections import assumptions_frame, build_document, options_frame
+from kursk_da.report.sections import assumptions_frame, build_document
 from kursk_da.report.writer import HTML_NAME, MARKDOWN_NAME, report_from_file, write_report
 
 __all__ = [

@@ -16,12 +16,16 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from kursk_da import plots
-from kursk_da.dims import GROUP, OBSERVATION, OPTION, PARAMETER, SCENARIO
+from kursk_da.dims import OBSERVATION, PARAMETER
+from kursk_da.io.resultset import spec_from_tree
+from kursk_da.io.table import options_frame
 from kursk_da.plots._common import has_group, observations, spec_dict
 from kursk_da.plots.calibration import is_calibrated
 from kursk_da.report.document import Document, Image, Section, Table, Text, Warning_, figure_png
+from kursk_da.sensitivity.groups import main_effects_frame, scenarios_frame, tornado_frame
+from kursk_da.voi.groups import evppi_frame, group_evppi_frame
 
-__all__ = ["SECTIONS", "build_document", "options_frame", "assumptions_frame", "distribution_text"]
+__all__ = ["SECTIONS", "build_document", "assumptions_frame", "distribution_text"]
 
 
 def _clean(text: Any) -> str:
@@ -35,22 +39,6 @@ def _image(name: str, make: Callable[[], Figure], caption: str) -> Image | Warni
     except Exception as exc:  # noqa: BLE001 - one bad figure must not lose the report
         return Warning_(f"Figure '{name}' could not be drawn from this result set: {exc}")
     return Image(name, figure_png(fig), caption)
-
-
-def options_frame(tree: xr.DataTree) -> pd.DataFrame:
-    """The options table (one row per option, best expected value first)."""
-    dec = tree["decision"].to_dataset()
-    alpha = float(tree.attrs.get("cvar_alpha", 0.05))
-    units = tree.attrs.get("value_units", "dkm2")
-    frame = pd.DataFrame({
-        f"expected value ({units})": dec["expected_value"].to_series(),
-        "MCSE": dec["expected_value_mcse"].to_series(),
-        "P(best)": dec["prob_best"].to_series(),
-        f"expected regret ({units})": dec["expected_regret"].to_series(),
-        f"CVaR {alpha:.0%} ({units})": dec["cvar"].to_series(),
-    })
-    frame.index.name = OPTION
-    return frame.sort_values(frame.columns[0], ascending=False).round(3)
 
 
 def distribution_text(raw: dict[str, Any]) -> str:
@@ -74,8 +62,6 @@ def assumptions_frame(tree: xr.DataTree) -> pd.DataFrame:
     prior = tree["prior"].to_dataset() if has_group(tree, "/prior") else xr.Dataset()
     parsed: dict[str, Any] = {}
     try:
-        from kursk_da.io.resultset import spec_from_tree
-
         parsed = dict(spec_from_tree(tree).inputs)
     except Exception:  # noqa: BLE001 - an old or foreign spec: fall back to the raw entries
         parsed = {}
@@ -132,7 +118,7 @@ def _options(tree: xr.DataTree) -> Section:
         "higher is better). MCSE: Monte Carlo standard error of the expected value. "
         f"EVPI of the whole decision: {float(dec['evpi']):,.1f} ± "
         f"{float(dec['evpi_mcse']):,.1f} {units}."))
-    sec.blocks.append(Table(options_frame(tree), "Decision summary per option"))
+    sec.blocks.append(Table(options_frame(tree).round(3), "Decision summary per option"))
     figs = (
         ("value_distribution", plots.plot_value_distribution,
          "Distribution of the value of each option over the draws."),
@@ -260,12 +246,9 @@ def _voi(tree: xr.DataTree) -> Section:
             f"EVPI {float(voi['evpi']):,.1f} {units}. The EVPPI of an input is what perfect "
             "knowledge of it alone would be worth to the decision (regression method, "
             "standard errors in brackets)."))
-        top = voi[["evppi", "evppi_se"]].to_dataframe().sort_values("evppi", ascending=False)
-        if "parameter_group" in voi:
-            top[GROUP] = voi["parameter_group"].to_series()
-        sec.blocks.append(Table(top.head(15).round(2), f"EVPPI of the top inputs ({units})"))
-        groups = voi[["group_evppi", "group_evppi_se"]].to_dataframe()
-        sec.blocks.append(Table(groups.sort_values("group_evppi", ascending=False).round(2),
+        sec.blocks.append(Table(evppi_frame(voi).head(15).round(2),
+                                f"EVPPI of the top inputs ({units})"))
+        sec.blocks.append(Table(group_evppi_frame(voi).round(2),
                                 f"EVPPI of the input groups ({units})"))
         sec.blocks.append(_image("evppi", lambda: plots.plot_evppi(tree),
                                  "EVPPI ranking of inputs and groups (± 2 SE)."))
@@ -287,28 +270,22 @@ def _voi(tree: xr.DataTree) -> Section:
         if has_group(tree, path):
             sec.blocks.append(_image(name, lambda f=func: f(tree), caption))
     if has_group(tree, "/sensitivity/tornado"):
-        tor = tree["sensitivity/tornado"].to_dataset()
-        cols = [c for c in ("swing", "threshold", "best_below", "best_above") if c in tor]
-        frame = tor[cols].to_dataframe().sort_values("swing", ascending=False).head(15)
+        frame = tornado_frame(tree["sensitivity/tornado"].to_dataset()).head(15)
         sec.blocks.append(Table(frame.round(3), "Tornado swing and threshold (input value "
                                                 "where the best option changes)"))
     if has_group(tree, "/sensitivity/main_effects"):
         me = tree["sensitivity/main_effects"].to_dataset()
-        d = me.sel(output="difference")[["S1", "S1_se"]].to_dataframe()
-        d = d.drop(columns="output", errors="ignore").sort_values("S1", ascending=False)
-        sec.blocks.append(Table(d.head(15).round(3), (
+        sec.blocks.append(Table(main_effects_frame(me).head(15).round(3), (
             f"First-order indices of {me.attrs.get('leader')} - {me.attrs.get('runner_up')}: "
             "share of its variance explained by each input alone, from the "
             f"{me.attrs.get('distribution', 'prior')} draws (valid for dependent inputs)")))
     if has_group(tree, "/scenarios/summary"):
         s = tree["scenarios/summary"].to_dataset()
-        frame = s["expected_value"].to_pandas().round(1)
-        frame["best"] = s["best"].to_series()
-        frame.index.name = SCENARIO
-        sec.blocks.append(Table(frame, "Expected value per scenario and option "
-                                       f"({s.attrs.get('units', 'dkm2')}), "
-                                       f"{s.attrs.get('distribution', 'prior')} analyses of "
-                                       "the spec with each scenario's overrides"))
+        sec.blocks.append(Table(scenarios_frame(s).round(1),
+                                "Expected value per scenario and option "
+                                f"({s.attrs.get('units', 'dkm2')}), "
+                                f"{s.attrs.get('distribution', 'prior')} analyses of "
+                                "the spec with each scenario's overrides"))
     return sec
 
 

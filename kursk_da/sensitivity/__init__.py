@@ -1,15 +1,33 @@
-"""Global sensitivity analysis for any model given as a function of its inputs.
+"""Sensitivity and robustness analysis of the campaign model (wrappers over spec and engine).
 
-* :func:`sobol` -- Sobol' first-order and total indices (Saltelli 2010 / Jansen
-  estimators, scrambled Sobol' sampling, bootstrap bounds), as an xarray Dataset
-  over the ``parameter`` dimension.
-* :func:`main_effects` -- first-order indices ``Var(E[Y | x_i]) / Var(Y)`` from a
-  sample by regression (no re-runs; valid for dependent inputs).
+* :func:`tornado` -- one-way sensitivity (partial expected values) and thresholds;
+* :func:`campaign_sobol` -- Sobol' indices of each option's value by re-running the engine;
+* :func:`campaign_main_effects` -- first-order indices from a run's draws;
+* :func:`scenario_comparison`, :func:`acceptability_curve`, :func:`simplex_regions`,
+  :func:`risk_attitude` -- robustness to scenarios, weights and risk attitude.
+
+The general-purpose estimators on plain arrays (:func:`kursk_da.stats.sobol`,
+:func:`kursk_da.stats.main_effects`) live in :mod:`kursk_da.stats`.
 """
 
 from __future__ import annotations
 
-from kursk_da.sensitivity.main_effects import main_effects
-from kursk_da.sensitivity.sobol import sobol
+from kursk_da.sensitivity.campaign import campaign_sobol
+from kursk_da.sensitivity.main_effects import campaign_main_effects
+from kursk_da.sensitivity.robustness import (
+    acceptability_curve,
+    risk_attitude,
+    scenario_comparison,
+    simplex_regions,
+)
+from kursk_da.sensitivity.tornado import tornado
 
-__all__ = ["sobol", "main_effects"]
+__all__ = [
+    "tornado",
+    "campaign_sobol",
+    "campaign_main_effects",
+    "scenario_comparison",
+    "acceptability_curve",
+    "simplex_regions",
+    "risk_attitude",
+]

@@ -30,9 +30,9 @@ import numpy as np
 import xarray as xr
 
 from kursk_da.dims import OUTPUT, VALUE_UNITS
-from kursk_da.sensitivity.sobol import sobol
+from kursk_da.errors import VOIInputError
+from kursk_da.stats import sobol
 from kursk_da.validation import check_int
-from kursk_da.voi._inputs import VOIInputError
 
 if TYPE_CHECKING:
     from kursk_da.spec.schema import Spec

@@ -27,9 +27,9 @@ from scipy import special
 from kursk_da.decision import metrics
 from kursk_da.dims import OPTION, SCENARIO, SIMPLEX_POINT, VALUE_UNITS, WEIGHT_VALUE
 from kursk_da.dynamics.catalogue import ATTRIBUTE_NAMES
+from kursk_da.errors import VOIInputError
 from kursk_da.spec.scenarios import BASE_SCENARIO, apply_scenario
 from kursk_da.validation import check_int
-from kursk_da.voi._inputs import VOIInputError
 
 if TYPE_CHECKING:
     from kursk_da.spec.schema import Spec

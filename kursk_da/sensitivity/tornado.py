@@ -4,7 +4,7 @@ Convention (stated once, used everywhere).  The one-way value of input ``i`` at
 ``q`` is the *partial expected value* ``E[v_j | x_i = q]``: input ``i`` is fixed
 at ``q`` and every other input keeps its prior (or given) uncertainty,
 conditional on ``x_i = q`` through the Gaussian copula
-(:mod:`kursk_da.voi.conditional`).  It is estimated by re-running the engine on
+(:func:`kursk_da.spec.copula.condition_scores`).  It is estimated by re-running the engine on
 one fixed set of ``n_draws`` draws of the other inputs with input ``i`` set to
 each sweep value, with the same front shocks (common random numbers), so the
 curves are smooth in ``q`` and differences between sweep points carry no
@@ -14,7 +14,7 @@ of one median scenario, not an expected value); it is also the curve whose
 maximum over options, averaged over ``x_i``, gives the EVPPI of ``x_i``.
 
 **Posterior.**  Given ``base_inputs`` (the propagated posterior input matrix of a
-calibrated analysis, :func:`kursk_da.voi.campaign.draws_from_tree`), the other
+calibrated analysis, :func:`kursk_da.io.draws.draws_from_tree`), the other
 inputs keep their *posterior* uncertainty instead: the base draws are a subsample
 of those rows, the sweep covers the input's posterior quantiles, and fixing input
 ``i`` moves the others through a linear regression of their prior normal scores
@@ -41,18 +41,19 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
-from scipy import linalg, optimize
+from scipy import optimize
 
 from kursk_da.dims import OPTION, PARAMETER, SWEEP, VALUE_UNITS
-from kursk_da.validation import check_int
-from kursk_da.voi._inputs import VOIInputError
-from kursk_da.voi.conditional import (
+from kursk_da.errors import VOIInputError
+from kursk_da.spec.copula import (
     condition_scores,
-    copula_correlation,
-    inputs_from_scores,
+    conditional_normal,
+    draw_scores,
+    from_normal_scores,
     normal_scores,
-    scores_of_values,
+    pearson_correlation,
 )
+from kursk_da.validation import check_int
 
 if TYPE_CHECKING:
     from kursk_da.spec.schema import Spec
@@ -67,11 +68,11 @@ class _Sweeper:
         root = np.random.SeedSequence(seed)
         s_inputs, s_engine = root.spawn(2)
         self.spec = spec
-        self.corr = copula_correlation(spec)
-        self.z = normal_scores(spec, n_draws, np.random.default_rng(s_inputs))
+        self.corr = pearson_correlation(spec)
+        self.z = draw_scores(spec, n_draws, np.random.default_rng(s_inputs))
         self.engine_seed = int(s_engine.generate_state(1, dtype=np.uint32)[0])
         self.n_jobs = n_jobs
-        self.base = self._run(inputs_from_scores(spec, self.z))
+        self.base = self._run(from_normal_scores(spec, self.z))
 
     def _run(self, theta: np.ndarray) -> np.ndarray:
         from kursk_da.engine.run import run_engine
@@ -84,8 +85,8 @@ class _Sweeper:
     def values_at(self, name: str, q: float) -> np.ndarray:
         """Values (n_draws, n_options) with input ``name`` fixed at ``q``."""
         i = self.spec.input_names.index(name)
-        a = scores_of_values(self.spec, name, np.array([q]))
-        theta = inputs_from_scores(self.spec, condition_scores(self.z, self.corr, [i], a))
+        a = normal_scores(self.spec, np.array([q]), name)
+        theta = from_normal_scores(self.spec, condition_scores(self.z, self.corr, [i], a))
         theta[:, i] = q  # exact value (the score round trip is not bit-exact)
         return self._run(theta)
 
@@ -106,10 +107,9 @@ class _PosteriorConditioner:
                  rows: np.ndarray) -> None:
         self.spec = spec
         names = spec.input_names
-        full_z = np.column_stack([scores_of_values(spec, m, base_inputs[:, j])
-                                  for j, m in enumerate(names)])
+        full_z = normal_scores(spec, base_inputs)
         self.theta, self.z = base_inputs[rows], full_z[rows]
-        self.corr = copula_correlation(spec)
+        self.corr = pearson_correlation(spec)
         self.cal = np.isin(names, list(calibrated))
         s_idx = np.nonzero(self.cal)[0]
         self.cov_s = (np.atleast_2d(np.cov(full_z[:, s_idx], rowvar=False)) if s_idx.size
@@ -123,26 +123,26 @@ class _PosteriorConditioner:
             k = int(np.searchsorted(s_idx, i))
             var = self.cov_s[k, k]
             b[s_idx] = self.cov_s[:, k] / var if var > 0 else 0.0
-            r_os = self.corr[np.ix_(o_idx, s_idx)]
-            if np.any(r_os != 0.0):  # uncalibrated inputs follow through the spec's copula
-                b[o_idx] = r_os @ linalg.solve(self.corr[np.ix_(s_idx, s_idx)], b[s_idx],
-                                               assume_a="pos")
+            # uncalibrated inputs follow through the spec's copula: E[z_O | z_S] = B z_S
+            b_os, _ = conditional_normal(self.corr, o_idx, s_idx)
+            if np.any(b_os != 0.0):
+                b[o_idx] = b_os @ b[s_idx]
         else:
-            b[o_idx] = self.corr[o_idx, i] / self.corr[i, i]
+            b_oi, _ = conditional_normal(self.corr, o_idx, [i])
+            b[o_idx] = b_oi[:, 0]
         b[i] = 1.0
         return b
 
     def inputs_at(self, name: str, q: float) -> np.ndarray:
         """The base draws with input ``name`` fixed at ``q`` and the others moved."""
         i = self.spec.input_names.index(name)
-        a = float(scores_of_values(self.spec, name, np.array([q]))[0])
+        a = float(normal_scores(self.spec, np.array([q]), name)[0])
         b = self.slopes(i)
         moved = np.nonzero(b != 0.0)[0]
         z = self.z[:, moved] + np.outer(a - self.z[:, i], b[moved])
         theta = self.theta.copy()
-        for col, j in enumerate(moved):
-            theta[:, j] = self.spec.inputs[self.spec.input_names[j]].dist.from_normal_scores(
-                z[:, col])
+        theta[:, moved] = from_normal_scores(self.spec, z,
+                                             [self.spec.input_names[j] for j in moved])
         theta[:, i] = q
         return theta
 

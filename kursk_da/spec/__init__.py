@@ -3,7 +3,15 @@
 from kursk_da.spec.distributions import Distribution, parse_distribution
 from kursk_da.spec.plans import EPOCH, Phase
 from kursk_da.spec.sampling import sample_inputs
-from kursk_da.spec.schema import Correlation, Option, Parameter, Spec, load_spec, spec_from_dict
+from kursk_da.spec.schema import (
+    Correlation,
+    Option,
+    Parameter,
+    Spec,
+    as_spec,
+    load_spec,
+    spec_from_dict,
+)
 
 __all__ = [
     "Distribution",
@@ -15,6 +23,7 @@ __all__ = [
     "Option",
     "Parameter",
     "Spec",
+    "as_spec",
     "load_spec",
     "spec_from_dict",
 ]

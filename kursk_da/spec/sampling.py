@@ -3,7 +3,9 @@
 The input matrix has one row per draw and one column per input, in the order of
 :attr:`kursk_da.spec.schema.Spec.input_names` (campaign parameters, extra lever
 parameters, then value weights). Correlations enter through a Gaussian copula on
-ranks (:mod:`kursk_da.spec.copula`).
+ranks (:mod:`kursk_da.spec.copula`, which also holds the spec's
+correlation matrices, :func:`~kursk_da.spec.copula.rank_correlation` and
+:func:`~kursk_da.spec.copula.pearson_correlation`).
 """
 
 from __future__ import annotations
@@ -17,22 +19,7 @@ from kursk_da.spec import copula
 if TYPE_CHECKING:
     from kursk_da.spec.schema import Spec
 
-__all__ = ["correlation_of", "sample_inputs"]
-
-
-def correlation_of(spec: Spec) -> np.ndarray | None:
-    """Rank-correlation matrix of the spec's inputs, or None when all are independent.
-
-    Raises
-    ------
-    SpecError
-        If the stated correlations are inconsistent (not positive definite), with
-        path ``correlations``.
-    """
-    if not spec.correlations:
-        return None
-    pairs = [(c.a, c.b, c.rank_corr) for c in spec.correlations]
-    return copula.correlation_matrix(spec.input_names, pairs, "correlations")
+__all__ = ["sample_inputs"]
 
 
 def sample_inputs(spec: Spec, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -52,4 +39,4 @@ def sample_inputs(spec: Spec, n: int, rng: np.random.Generator) -> np.ndarray:
         In the units of each input.
     """
     dists = [p.dist for p in spec.inputs.values()]
-    return copula.sample(dists, n, rng, correlation_of(spec))
+    return copula.sample(dists, n, rng, copula.rank_correlation(spec))

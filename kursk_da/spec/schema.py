@@ -67,6 +67,7 @@ __all__ = [
     "Correlation",
     "Spec",
     "load_spec",
+    "as_spec",
     "spec_from_dict",
     "ATTRIBUTE_UNITS",
     "DEFAULT_GROUPS",
@@ -257,6 +258,24 @@ def load_spec(path: str | Path) -> Spec:
     except UnicodeDecodeError:
         raise SpecError(str(p), "not a UTF-8 text file (expected a TOML file)") from None
     return spec_from_dict(raw, path=str(p))
+
+
+def as_spec(spec: Spec | str | Path, name: str = "spec") -> Spec:
+    """A :class:`Spec` from a spec object or the path of a TOML file.
+
+    Every public function that takes a spec accepts either.
+
+    Raises
+    ------
+    SpecError
+        ``spec`` is neither (named ``name``), or the file is invalid.
+    """
+    if isinstance(spec, Spec):
+        return spec
+    if isinstance(spec, str | Path):
+        return load_spec(spec)
+    raise SpecError(name, f"expected a Spec or the path of a TOML spec file, got "
+                          f"{type(spec).__name__}")
 
 
 def _table(raw: Mapping[str, Any], key: str, path: str, required: bool = True) -> dict:
@@ -511,9 +530,9 @@ def spec_from_dict(raw: Mapping[str, Any], path: str | None = None) -> Spec:
         observations=parse_observations(raw.get("observations"), date),
     )
     # the copula check (positive definiteness) lives with the sampler
-    from kursk_da.spec.sampling import correlation_of
+    from kursk_da.spec.copula import rank_correlation
 
-    correlation_of(spec)
+    rank_correlation(spec)
     if "scenarios" in raw:
         from dataclasses import replace
 

@@ -1,25 +1,19 @@
-"""Value of information for any decision model given as plain draws.
+"""Value of information on the campaign model (the wrappers that need the spec and engine).
 
-* :func:`evpi` -- expected value of perfect information;
-* :func:`evppi` -- expected value of partial perfect information of a set of
-  inputs, by nonparametric regression (spline GAM or Gaussian process);
-* :func:`evppi_nested` -- two-level Monte Carlo EVPPI for models that can be re-run.
+* :func:`campaign_evppi` -- EVPPI of every uncertain input and input group of a run;
+* :func:`campaign_evppi_from_tree` -- the same from a saved result set;
+* :func:`campaign_evppi_nested` -- nested (two-level) Monte Carlo EVPPI re-running the
+  engine.
 
-All accept NumPy arrays, pandas DataFrames or xarray objects (draws x options,
-draws x parameters) and return a :class:`VOIResult`.
+The general-purpose estimators on plain arrays (:func:`kursk_da.stats.evpi`,
+:func:`kursk_da.stats.evppi`, :func:`kursk_da.stats.evppi_nested`,
+:func:`kursk_da.stats.evsi_lognormal`, :class:`kursk_da.stats.VOIResult`) live in
+:mod:`kursk_da.stats`; a run's draws (:class:`kursk_da.io.draws.CampaignDraws`) in
+:mod:`kursk_da.io.draws`.
 """
 
 from __future__ import annotations
 
-from kursk_da.voi._inputs import UnknownParameterError, VOIInputError
-from kursk_da.voi.evpi import VOIResult, evpi
-from kursk_da.voi.evppi import evppi, evppi_nested
+from kursk_da.voi.campaign import campaign_evppi, campaign_evppi_from_tree, campaign_evppi_nested
 
-__all__ = [
-    "VOIResult",
-    "evpi",
-    "evppi",
-    "evppi_nested",
-    "VOIInputError",
-    "UnknownParameterError",
-]
+__all__ = ["campaign_evppi", "campaign_evppi_from_tree", "campaign_evppi_nested"]

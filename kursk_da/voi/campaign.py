@@ -11,7 +11,7 @@ Variance reduction.  Given the run's attributes (``value = sum_k w_k a_k``),
 each regression sees the values recomputed with every independent weight
 outside its focal set at its mean: this leaves ``E[value | focal]``, hence the
 EVPPI, unchanged and removes the weights' variation, the largest part of the
-regression noise (:meth:`CampaignDraws.task_values`).  On the default spec it
+regression noise (:meth:`kursk_da.io.CampaignDraws.task_values`).  On the default spec it
 lowers the small-sample upward bias of the group estimates several-fold.
 
 Estimators.  Value weights (``weight_<attribute>``) enter the value linearly
@@ -19,9 +19,9 @@ and, when the copula leaves them independent of the other inputs, ``E[value |
 weights]`` is exactly linear in them: a single weight or a group of them uses
 least squares (``method="linear"`` of :func:`kursk_da.evppi`), on all draws,
 with no smoothing bias.  Each other single input and each group of at most
-:data:`kursk_da.voi.evppi.GAM_MAX_PARAMETERS` inputs uses the tensor-product
+:data:`kursk_da.stats.GAM_MAX_PARAMETERS` inputs uses the tensor-product
 P-spline GAM of :func:`kursk_da.evppi`, computed from sufficient statistics
-(:func:`kursk_da.voi.gam_fast.evppi_gam_fast`: the same estimator, faster), on
+(:func:`kursk_da.stats.evppi_gam_fast`: the same estimator, faster), on
 all draws.  A group of more inputs
 uses its Gaussian-process path, fitted on a random subsample of at most
 ``gp_max_draws`` draws (the GP costs grow with the draws times the inducing
@@ -51,7 +51,6 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -60,281 +59,33 @@ from scipy import special
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
-from kursk_da.decision.metrics import evpi_core, evpi_se_core
-from kursk_da.dims import CHAIN, DRAW, GROUP, OPTION, PARAMETER, VALUE_UNITS
-from kursk_da.dynamics.catalogue import ATTRIBUTE_NAMES
-from kursk_da.errors import KurskDAError
-from kursk_da.spec.schema import WEIGHT_PREFIX
-from kursk_da.validation import check_int
-from kursk_da.voi._inputs import VOIInputError, check_rng
-from kursk_da.voi.conditional import (
+from kursk_da.dims import GROUP, PARAMETER, VALUE_UNITS
+from kursk_da.errors import VOIInputError
+from kursk_da.io.draws import CampaignDraws, draws_from_spec, draws_from_tree
+from kursk_da.spec.copula import (
     condition_scores,
-    copula_correlation,
-    inputs_from_scores,
-    normal_scores,
+    draw_scores,
+    from_normal_scores,
+    pearson_correlation,
 )
-from kursk_da.voi.evpi import VOIResult
-from kursk_da.voi.evppi import GAM_MAX_PARAMETERS, evppi_from_arrays
-from kursk_da.voi.gam_fast import evppi_gam_fast
+from kursk_da.stats import (
+    GAM_MAX_PARAMETERS,
+    VOIResult,
+    evpi_core,
+    evpi_se_core,
+    evppi_from_arrays,
+    evppi_gam_fast,
+)
+from kursk_da.validation import check_int, check_rng
 
 if TYPE_CHECKING:
     from kursk_da.spec.schema import Spec
 
 __all__ = [
-    "GROUP_ORDER",
-    "CampaignDraws",
-    "draws_from_spec",
-    "draws_from_tree",
     "campaign_evppi",
     "campaign_evppi_from_tree",
     "campaign_evppi_nested",
 ]
-
-GROUP_ORDER: tuple[str, ...] = (
-    "russian_reinforcement", "casualty_rates", "territory_response", "value_weights",
-    "surprise", "strikes", "donbas_diversion", "ukrainian_forces", "option_levers",
-)
-"""The named input groups of the campaign specs (others in a spec are kept too)."""
-
-
-@dataclass(frozen=True)
-class CampaignDraws:
-    """Draws of a run: the inputs, their names and groups, and the option values.
-
-    Attributes
-    ----------
-    inputs : numpy.ndarray, shape (n_draws, n_inputs)
-        Each input in its own units.
-    names : tuple of str
-        Input names (columns of ``inputs``).
-    groups : tuple of str
-        Group of each input.
-    values : numpy.ndarray, shape (n_draws, n_options)
-        Value of each option, dkm2.
-    options : tuple of str
-        Option names (columns of ``values``).
-    linear : frozenset of str
-        Inputs that enter ``values`` linearly (the value weights).
-    correlation : numpy.ndarray, shape (n_inputs, n_inputs), optional
-        Copula correlation of the inputs (None: unknown, no input is treated as
-        independent of the others).
-    attributes : numpy.ndarray, shape (n_draws, n_options, n_attributes), optional
-        The attributes whose weighted sum is ``values``.
-    weights : numpy.ndarray, shape (n_draws, n_attributes), optional
-        The weight of each attribute under each draw (``values`` is
-        ``einsum("noa,na->no", attributes, weights)``).
-    weight_inputs : tuple of str or None
-        The input giving each attribute's weight (None for a fixed weight).
-    """
-
-    inputs: np.ndarray
-    names: tuple[str, ...]
-    groups: tuple[str, ...]
-    values: np.ndarray
-    options: tuple[str, ...]
-    linear: frozenset[str] = frozenset()
-    correlation: np.ndarray | None = None
-    attributes: np.ndarray | None = None
-    weights: np.ndarray | None = None
-    weight_inputs: tuple[str | None, ...] = ()
-
-    def task_values(self, members: Sequence[str]) -> np.ndarray:
-        """Values to regress on ``members``: the weights of the others at their means.
-
-        With the value ``v_j = sum_k w_k a_jk`` and a weight ``w_k`` independent of
-        every other input (:meth:`is_linear`), ``E[w_k a_jk | theta_G] = E[w_k]
-        E[a_jk | theta_G]`` for any focal set ``G`` without ``w_k``: replacing
-        ``w_k`` by its mean leaves ``E[v_j | theta_G]``, hence the EVPPI, unchanged
-        and removes the weight's variation from the regression's noise
-        (Rao-Blackwellisation; with the weights uncertain, that noise dominates the
-        values).  Without attributes (or dependent weights) the values as they are.
-        """
-        if self.attributes is None or self.weights is None:
-            return self.values
-        w = self.weights.copy()
-        changed = False
-        for k, name in enumerate(self.weight_inputs):
-            if name is not None and name not in members and self.is_linear((name,)):
-                w[:, k] = w[:, k].mean()
-                changed = True
-        return np.einsum("noa,na->no", self.attributes, w) if changed else self.values
-
-    def is_linear(self, members: Sequence[str]) -> bool:
-        """Whether ``E[values | members]`` is exactly linear in ``members``.
-
-        True when every member enters the values linearly (a value weight,
-        ``weight_<attribute>``: value = sum of weights times attributes) and the
-        members are uncorrelated in the copula with every other input, so that
-        ``E[sum_k w_k a_jk | w_G] = sum_{k in G} w_k E[a_jk] + const``.  The
-        calibration leaves this intact: the weights do not enter the likelihood,
-        so their posterior is their (independent) prior.
-        """
-        if self.correlation is None or not set(members) <= self.linear:
-            return False
-        idx = [self.names.index(m) for m in members]
-        rest = [i for i in range(len(self.names)) if i not in idx]
-        return bool(np.all(self.correlation[np.ix_(idx, rest)] == 0.0))
-
-    @property
-    def uncertain(self) -> tuple[str, ...]:
-        """Inputs that vary across the draws (fixed inputs are skipped)."""
-        sd = self.inputs.std(axis=0)
-        return tuple(n for n, s in zip(self.names, sd, strict=True) if s > 0)
-
-    def group_members(self) -> dict[str, tuple[str, ...]]:
-        """Uncertain inputs of each group, groups in :data:`GROUP_ORDER` first."""
-        unc = set(self.uncertain)
-        found = [g for g in GROUP_ORDER if g in self.groups]
-        found += sorted(set(self.groups) - set(found))
-        out = {g: tuple(n for n, gg in zip(self.names, self.groups, strict=True)
-                        if gg == g and n in unc) for g in found}
-        return {g: m for g, m in out.items() if m}
-
-
-def _check_draws(inputs: Any, values: Any, names: Sequence[str],
-                 options: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    x = np.asarray(inputs, dtype=float)
-    v = np.asarray(values, dtype=float)
-    if x.ndim != 2 or x.shape[1] != len(names):
-        raise VOIInputError(f"inputs: expected shape (n_draws, {len(names)}) with columns "
-                            f"spec.input_names, got shape {x.shape}")
-    if v.ndim != 2 or v.shape[1] != len(options):
-        raise VOIInputError(f"values: expected shape (n_draws, {len(options)}) with columns "
-                            f"spec.option_names, got shape {v.shape}")
-    if x.shape[0] != v.shape[0]:
-        raise VOIInputError(f"values: expected one row per row of inputs ({x.shape[0]}), "
-                            f"got {v.shape[0]}")
-    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(v))):
-        raise VOIInputError("inputs, values: expected finite numbers, found NaN or inf")
-    return x, v
-
-
-def _structure(spec: Spec, names: Sequence[str]) -> dict[str, Any]:
-    """The value weights among ``names`` and the copula correlation in ``names`` order."""
-    corr = copula_correlation(spec)
-    pos = [spec.input_names.index(n) if n in spec.input_names else -1 for n in names]
-    if min(pos) < 0:
-        return {}
-    return {"linear": frozenset(n for n in names if n.startswith(WEIGHT_PREFIX)),
-            "correlation": corr[np.ix_(pos, pos)]}
-
-
-def _attribute_structure(spec: Spec, names: Sequence[str], x: np.ndarray, v: np.ndarray,
-                         attributes: Any, attribute_names: Sequence[str]) -> dict[str, Any]:
-    """Validated attributes, the weight of each attribute per draw, and its input.
-
-    Raises :class:`VOIInputError` when ``attributes`` has the wrong shape, is not
-    finite, or its weighted sum does not reproduce ``values``.
-    """
-    a = np.asarray(attributes, dtype=float)
-    shape = (v.shape[0], v.shape[1], len(attribute_names))
-    if a.shape != shape:
-        raise VOIInputError(f"attributes: expected shape (n_draws, n_options, n_attributes) = "
-                            f"{shape}, got {a.shape}")
-    if not np.all(np.isfinite(a)):
-        raise VOIInputError("attributes: expected finite numbers, found NaN or inf")
-    cols, inputs = [], []
-    for attr in attribute_names:
-        name = WEIGHT_PREFIX + str(attr)
-        if name in names:
-            cols.append(x[:, names.index(name)])
-            inputs.append(name)
-        elif name in spec.inputs and spec.inputs[name].dist.is_fixed:
-            cols.append(np.full(v.shape[0], float(spec.inputs[name].dist.mean())))
-            inputs.append(None)
-        else:
-            raise VOIInputError(f"attributes: no weight {name!r} for attribute {attr!r} among "
-                                "the inputs or the spec's fixed inputs")
-    w = np.column_stack(cols)
-    rebuilt = np.einsum("noa,na->no", a, w)
-    scale = max(float(np.abs(v).max()), 1.0)
-    if not np.allclose(rebuilt, v, rtol=1e-8, atol=1e-9 * scale):
-        worst = float(np.abs(rebuilt - v).max())
-        raise VOIInputError(f"attributes: the weighted sum of the attributes does not reproduce "
-                            f"values (largest difference {worst:.3g} {VALUE_UNITS}); pass the "
-                            "attributes of the same run")
-    return {"attributes": a, "weights": w, "weight_inputs": tuple(inputs)}
-
-
-def draws_from_spec(spec: Spec, inputs: Any, values: Any,
-                    attributes: Any = None) -> CampaignDraws:
-    """Bundle a run's ``inputs`` (columns ``spec.input_names``), ``values`` and attributes.
-
-    ``attributes`` (optional, shape ``(n_draws, n_options, n_attributes)``, order
-    :data:`kursk_da.dynamics.catalogue.ATTRIBUTE_NAMES`) enables the variance reduction
-    of :meth:`CampaignDraws.task_values`.
-    """
-    names, options = spec.input_names, spec.option_names
-    x, v = _check_draws(inputs, values, names, options)
-    groups = tuple(p.group for p in spec.inputs.values())
-    extra = (_attribute_structure(spec, names, x, v, attributes, ATTRIBUTE_NAMES)
-             if attributes is not None else {})
-    return CampaignDraws(x, names, groups, v, options, **_structure(spec, names), **extra)
-
-
-def _tree_attributes(tree: xr.DataTree, spec: Spec, names: Sequence[str], x: np.ndarray,
-                     v: np.ndarray) -> dict[str, Any]:
-    """:func:`_attribute_structure` from ``/decision/attributes`` (empty if absent)."""
-    dec = tree["decision"].dataset
-    if "attributes" not in dec:
-        return {}
-    da = dec["attributes"].transpose(DRAW, OPTION, "attribute")
-    return _attribute_structure(spec, names, x, v, da.values,
-                                [str(a) for a in da["attribute"].values])
-
-
-def draws_from_tree(tree: xr.DataTree) -> CampaignDraws:
-    """Draws of a result set: ``/posterior`` if the analysis is a posterior one, else ``/prior``.
-
-    Chains are stacked.  The group of each input comes from its ``group`` attribute.
-    """
-    if "decision" in tree.children and "inputs" in tree["decision"].dataset:
-        return _draws_from_decision_inputs(tree)
-    which = "posterior" if (tree.attrs.get("analysis") == "posterior"
-                            and "posterior" in tree.children) else "prior"
-    if which not in tree.children or "decision" not in tree.children:
-        raise VOIInputError(f"tree: expected groups /{which} and /decision in the result set")
-    ds = tree[which].to_dataset()
-    names = tuple(str(k) for k in ds.data_vars if set(ds[k].dims) <= {CHAIN, DRAW})
-    cols = []
-    for k in names:
-        da = ds[k]
-        cols.append(da.stack(_s=[d for d in (CHAIN, DRAW) if d in da.dims]).values
-                    if da.ndim > 1 else da.values)
-    groups = tuple(str(ds[k].attrs.get("group", "ungrouped")) for k in names)
-    value = tree["decision"]["value"].transpose(DRAW, OPTION)
-    options = tuple(str(o) for o in value[OPTION].values)
-    x, v = _check_draws(np.column_stack(cols), value.values, names, options)
-    try:
-        from kursk_da.io.resultset import spec_from_tree
-
-        spec = spec_from_tree(tree)
-    except (KurskDAError, KeyError, ValueError):  # no usable spec: no structural shortcut
-        return CampaignDraws(x, names, groups, v, options)
-    return CampaignDraws(x, names, groups, v, options, **_structure(spec, names),
-                         **_tree_attributes(tree, spec, names, x, v))
-
-
-def _draws_from_decision_inputs(tree: xr.DataTree) -> CampaignDraws:
-    """Draws of a result set that stores its full input matrix in ``/decision/inputs``.
-
-    Posterior analyses store there the matrix that was propagated (posterior draws of
-    the calibrated parameters with prior draws of the other inputs), row-aligned with
-    ``/decision/value``; groups come from the spec stored in the file.
-    """
-    from kursk_da.io.resultset import spec_from_tree
-
-    dec = tree["decision"].dataset
-    inp = dec["inputs"].transpose(DRAW, PARAMETER)
-    names = tuple(str(p) for p in inp[PARAMETER].values)
-    spec = spec_from_tree(tree)
-    spec_groups = {k: p.group for k, p in spec.inputs.items()}
-    groups = tuple(spec_groups.get(n, "ungrouped") for n in names)
-    value = dec["value"].transpose(DRAW, OPTION)
-    options = tuple(str(o) for o in value[OPTION].values)
-    x, v = _check_draws(inp.values, value.values, names, options)
-    return CampaignDraws(x, names, groups, v, options, **_structure(spec, names),
-                         **_tree_attributes(tree, spec, names, x, v))
 
 
 def _task_evppi(values: np.ndarray, focal: np.ndarray, method: str, seed: np.random.SeedSequence,
@@ -391,7 +142,7 @@ def _evppi_dataset(draws: CampaignDraws, *, parameters: Sequence[str] | None, gr
     for mem in members.values():
         if len(mem) > 1 or mem[0] not in singles:
             tasks.append(("g", mem, smoother(mem)))
-    root = np.random.SeedSequence(int(check_rng(rng).integers(2**63 - 1)))
+    root = np.random.SeedSequence(int(check_rng(rng, "rng", VOIInputError).integers(2**63 - 1)))
     seeds = root.spawn(len(tasks))
     # longest tasks first (GP groups), so that threads finish together; the seeds
     # stay attached to their tasks, so results do not depend on the order or n_jobs
@@ -560,7 +311,7 @@ def campaign_evppi(spec: Spec, inputs: Any, values: Any, *, attributes: Any = No
 
 
 def campaign_evppi_from_tree(tree: xr.DataTree, **kwargs: Any) -> xr.Dataset:
-    """:func:`campaign_evppi` on the draws of a result set (see :func:`draws_from_tree`).
+    """:func:`campaign_evppi` on the draws of a result set (:func:`kursk_da.io.draws_from_tree`).
 
     ``/decision/attributes``, when present, plays the part of ``attributes``.
     Keyword arguments are those of :func:`campaign_evppi` except ``spec``,
@@ -597,7 +348,7 @@ def campaign_evppi_nested(spec: Spec, focal: str | Sequence[str], *, n_outer: in
 
     ``n_outer`` draws of the focal inputs come from their (joint) prior; for each,
     ``n_inner`` draws of the other inputs come from their prior *conditional* on
-    the focal values (Gaussian copula, :mod:`kursk_da.voi.conditional`: inputs
+    the focal values (Gaussian copula, :func:`kursk_da.spec.copula.condition_scores`: inputs
     correlated with the focal ones are shifted, the others are unaffected), and
     the engine (:func:`kursk_da.run_engine`) gives the value of every option.
     Then ``EVPPI = mean_o max_j m_oj - max_j mean_o m_oj`` with ``m_oj`` the inner
@@ -646,7 +397,7 @@ def campaign_evppi_nested(spec: Spec, focal: str | Sequence[str], *, n_outer: in
     seed = _check_int(seed, "seed", 0)
     root = np.random.SeedSequence(seed)
     s_outer, s_inner, s_engine = root.spawn(3)
-    corr = copula_correlation(spec)
+    corr = pearson_correlation(spec)
     idx = [spec.input_names.index(f) for f in names]
     rng_outer = np.random.default_rng(s_outer)
     strat = stratified and len(idx) == 1
@@ -654,10 +405,10 @@ def campaign_evppi_nested(spec: Spec, focal: str | Sequence[str], *, n_outer: in
         u = (np.arange(n_outer) + rng_outer.random(n_outer)) / n_outer
         outer_scores = special.ndtri(u)[:, None]
     else:
-        outer_scores = normal_scores(spec, n_outer, rng_outer)[:, idx]
-    z = normal_scores(spec, n_outer * n_inner, np.random.default_rng(s_inner))
+        outer_scores = draw_scores(spec, n_outer, rng_outer)[:, idx]
+    z = draw_scores(spec, n_outer * n_inner, np.random.default_rng(s_inner))
     z = condition_scores(z, corr, idx, np.repeat(outer_scores, n_inner, axis=0))
-    theta = inputs_from_scores(spec, z)
+    theta = from_normal_scores(spec, z)
     engine_seed = int(s_engine.generate_state(1, dtype=np.uint32)[0])
     out = run_engine(spec, theta.shape[0], engine_seed, inputs=theta, chunk_size=chunk_size,
                      n_jobs=n_jobs)

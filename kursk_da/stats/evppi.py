@@ -70,61 +70,32 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import linalg, optimize
+from scipy import linalg
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
-from sklearn.preprocessing import SplineTransformer
 from threadpoolctl import threadpool_limits
 
-from kursk_da.decision.metrics import evpi_core, evpi_se_core
+from kursk_da.errors import VOIInputError
+from kursk_da.stats._gam import GAM_MAX_PARAMETERS, MARGIN_BASIS_MIN, Fit, gam_fits
+from kursk_da.stats._inputs import check_rng, coerce_inputs, coerce_values, select_parameters
+from kursk_da.stats.evpi import VOIResult, evpi_core, evpi_se_core
 from kursk_da.validation import check_int
-from kursk_da.voi._inputs import (
-    VOIInputError,
-    check_rng,
-    coerce_inputs,
-    coerce_values,
-    select_parameters,
-)
-from kursk_da.voi.evpi import VOIResult
 
-__all__ = ["evppi", "evppi_nested", "evppi_from_arrays", "GAM_MAX_PARAMETERS"]
-
-GAM_MAX_PARAMETERS = 4
-"""Largest number of focal parameters handled by the tensor-product spline smoother."""
+__all__ = ["evppi", "evppi_nested", "evppi_from_arrays"]
 
 _METHODS = ("auto", "gam", "gp", "linear")
 _MIN_DRAWS = 20
-_MARGIN_BASIS_MAX = {1: 16, 2: 8, 3: 5, 4: 4}
-_MARGIN_BASIS_MIN = 4  # cubic B-splines with only the two boundary knots
 _SE_CHUNK = 128  # posterior samples processed at once (memory ~ n_draws x chunk)
 
 
 # --------------------------------------------------------------------------------------
-# Posterior-sampled fits: each smoother returns one of these per incremental value.
+# Posterior-sampled fits (:class:`kursk_da.stats._gam.Fit`): each smoother returns one
+# per incremental value.
 # --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Fit:
-    """Fitted values of one regression and a Gaussian approximation of their posterior.
-
-    Posterior samples of the fitted values are ``fitted + factor @ eps`` with
-    ``eps ~ N(0, I)`` of length ``factor.shape[1]``.
-    """
-
-    fitted: np.ndarray  # (n,)
-    factor: np.ndarray  # (n, r)
-    info: dict[str, float]
-
-    def draw(self, size: int, rng: np.random.Generator) -> np.ndarray:
-        """Posterior samples of the fitted values, shape ``(n, size)``."""
-        eps = rng.standard_normal((self.factor.shape[1], size))
-        return self.fitted[:, None] + self.factor @ eps
 
 
 def _evppi_of_fitted(fitted: np.ndarray) -> float:
@@ -139,7 +110,7 @@ def _mc_se_given_fit(fitted: np.ndarray) -> float:
     return evpi_se_core(full)
 
 
-def _posterior_evppi_samples(fits: list[_Fit], n_samples: int,
+def _posterior_evppi_samples(fits: list[Fit], n_samples: int,
                              rng: np.random.Generator) -> np.ndarray:
     """EVPPI recomputed on ``n_samples`` joint posterior samples of the fitted values."""
     out = np.empty(n_samples)
@@ -154,151 +125,6 @@ def _posterior_evppi_samples(fits: list[_Fit], n_samples: int,
             np.maximum(best_mean, draws.mean(axis=0), out=best_mean)
         out[start:start + size] = best.mean(axis=0) - best_mean
     return out
-
-
-# --------------------------------------------------------------------------------------
-# Tensor-product P-spline smoother with GCV
-# --------------------------------------------------------------------------------------
-
-
-def _margin_basis_size(n: int, d: int, requested: int | None) -> int:
-    if requested is not None:
-        return requested
-    cap = int(np.floor((n / 4.0) ** (1.0 / d)))
-    return max(_MARGIN_BASIS_MIN, min(_MARGIN_BASIS_MAX[d], cap))
-
-
-def _margin_knots(z: np.ndarray, n_knots: int) -> np.ndarray:
-    """Quantile knots, or uniform knots when quantiles tie (discrete inputs)."""
-    knots = np.quantile(z, np.linspace(0.0, 1.0, n_knots))
-    if np.all(np.diff(knots) > 1e-12 * (z.max() - z.min())):
-        return knots
-    return np.linspace(z.min(), z.max(), n_knots)
-
-
-def _spline_basis(z: np.ndarray, k: int) -> np.ndarray:
-    """Cubic B-spline basis with ``k`` functions for one standardised input, shape (n, k)."""
-    knots = _margin_knots(z, k - 2)[:, None]
-    trans = SplineTransformer(degree=3, knots=knots, extrapolation="constant", include_bias=True)
-    return trans.fit_transform(z[:, None])
-
-
-def _difference_penalty(k: int, order: int = 2) -> np.ndarray:
-    dmat = np.diff(np.eye(k), n=order, axis=0)
-    return dmat.T @ dmat
-
-
-def _tensor_spline_design(z: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Tensor-product cubic B-spline design matrix and its P-spline penalty.
-
-    Parameters
-    ----------
-    z : numpy.ndarray, shape (n, d)
-        Standardised inputs.
-    k : int
-        Number of basis functions per input (>= 4).
-
-    Returns
-    -------
-    design : numpy.ndarray, shape (n, k**d)
-        Row-wise Kronecker product of the marginal bases (first input varies slowest).
-    penalty : numpy.ndarray, shape (k**d, k**d)
-        ``sum_m I x .. x D'D x .. x I``, second-order differences along each margin.
-    """
-    n, d = z.shape
-    design = np.ones((n, 1))
-    for m in range(d):
-        basis = _spline_basis(z[:, m], k)
-        design = (design[:, :, None] * basis[:, None, :]).reshape(n, -1)
-    pen_m = _difference_penalty(k)
-    penalty = np.zeros((k**d, k**d))
-    for m in range(d):
-        term = np.ones((1, 1))
-        for other in range(d):
-            term = np.kron(term, pen_m if other == m else np.eye(k))
-        penalty += term
-    return design, penalty
-
-
-def _gcv_lambda(s2: np.ndarray, z2: np.ndarray, rss_resid: float, n: int,
-                n_null: int) -> tuple[float, float, float]:
-    """Smoothing parameter minimising GCV in Demmler-Reinsch form.
-
-    ``s2`` are the eigenvalues of the penalised block, ``z2`` the squared
-    projections of the response on their eigenvectors, ``rss_resid`` the part of
-    the residual sum of squares outside every basis direction.
-
-    Returns
-    -------
-    lam, rss, edf : float
-    """
-
-    def score(log_lam: float) -> tuple[float, float, float]:
-        w = s2 / (s2 + np.exp(log_lam))
-        rss = rss_resid + float(np.sum(z2 * (1.0 - w) ** 2))
-        edf = n_null + float(w.sum())
-        if n - edf < 1.0:
-            return np.inf, rss, edf
-        return n * rss / (n - edf) ** 2, rss, edf
-
-    lo = np.log(s2.min()) - 3 * np.log(10.0)
-    hi = np.log(s2.max()) + 3 * np.log(10.0)
-    grid = np.linspace(lo, hi, 161)
-    scores = np.array([score(g)[0] for g in grid])
-    i = int(np.argmin(scores))
-    a, b = grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]
-    if b > a:
-        res = optimize.minimize_scalar(lambda g: score(g)[0], bounds=(a, b), method="bounded")
-        best = float(res.x) if res.fun <= scores[i] else float(grid[i])
-    else:
-        best = float(grid[i])
-    _, rss, edf = score(best)
-    return float(np.exp(best)), rss, edf
-
-
-def _orthonormal_range(mat: np.ndarray, rtol: float = 1e-10) -> np.ndarray:
-    u, s, _ = linalg.svd(mat, full_matrices=False)
-    return u[:, s > rtol * s.max()] if s.size and s.max() > 0 else u[:, :0]
-
-
-def _pspline_fits(design: np.ndarray, penalty: np.ndarray, y: np.ndarray) -> list[_Fit]:
-    """Penalised least squares with GCV for each column of ``y``, with posterior factors.
-
-    The penalty is split into its null space (unpenalised, projected out exactly)
-    and a penalised block rescaled to an identity (ridge) penalty.
-    """
-    n = design.shape[0]
-    e, v = linalg.eigh(penalty, driver="evd")
-    null = e <= 1e-9 * e.max()
-    q0 = _orthonormal_range(design @ v[:, null])
-    zpen = design @ (v[:, ~null] / np.sqrt(e[~null]))
-    mpen = zpen - q0 @ (q0.T @ zpen)
-    s2, w_vec = linalg.eigh(mpen.T @ mpen, driver="evd")
-    keep = s2 > 1e-10 * s2.max()
-    s2, w_vec = s2[keep], w_vec[:, keep]
-    u = (mpen @ w_vec) / np.sqrt(s2)
-    fits = []
-    for j in range(y.shape[1]):
-        yj = y[:, j]
-        null_fit = q0 @ (q0.T @ yj)
-        resid = yj - null_fit
-        zj = u.T @ resid
-        rss_resid = max(float(resid @ resid - zj @ zj), 0.0)
-        lam, rss, edf = _gcv_lambda(s2, zj**2, rss_resid, n, q0.shape[1])
-        w = s2 / (s2 + lam)
-        sigma = np.sqrt(rss / (n - edf))
-        fitted = null_fit + u @ (w * zj)
-        factor = sigma * np.column_stack([u * np.sqrt(w), q0])
-        fits.append(_Fit(fitted, factor, {"lambda": lam, "edf": edf, "sigma": float(sigma),
-                                         "n_basis": design.shape[1]}))
-    return fits
-
-
-def _gam_fits(z: np.ndarray, y: np.ndarray, basis_per_parameter: int | None) -> list[_Fit]:
-    n, d = z.shape
-    k = _margin_basis_size(n, d, basis_per_parameter)
-    design, penalty = _tensor_spline_design(z, k)
-    return _pspline_fits(design, penalty, y)
 
 
 # --------------------------------------------------------------------------------------
@@ -337,7 +163,7 @@ def _held_out_noise(z: np.ndarray, yc: np.ndarray, train: np.ndarray, gpr: Any,
 
 
 def _gp_fit_one(z: np.ndarray, y: np.ndarray, train: np.ndarray, restarts: int,
-                rng: np.random.Generator) -> _Fit:
+                rng: np.random.Generator) -> Fit:
     """GP regression of ``y`` on ``z``: hyperparameters on ``train``, fit on all draws.
 
     The hyperparameters are fitted by sklearn (exact GP, marginal likelihood) on
@@ -350,7 +176,7 @@ def _gp_fit_one(z: np.ndarray, y: np.ndarray, train: np.ndarray, restarts: int,
     n, d = z.shape
     ym, ys = float(y.mean()), float(y.std())
     if ys == 0.0:
-        return _Fit(np.full(n, ym), np.zeros((n, 1)), {"constant": 1.0})
+        return Fit(np.full(n, ym), np.zeros((n, 1)), {"constant": 1.0})
     yc = (y - ym) / ys
     gpr = GaussianProcessRegressor(_gp_kernel(d), alpha=1e-10, normalize_y=False,
                                    n_restarts_optimizer=restarts,
@@ -393,11 +219,11 @@ def _gp_fit_one(z: np.ndarray, y: np.ndarray, train: np.ndarray, restarts: int,
             "n_train": float(train.size), "rank": float(phi.shape[1]),
             "noise_refitted": refitted}
     info.update({f"length_scale_{i}": float(s) for i, s in enumerate(lengths)})
-    return _Fit(fitted, factor, info)
+    return Fit(fitted, factor, info)
 
 
 def _gp_fits(z: np.ndarray, y: np.ndarray, max_train: int, restarts: int,
-             rng: np.random.Generator) -> list[_Fit]:
+             rng: np.random.Generator) -> list[Fit]:
     n = z.shape[0]
     train = np.sort(rng.choice(n, size=min(n, max_train), replace=False))
     return [_gp_fit_one(z, y[:, j], train, restarts, rng) for j in range(y.shape[1])]
@@ -408,7 +234,7 @@ def _gp_fits(z: np.ndarray, y: np.ndarray, max_train: int, restarts: int,
 # --------------------------------------------------------------------------------------
 
 
-def _linear_fits(z: np.ndarray, y: np.ndarray) -> list[_Fit]:
+def _linear_fits(z: np.ndarray, y: np.ndarray) -> list[Fit]:
     """OLS of each column of ``y`` on ``[1, z]`` with HC1 coefficient posteriors."""
     n, d = z.shape
     design = np.column_stack([np.ones(n), z])
@@ -426,7 +252,7 @@ def _linear_fits(z: np.ndarray, y: np.ndarray) -> list[_Fit]:
         root = evecs * np.sqrt(np.clip(evals, 0.0, None))
         total = float(np.sum((y[:, j] - y[:, j].mean()) ** 2))
         r2 = 1.0 - float(resid @ resid) / total if total > 0 else 1.0
-        fits.append(_Fit(fitted, design @ root, {"r_squared": r2}))
+        fits.append(Fit(fitted, design @ root, {"r_squared": r2}))
     return fits
 
 
@@ -494,7 +320,7 @@ def evppi_from_arrays(values: np.ndarray, focal: np.ndarray, *, method: str = "a
     z = _standardise(focal, labels)
     incr = values[:, 1:] - values[:, :1]
     if method == "gam":
-        fits = _gam_fits(z, incr, basis_per_parameter)
+        fits = gam_fits(z, incr, basis_per_parameter)
     elif method == "linear":
         fits = _linear_fits(z, incr)
     else:
@@ -584,7 +410,7 @@ def evppi(values: Any, inputs: Any, parameters: Any = None, *, method: str = "au
     gp_restarts = _check_positive_int(gp_restarts, "gp_restarts", 0)
     if basis_per_parameter is not None:
         basis_per_parameter = _check_positive_int(basis_per_parameter, "basis_per_parameter",
-                                                  _MARGIN_BASIS_MIN)
+                                                  MARGIN_BASIS_MIN)
     generator = check_rng(rng)
     value, se, used, diag = evppi_from_arrays(
         vals.data, inp.data[:, positions], method=method, rng=generator, n_se_draws=n_se_draws,

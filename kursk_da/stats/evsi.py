@@ -8,7 +8,7 @@ independent measurements with multiplicative lognormal error of relative size
 Monte Carlo draw a datum is simulated, and EVSI is estimated by the regression
 method (Strong et al. 2015, *Med Decis Making* 35:570-583): regress each
 option's incremental value on the simulated datum (the P-spline GAM of
-:func:`kursk_da.voi.gam_fast.evppi_gam_fast`), then
+:func:`kursk_da.stats.gam_fast.evppi_gam_fast`), then
 ``EVSI = mean max_j g_j(D) - max_j mean g_j(D)``.
 
 ``0 <= EVSI <= EVPPI(x)``; EVSI tends to EVPPI(x) as ``error -> 0`` and to 0 as
@@ -21,16 +21,11 @@ from typing import Any
 
 import numpy as np
 
+from kursk_da.errors import VOIInputError
+from kursk_da.stats._inputs import check_rng, coerce_inputs, coerce_values, select_parameters
+from kursk_da.stats.evpi import VOIResult
+from kursk_da.stats.gam_fast import evppi_gam_fast
 from kursk_da.validation import check_int
-from kursk_da.voi._inputs import (
-    VOIInputError,
-    check_rng,
-    coerce_inputs,
-    coerce_values,
-    select_parameters,
-)
-from kursk_da.voi.evpi import VOIResult
-from kursk_da.voi.gam_fast import evppi_gam_fast
 
 __all__ = ["evsi_lognormal", "simulate_lognormal_datum"]
 

@@ -1,9 +1,11 @@
 """Expected value of perfect information (EVPI) and the common result type.
 
 ``EVPI = E[max_j v_ij] - max_j E[v_ij]`` is the expected gain from resolving
-*all* uncertainty before choosing among the options; it is computed by
-:func:`kursk_da.decision.metrics.evpi_core` with the Monte Carlo standard error
-of :func:`kursk_da.decision.metrics.evpi_se_core`.
+*all* uncertainty before choosing among the options.
+
+* :func:`evpi_core`, :func:`evpi_se_core` -- NumPy core on a validated ``(n_draws,
+  n_options)`` array (also used by :mod:`kursk_da.decision`);
+* :func:`evpi` -- the labelled wrapper returning a :class:`VOIResult`.
 """
 
 from __future__ import annotations
@@ -13,10 +15,49 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kursk_da.decision.metrics import evpi_core, evpi_se_core
-from kursk_da.voi._inputs import coerce_values
+import numpy as np
 
-__all__ = ["VOIResult", "evpi"]
+from kursk_da.stats._inputs import coerce_values
+
+__all__ = ["VOIResult", "evpi", "evpi_core", "evpi_se_core"]
+
+
+def evpi_core(values: np.ndarray) -> float:
+    """Expected value of perfect information, ``E[max_k v] - max_k E[v]`` (>= 0).
+
+    Parameters
+    ----------
+    values : numpy.ndarray, shape (n_draws, n_options)
+        Finite values (higher is better, any unit) of each option under each draw.
+
+    Returns
+    -------
+    float
+        The EVPI, in the units of ``values``.
+    """
+    return float(values.max(axis=1).mean() - values.mean(axis=0).max())
+
+
+def evpi_se_core(values: np.ndarray) -> float:
+    """Monte Carlo standard error of :func:`evpi_core` (independent draws).
+
+    Parameters
+    ----------
+    values : numpy.ndarray, shape (n_draws, n_options)
+        As for :func:`evpi_core`.
+
+    Returns
+    -------
+    float
+        ``sd(max_k v_k - v_j*) / sqrt(n)`` in the units of ``values``, where ``j*`` is
+        the option of highest mean; NaN for fewer than two draws.
+    """
+    n = values.shape[0]
+    if n < 2:
+        return float("nan")
+    jstar = int(np.argmax(values.mean(axis=0)))
+    loss = values.max(axis=1) - values[:, jstar]
+    return float(loss.std(ddof=1) / np.sqrt(n))
 
 
 @dataclass(frozen=True, repr=False)

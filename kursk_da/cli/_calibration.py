@@ -1,4 +1,8 @@
-"""Plain-text tables of a calibration (printed by ``kursk-da analyze``)."""
+"""Plain-text tables of a calibration (printed by ``kursk-da analyze``).
+
+Importing this module imports :mod:`kursk_da.calibration` (and PyMC): the CLI imports it only
+when a calibration ran.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from kursk_da.calibration.checks import ranking_verdict
 from kursk_da.calibration.diagnostics import diagnostics_table
 
 if TYPE_CHECKING:
-    from kursk_da.calibration.propagate import PosteriorAnalysis
+    from kursk_da.calibration.result import Calibration
 
 __all__ = ["calibration_text"]
 
@@ -30,12 +34,12 @@ def _interval_rows(table: pd.DataFrame, with_crps: bool) -> list[str]:
     return lines
 
 
-def calibration_text(post: PosteriorAnalysis) -> str:
+def calibration_text(post: Calibration) -> str:
     """Diagnostics, posterior predictive check, prior sensitivity and forecast scores.
 
     Parameters
     ----------
-    post : PosteriorAnalysis
+    post : Calibration
 
     Returns
     -------
@@ -51,22 +55,22 @@ def calibration_text(post: PosteriorAnalysis) -> str:
         "",
         "posterior predictive check (observed value against its 90% predictive interval):",
         *_interval_rows(post.ppc, with_crps=False),
-        "",
-        "prior sensitivity (prior power-scaled by alpha, PSIS importance weights):",
     ]
-    for _, r in post.sensitivity.iterrows():
-        flag = "  CHANGED" if r["ranking_changed"] else ""
-        if not r["reliable"]:
-            flag += "  (k > 0.7: weights unreliable)"
-        lines.append(f"  alpha {r['power']:>4g}: {r['ranking']}  (pareto k {r['pareto_k']:.2f})"
-                     f"{flag}")
-    verdict = ranking_verdict(post.sensitivity)
-    lines.append("  the option ranking " + {
-        "yes": "DEPENDS on the priors",
-        "no": "does not depend on the priors (at the powers with reliable weights)",
-        "inconclusive": "check is INCONCLUSIVE (no reliable weights; refit with modified "
-                        "priors)",
-    }[verdict])
+    if post.sensitivity is not None:
+        lines += ["", "prior sensitivity (prior power-scaled by alpha, PSIS importance weights):"]
+        for _, r in post.sensitivity.iterrows():
+            flag = "  CHANGED" if r["ranking_changed"] else ""
+            if not r["reliable"]:
+                flag += "  (k > 0.7: weights unreliable)"
+            lines.append(f"  alpha {r['power']:>4g}: {r['ranking']}  "
+                         f"(pareto k {r['pareto_k']:.2f}){flag}")
+        verdict = ranking_verdict(post.sensitivity)
+        lines.append("  the option ranking " + {
+            "yes": "DEPENDS on the priors",
+            "no": "does not depend on the priors (at the powers with reliable weights)",
+            "inconclusive": "check is INCONCLUSIVE (no reliable weights; refit with modified "
+                            "priors)",
+        }[verdict])
     if post.forecast is not None:
         fc = post.forecast
         lines += ["", "withheld observations (after the cutoff): coverage and CRPS",

@@ -1,15 +1,16 @@
 """Coercion and validation of value-of-information inputs (the thin labelled layer).
 
 Everything that knows about pandas or xarray lives here; the estimators in
-:mod:`kursk_da.voi.evpi` and :mod:`kursk_da.voi.evppi` only see plain
-``float64`` NumPy arrays:
+:mod:`kursk_da.stats.evpi`, :mod:`kursk_da.stats.evppi` and :mod:`kursk_da.stats.evsi`
+only see plain ``float64`` NumPy arrays:
 
 * ``values`` -> ``(n_draws, n_options)`` array plus the option labels;
 * ``inputs`` -> ``(n_draws, n_parameters)`` array plus the parameter labels;
 * ``parameters`` (names or, for unlabelled arrays, positions) -> column indices.
 
 Every error raised for bad user input names the offending argument and says
-what was expected.
+what was expected.  :func:`as_values_array` is the plain NumPy check of a draws x options
+array (raising :class:`ValueError`), also used by :mod:`kursk_da.decision`.
 """
 
 from __future__ import annotations
@@ -21,21 +22,53 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import xarray as xr
+from numpy.typing import ArrayLike
 
 from kursk_da import validation
-from kursk_da.decision.metrics import as_values_array
 from kursk_da.dims import DRAW, OPTION, PARAMETER
 from kursk_da.errors import UnknownParameterError, VOIInputError
 
 __all__ = [
-    "VOIInputError",
-    "UnknownParameterError",
+    "as_values_array",
     "LabelledArray",
     "coerce_values",
     "coerce_inputs",
     "select_parameters",
     "check_rng",
 ]
+
+
+def as_values_array(values: ArrayLike, name: str = "values") -> np.ndarray:
+    """Validate a draws x options array of values.
+
+    Parameters
+    ----------
+    values : array_like, shape (n_draws, n_options)
+        Value of each option under each draw.
+    name : str
+        Name used in error messages.
+
+    Returns
+    -------
+    numpy.ndarray of float64
+
+    Raises
+    ------
+    ValueError
+        If the array is not two-dimensional, has fewer than one draw or option,
+        or holds non-finite numbers.
+    """
+    arr = np.asarray(values, dtype=float)
+    if arr.ndim != 2:
+        raise ValueError(f"{name}: expected a 2-D array (draws x options), got shape {arr.shape}")
+    if arr.shape[0] < 1 or arr.shape[1] < 1:
+        raise ValueError(
+            f"{name}: expected at least one draw and one option, got shape {arr.shape}"
+        )
+    if not np.all(np.isfinite(arr)):
+        bad = int(np.sum(~np.isfinite(arr)))
+        raise ValueError(f"{name}: expected finite numbers, found {bad} NaN or infinite entries")
+    return arr
 
 
 @dataclass(frozen=True)

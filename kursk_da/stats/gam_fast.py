@@ -8,7 +8,7 @@ penalised fit for any smoothing parameter ``lam`` is diagonal::
 
     b(lam) = W diag(1 / (1 + lam s)) W' X'y ,
 
-so the GCV criterion of :func:`kursk_da.voi.evppi._gcv_lambda` is evaluated in
+so the GCV criterion of :func:`kursk_da.stats._gam.gcv_lambda` is evaluated in
 ``O(k)`` per ``lam``.  The estimator is *the same* as ``kursk_da.evppi(...,
 method="gam")`` (same basis, knots, penalty, GCV and posterior
 ``b ~ N(b_hat, sigma^2 (X'X + lam P)^-1)``); only the arithmetic differs, which
@@ -17,7 +17,7 @@ draw.  The posterior samples for the standard error are evaluated on
 ``se_grid`` draws: at equally spaced ranks of the input for one input (the
 fitted curve depends on the draw only through its value), a random subsample
 for several.  If the Gram matrix is singular (e.g. strongly dependent inputs)
-:func:`evppi_gam_fast` falls back to :func:`kursk_da.voi.evppi.evppi_from_arrays`.
+:func:`evppi_gam_fast` falls back to :func:`kursk_da.stats.evppi.evppi_from_arrays`.
 """
 
 from __future__ import annotations
@@ -25,14 +25,14 @@ from __future__ import annotations
 import numpy as np
 from scipy import linalg
 
-from kursk_da.voi.evpi import VOIResult
-from kursk_da.voi.evppi import (  # the one definition of the smoother's pieces
+from kursk_da.stats._gam import (  # the one definition of the smoother's pieces
     GAM_MAX_PARAMETERS,
-    _gcv_lambda,
-    _margin_basis_size,
-    _tensor_spline_design,
-    evppi_from_arrays,
+    gcv_lambda,
+    margin_basis_size,
+    tensor_spline_design,
 )
+from kursk_da.stats.evpi import VOIResult
+from kursk_da.stats.evppi import evppi_from_arrays
 
 __all__ = ["evppi_gam_fast"]
 
@@ -56,7 +56,7 @@ def _fit_curves(basis: np.ndarray, pen: np.ndarray,
         y = incr[:, j]
         t = w.T @ (basis.T @ y)
         rss_resid = max(float(y @ y - t @ t), 0.0)
-        lam, rss, edf = _gcv_lambda(1.0 / s[~null], t[~null] ** 2, rss_resid, n,
+        lam, rss, edf = gcv_lambda(1.0 / s[~null], t[~null] ** 2, rss_resid, n,
                                     int(null.sum()))
         shrink = np.where(null, 1.0, 1.0 / (1.0 + lam * np.where(null, 0.0, s)))
         sigma = np.sqrt(rss / (n - edf))
@@ -100,8 +100,8 @@ def evppi_gam_fast(values: np.ndarray, focal: np.ndarray, *, rng: np.random.Gene
     if d > GAM_MAX_PARAMETERS:
         raise ValueError(f"focal: expected at most {GAM_MAX_PARAMETERS} inputs, got {d}")
     z = (focal - focal.mean(axis=0)) / focal.std(axis=0)
-    k = _margin_basis_size(n, d, basis_per_parameter)
-    basis, pen = _tensor_spline_design(z, k)
+    k = margin_basis_size(n, d, basis_per_parameter)
+    basis, pen = tensor_spline_design(z, k)
     incr = values[:, 1:] - values[:, :1]
     try:
         coef, factors, info = _fit_curves(basis, pen, incr)

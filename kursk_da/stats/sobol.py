@@ -32,8 +32,9 @@ import xarray as xr
 from scipy.stats import qmc
 
 from kursk_da.dims import PARAMETER
+from kursk_da.errors import VOIInputError
+from kursk_da.stats._inputs import check_rng
 from kursk_da.validation import check_int
-from kursk_da.voi._inputs import VOIInputError, check_rng
 
 __all__ = ["sobol", "sobol_indices_core", "SAMPLERS"]
 

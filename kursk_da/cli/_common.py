@@ -1,0 +1,127 @@
+"""What every sub-command shares: argparse types, the source of ``voi``/``sensitivity``.
+
+The argparse types check their value with :mod:`kursk_da.validation`, so the CLI and the
+library say the same thing about a bad value (``expected an integer >= 1, got 0``);
+argparse prefixes the option's name. A :class:`~kursk_da.errors.KurskDAError` raised by
+a handler becomes exit status 2 in :func:`kursk_da.cli.main`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import xarray as xr
+
+from kursk_da.analysis import analyze
+from kursk_da.errors import ArgumentError, KurskDAError
+from kursk_da.io import load_result_set, spec_from_tree
+from kursk_da.spec.schema import Spec, load_spec
+from kursk_da.validation import check_int, check_real
+
+__all__ = [
+    "EXIT_OK",
+    "EXIT_BAD_INPUT",
+    "EXIT_UNCONVERGED",
+    "int_type",
+    "real_type",
+    "date_type",
+    "positive_int",
+    "seed_type",
+    "load_source",
+    "run_handler",
+]
+
+EXIT_OK = 0
+"""Exit status on success."""
+EXIT_BAD_INPUT = 2
+"""Exit status for bad input: spec, arguments, missing or corrupt result file."""
+EXIT_UNCONVERGED = 3
+"""Exit status when the calibration fails its convergence diagnostics."""
+
+_NAME = "value"  # the name given to kursk_da.validation; argparse names the option itself
+
+
+def _type_error(exc: ArgumentError) -> argparse.ArgumentTypeError:
+    return argparse.ArgumentTypeError(str(exc).removeprefix(f"{_NAME}: "))
+
+
+def int_type(minimum: int | None = None, maximum: int | None = None) -> Callable[[str], int]:
+    """argparse type: an integer within the bounds (:func:`kursk_da.validation.check_int`)."""
+
+    def parse(text: str) -> int:
+        try:
+            value: object = int(text)
+        except ValueError:
+            value = text  # check_int names what it got
+        try:
+            return check_int(value, _NAME, minimum=minimum, maximum=maximum)
+        except ArgumentError as exc:
+            raise _type_error(exc) from None
+
+    parse.__name__ = "integer"
+    return parse
+
+
+def real_type(minimum: float | None = None, maximum: float | None = None,
+              strict: bool = False) -> Callable[[str], float]:
+    """argparse type: a finite number within the bounds (:func:`kursk_da.validation.check_real`)."""
+
+    def parse(text: str) -> float:
+        try:
+            value: object = float(text)
+        except ValueError:
+            value = text
+        try:
+            return check_real(value, _NAME, minimum=minimum, maximum=maximum, strict=strict)
+        except ArgumentError as exc:
+            raise _type_error(exc) from None
+
+    parse.__name__ = "number"
+    return parse
+
+
+def date_type(text: str) -> dt.date:
+    """argparse type: an ISO date (YYYY-MM-DD)."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date like 2024-10-01, got {text!r}") from None
+
+
+positive_int = int_type(minimum=1)
+"""argparse type: an integer >= 1 (draws, chunks, threads, rows)."""
+seed_type = int_type(minimum=0)
+"""argparse type: a root seed, an integer >= 0."""
+
+
+def load_source(src: Path, draws: int, seed: int) -> tuple[Spec, xr.DataTree]:
+    """(spec, result set) of a ``SOURCE`` argument.
+
+    A spec file (``.toml``) is analysed now (prior analysis with ``draws`` and ``seed``);
+    anything else is read as a saved result set, whose stored spec is rebuilt.
+    """
+    if src.suffix == ".toml":
+        spec = load_spec(src)
+        return spec, analyze(spec, draws, seed)
+    tree = load_result_set(src)
+    return spec_from_tree(tree), tree
+
+
+def run_handler(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """Run a sub-command's handler; a :class:`~kursk_da.errors.KurskDAError` is bad input.
+
+    Returns
+    -------
+    int
+        The handler's exit status, or :data:`EXIT_BAD_INPUT` after printing
+        ``kursk-da: error: <message>`` on stderr.
+    """
+    try:
+        return int(handler(args))
+    except KurskDAError as exc:
+        print(f"kursk-da: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
