@@ -20,36 +20,61 @@ it). Calibration alone (imports PyMC on first use): ``kd.build_model(spec)``,
 :mod:`kursk_da.calibration`.
 """
 
+from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
 
-from kursk_da.analysis import Analysis, analyze, run_analysis
-from kursk_da.decision.summary import decision_summary
-from kursk_da.engine.run import run_engine
 from kursk_da.errors import KurskDAError, ResultFileError, SpecError
-from kursk_da.io import load_result_set, options_table, save_result_set, validate_result_set
-from kursk_da.sensitivity import (
-    acceptability_curve,
-    campaign_sobol,
-    risk_attitude,
-    scenario_comparison,
-    simplex_regions,
-    tornado,
-)
 from kursk_da.spec import Spec, load_spec, sample_inputs, spec_from_dict
-from kursk_da.stats import VOIResult, evpi, evppi, evppi_nested, evsi_lognormal, main_effects, sobol
-from kursk_da.voi import campaign_evppi, campaign_evppi_nested
 
-_CALIBRATION = ("build_model", "calibrate", "diagnose", "run_calibration", "Calibration")
-"""Calibration entry points, imported on first use (they import PyMC, which is slow)."""
+_LAZY: dict[str, str] = {
+    "analyze": "kursk_da.analysis",
+    "run_analysis": "kursk_da.analysis",
+    "Analysis": "kursk_da.analysis",
+    "decision_summary": "kursk_da.decision.summary",
+    "run_engine": "kursk_da.engine.run",
+    "load_result_set": "kursk_da.io",
+    "options_table": "kursk_da.io",
+    "save_result_set": "kursk_da.io",
+    "validate_result_set": "kursk_da.io",
+    "acceptability_curve": "kursk_da.sensitivity",
+    "campaign_sobol": "kursk_da.sensitivity",
+    "risk_attitude": "kursk_da.sensitivity",
+    "scenario_comparison": "kursk_da.sensitivity",
+    "simplex_regions": "kursk_da.sensitivity",
+    "tornado": "kursk_da.sensitivity",
+    "VOIResult": "kursk_da.stats",
+    "evpi": "kursk_da.stats",
+    "evppi": "kursk_da.stats",
+    "evppi_nested": "kursk_da.stats",
+    "evsi_lognormal": "kursk_da.stats",
+    "main_effects": "kursk_da.stats",
+    "sobol": "kursk_da.stats",
+    "campaign_evppi": "kursk_da.voi",
+    "campaign_evppi_nested": "kursk_da.voi",
+    "build_model": "kursk_da.calibration",
+    "calibrate": "kursk_da.calibration",
+    "diagnose": "kursk_da.calibration",
+    "run_calibration": "kursk_da.calibration",
+    "Calibration": "kursk_da.calibration",
+}
+"""Public names imported on first use: name -> module. The spec and the errors are
+imported eagerly; everything that needs the engine (numba) or PyMC is not, so loading a
+spec compiles nothing and ``import kursk_da`` stays fast."""
 
 
 def __getattr__(name: str) -> object:
-    """Lazy access to :data:`_CALIBRATION` (``kd.build_model`` imports PyMC then)."""
-    if name in _CALIBRATION:
-        from kursk_da import calibration
+    """Lazy access to the names of :data:`_LAZY` (imports their module on first use)."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'kursk_da' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
 
-        return getattr(calibration, name)
-    raise AttributeError(f"module 'kursk_da' has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    """Module attributes including the lazily imported public names."""
+    return sorted(set(globals()) | set(_LAZY))
 
 
 try:

@@ -14,6 +14,7 @@ __all__ = [
     "ArgumentError",
     "VOIInputError",
     "UnknownParameterError",
+    "UnknownQuantityError",
 ]
 
 
@@ -60,6 +61,16 @@ class UnknownParameterError(KurskDAError, KeyError):
     """A requested parameter is not a column of ``inputs``.
 
     The message lists the unknown names and the available ones.
+    """
+
+    def __str__(self) -> str:  # KeyError would otherwise repr() the message
+        return str(self.args[0]) if self.args else ""
+
+
+class UnknownQuantityError(KurskDAError, KeyError):
+    """A name is not in the catalogue of model quantities (:mod:`kursk_da.dynamics.catalogue`).
+
+    The message lists the known names.
     """
 
     def __str__(self) -> str:  # KeyError would otherwise repr() the message

@@ -45,7 +45,7 @@ import pytensor.tensor as pt
 from scipy import stats
 
 from kursk_da.calibration.skeleton import ObservationMap
-from kursk_da.dynamics.equations import I_RU_GARRISON
+from kursk_da.dynamics.catalogue import I_RU_GARRISON
 from kursk_da.dynamics.reference import simulate_plan
 
 if TYPE_CHECKING:

@@ -23,7 +23,8 @@ to 1e-8 with the engine/reference simulator:
     (3 ms against 0.3 ms for the 2025 history), which would break the 60 s sampling
     budget, hence the default.
 
-Observed quantities (see :data:`kursk_da.spec.observations.QUANTITIES`) are read from
+Observed quantities (rows of :data:`kursk_da.dynamics.catalogue.OBSERVABLES`, accepted by
+:data:`kursk_da.spec.observations.QUANTITIES`) are read from
 the state at the end of the observation day; ``ru_buildup`` is ``R - ru_garrison``.
 """
 
@@ -42,13 +43,8 @@ from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
 from pytensor.link.numba.dispatch import numba_funcify
 
-from kursk_da.dynamics.equations import (
-    I_RU_GARRISON,
-    STATE_NAMES,
-    derived,
-    initial_state,
-    step,
-)
+from kursk_da.dynamics.catalogue import I_RU_GARRISON, OBSERVABLES, STATE_NAMES
+from kursk_da.dynamics.equations import derived, initial_state, step
 from kursk_da.dynamics.reference import simulate_plan
 
 if TYPE_CHECKING:
@@ -66,14 +62,16 @@ __all__ = [
 ]
 
 QUANTITY_STATE: dict[str, tuple[str, bool]] = {
-    "area_held": ("A", False),
-    "russian_forces": ("R", False),
-    "ru_buildup": ("R", True),
-    "ru_arrivals": ("ARR", False),
-    "ua_casualties": ("CU", False),
-    "ru_casualties": ("CR", False),
+    q.name: (q.state, q.minus == "ru_garrison") for q in OBSERVABLES  # type: ignore[misc]
 }
-"""Observable quantity -> (state variable, subtract ``ru_garrison``)."""
+"""Observable quantity -> (state variable, subtract ``ru_garrison``).
+
+Derived from :data:`kursk_da.dynamics.catalogue.OBSERVABLES`. The skeleton subtracts at
+most ``ru_garrison`` from a state; an observable needing another equation needs code here.
+"""
+if any(q.minus not in (None, "ru_garrison") for q in OBSERVABLES):  # pragma: no cover
+    raise NotImplementedError("skeleton: an observable subtracts a parameter other than "
+                              "ru_garrison; extend observation_map and the skeletons")
 
 _H = 1e-30  # complex-step size (no cancellation, so it can be tiny)
 
@@ -87,7 +85,7 @@ class ObservationMap:
     days : int64 array (m,)
         Day index of each observation.
     states : int64 array (m,)
-        Index into :data:`~kursk_da.dynamics.equations.STATE_NAMES`.
+        Index into :data:`~kursk_da.dynamics.catalogue.STATE_NAMES`.
     garrison : float64 array (m,)
         1.0 where ``ru_garrison`` is subtracted (``ru_buildup``), else 0.0.
     const, ref : arrays (T, n_levers)

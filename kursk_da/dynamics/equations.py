@@ -86,6 +86,9 @@ surprised (enveloped) Russian defender; both effects decay with the time constan
 it is used instead of ``tanh`` because it needs no transcendental function, which
 keeps the engine within its throughput budget.
 
+The names, units, domains and index constants of the parameters, states and levers
+are the rows of :mod:`kursk_da.dynamics.catalogue`, re-exported here.
+
 Uncertain parameters are the entries of :data:`PARAMETER_NAMES` (one value per
 Monte Carlo or posterior draw); the front shocks ``eps_t`` are drawn anew for
 every day of every trajectory and shared across options (common random numbers).
@@ -97,6 +100,55 @@ from typing import Any
 
 from numba.extending import register_jitable
 
+# The table of quantities and every index constant live in the catalogue (no numba);
+# every I_* and J_* is importable from here too.
+from kursk_da.dynamics.catalogue import (
+    I_ADVANCE_SPEED,
+    I_AREA_PER_TROOP,
+    I_ARRIVAL_RAMP_DAYS,
+    I_DEFENDER_ADVANTAGE,
+    I_DONBAS_COST_PER_1000,
+    I_FRONT_NOISE_SD,  # noqa: F401 - re-exported (the reference simulator and the kernel)
+    I_FRONT_SENSITIVITY,
+    I_LANCHESTER_EXPONENT,
+    I_NK_ARRIVAL_DAY,
+    I_NK_TROOPS,
+    I_RETREAT_SPEED,
+    I_RU_COMMIT_REFERENCE,
+    I_RU_DIVERSION_FRACTION,
+    I_RU_GARRISON,
+    I_RU_LOSS_ATTACK,
+    I_RU_LOSS_DEFEND,
+    I_RU_REINFORCEMENT_CEILING,
+    I_RU_REINFORCEMENT_DELAY,
+    I_RU_REINFORCEMENT_RATE,
+    I_STRIKE_ATTRITION,
+    I_STRIKE_SLOWDOWN,
+    I_STRIKE_TIED_FORCES,
+    I_SURPRISE_DECAY_DAYS,
+    I_SURPRISE_LOSS_MULTIPLIER,
+    I_SURPRISE_MULTIPLIER,
+    I_UA_FORCE_MAX,
+    I_UA_FORCE_RATE,
+    I_UA_INITIAL_FORCE,  # noqa: F401 - re-exported (a plan lever, not used by step)
+    I_UA_LOSS_ATTACK,
+    I_UA_LOSS_DEFEND,
+    I_UA_QUALITY,
+    J_ATTACK,
+    J_FORCE_ADDED,
+    J_FORCE_INITIAL,
+    J_FORCE_SCALE,
+    J_LOSS_MULTIPLIER,
+    J_RESET_FORCE,
+    J_RESET_SURPRISE,
+    J_STRIKE,
+    LEVER_NAMES,
+    PARAMETER_NAMES,
+    PARAMETER_UNITS,
+    STATE_NAMES,
+    STATE_UNITS,
+)
+
 __all__ = [
     "PARAMETER_NAMES",
     "PARAMETER_UNITS",
@@ -107,112 +159,6 @@ __all__ = [
     "derived",
     "step",
 ]
-
-# --------------------------------------------------------------------------------------
-# Parameters: the order is the column order of every parameter array in the package.
-PARAMETER_UNITS: dict[str, str] = {
-    "ua_initial_force": "troops",
-    "ua_force_max": "troops",
-    "ua_force_rate": "1/day",
-    "ru_garrison": "troops",
-    "ru_reinforcement_ceiling": "troops",
-    "ru_reinforcement_rate": "1/day",
-    "ru_reinforcement_delay": "day",
-    "ru_commit_reference": "troops",
-    "nk_troops": "troops",
-    "nk_arrival_day": "day",
-    "arrival_ramp_days": "day",
-    "ua_loss_attack": "1/day",
-    "ua_loss_defend": "1/day",
-    "ru_loss_attack": "1/day",
-    "ru_loss_defend": "1/day",
-    "lanchester_exponent": "1",
-    "surprise_multiplier": "1",
-    "surprise_loss_multiplier": "1",
-    "surprise_decay_days": "day",
-    "defender_advantage": "1",
-    "ua_quality": "1",
-    "advance_speed": "km2/day",
-    "retreat_speed": "km2/day",
-    "front_sensitivity": "1",
-    "front_noise_sd": "1",
-    "area_per_troop": "km2/troop",
-    "strike_slowdown": "1",
-    "strike_attrition": "1/day",
-    "strike_tied_forces": "troops",
-    "donbas_cost_per_1000": "km2/day per 1000 troops",
-    "ru_diversion_fraction": "1",
-}
-"""Units of each campaign parameter."""
-
-PARAMETER_NAMES: tuple[str, ...] = tuple(PARAMETER_UNITS)
-"""Campaign parameters, in column order."""
-
-# Column indices as module constants (numba freezes globals at compile time).
-I_UA_INITIAL_FORCE = 0
-I_UA_FORCE_MAX = 1
-I_UA_FORCE_RATE = 2
-I_RU_GARRISON = 3
-I_RU_REINFORCEMENT_CEILING = 4
-I_RU_REINFORCEMENT_RATE = 5
-I_RU_REINFORCEMENT_DELAY = 6
-I_RU_COMMIT_REFERENCE = 7
-I_NK_TROOPS = 8
-I_NK_ARRIVAL_DAY = 9
-I_ARRIVAL_RAMP_DAYS = 10
-I_UA_LOSS_ATTACK = 11
-I_UA_LOSS_DEFEND = 12
-I_RU_LOSS_ATTACK = 13
-I_RU_LOSS_DEFEND = 14
-I_LANCHESTER_EXPONENT = 15
-I_SURPRISE_MULTIPLIER = 16
-I_SURPRISE_LOSS_MULTIPLIER = 17
-I_SURPRISE_DECAY_DAYS = 18
-I_DEFENDER_ADVANTAGE = 19
-I_UA_QUALITY = 20
-I_ADVANCE_SPEED = 21
-I_RETREAT_SPEED = 22
-I_FRONT_SENSITIVITY = 23
-I_FRONT_NOISE_SD = 24
-I_AREA_PER_TROOP = 25
-I_STRIKE_SLOWDOWN = 26
-I_STRIKE_ATTRITION = 27
-I_STRIKE_TIED_FORCES = 28
-I_DONBAS_COST_PER_1000 = 29
-I_RU_DIVERSION_FRACTION = 30
-
-LEVER_NAMES: tuple[str, ...] = (
-    "attack",  # 1 = Ukrainian posture attack, 0 = defend
-    "force_scale",  # Ukrainian target force as a multiple of ua_force_max
-    "force_added",  # troops added to the target force
-    "reset_force",  # 1 = set U to force_initial at the start of this day
-    "force_initial",  # troops
-    "strike",  # long-range strike intensity, 0..1
-    "loss_multiplier",  # multiplier of the Ukrainian attacker loss rate
-    "reset_surprise",  # 1 = a surprise attack starts this day
-)
-"""Levers of a plan, resolved to one number per day (see ``kursk_da.spec.plans``)."""
-
-J_ATTACK = 0
-J_FORCE_SCALE = 1
-J_FORCE_ADDED = 2
-J_RESET_FORCE = 3
-J_FORCE_INITIAL = 4
-J_STRIKE = 5
-J_LOSS_MULTIPLIER = 6
-J_RESET_SURPRISE = 7
-
-STATE_UNITS: dict[str, str] = {
-    "U": "troops",
-    "R": "troops",
-    "A": "km2",
-    "D": "km2",
-    "CU": "troops",
-    "CR": "troops",
-    "ARR": "troops",
-    "SUR": "1",
-}
-STATE_NAMES: tuple[str, ...] = tuple(STATE_UNITS)
 
 _TINY = 1e-6  # troops; keeps log(U/R) finite when a side is absent
 

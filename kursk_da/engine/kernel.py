@@ -40,34 +40,32 @@ import numpy as np
 from numba import njit
 from numba.extending import register_jitable
 
-from kursk_da.dynamics.equations import (
+from kursk_da.dynamics.catalogue import (
+    A_DONBAS_AREA_LOST,
+    A_FOOTHOLD_RETAINED,
+    A_KURSK_AREA_FINAL,
+    A_KURSK_AREA_MEAN,
+    A_RU_CASUALTIES,
+    A_STRIKE_EFFORT,
+    A_UA_CASUALTIES,
+    ATTRIBUTE_NAMES,
     I_FRONT_NOISE_SD,
     J_STRIKE,
-    PARAMETER_NAMES,
-    STATE_NAMES,
-    derived,
-    initial_state,
-    step,
+    N_LEVERS,
+    N_PAR,
+    N_STATE,
+    S_A,
+    S_CR,
+    S_CU,
+    S_D,
+    TRAJECTORY_NAMES,
 )
+from kursk_da.dynamics.equations import derived, initial_state, step
 from kursk_da.engine import lanemath
 
+# ATTRIBUTE_NAMES, TRAJECTORY_NAMES and N_LEVERS are rows of the catalogue
+# (kursk_da.dynamics.catalogue), re-exported here.
 __all__ = ["ATTRIBUTE_NAMES", "TRAJECTORY_NAMES", "simulate_chunk", "N_LEVERS", "LANES"]
-
-ATTRIBUTE_NAMES: tuple[str, ...] = (
-    "kursk_area_mean",
-    "kursk_area_final",
-    "donbas_area_lost",
-    "ua_casualties",
-    "ru_casualties",
-    "foothold_retained",
-    "strike_effort",
-)
-"""Value-model attributes computed over the decision window (see docs/model.md)."""
-
-TRAJECTORY_NAMES: tuple[str, ...] = ("U", "R", "A", "D", "CU", "CR", "ARR")
-"""State variables stored in daily trajectories (the first seven of STATE_NAMES)."""
-
-N_LEVERS = 8
 
 LANES = 64
 """Draws per block (the length of the vectorised loop)."""
@@ -77,9 +75,7 @@ LANES = 64
 _FLAGS = {"nnan", "nsz", "contract", "afn"}
 _REDUCE_FLAGS = {"nnan", "nsz", "contract", "afn", "reassoc"}
 
-N_PAR = len(PARAMETER_NAMES)
-N_STATE = len(STATE_NAMES)
-N_DERIVED = 7
+N_DERIVED = 7  # length of the tuple returned by equations.derived
 
 # rows of the work array (each row holds LANES numbers)
 ROW_DV = 0  # derived constants
@@ -167,10 +163,10 @@ def _day(w, zt, t, threshold):
         )
         _store_state(w, ln, state)
         valid = w[ROW_VALID * LANES + ln]
-        w[ROW_AREA * LANES + ln] += state[2]
-        w[ROW_AREA_DAY * LANES + ln] = valid * state[2]
+        w[ROW_AREA * LANES + ln] += state[S_A]
+        w[ROW_AREA_DAY * LANES + ln] = valid * state[S_A]
         w[ROW_STRIKE * LANES + ln] += lev[J_STRIKE]
-        count += (state[2] >= threshold) & (valid > 0.0)
+        count += (state[S_A] >= threshold) & (valid > 0.0)
     return _sum_lanes(w, ROW_AREA_DAY), count
 
 
@@ -323,10 +319,11 @@ def simulate_chunk(
                 i = i0 + ln
                 s = _load_state(w, ln)
                 s0 = _load_start(w, ln)
-                out_attr[i, o, 0] = w[ROW_AREA * LANES + ln] / horizon
-                out_attr[i, o, 1] = s[2]
-                out_attr[i, o, 2] = s[3] - s0[3]
-                out_attr[i, o, 3] = s[4] - s0[4]
-                out_attr[i, o, 4] = s[5] - s0[5]
-                out_attr[i, o, 5] = 1.0 if s[2] >= threshold else 0.0
-                out_attr[i, o, 6] = w[ROW_STRIKE * LANES + ln]
+                # the value attributes (one line per row of catalogue.ATTRIBUTES)
+                out_attr[i, o, A_KURSK_AREA_MEAN] = w[ROW_AREA * LANES + ln] / horizon
+                out_attr[i, o, A_KURSK_AREA_FINAL] = s[S_A]
+                out_attr[i, o, A_DONBAS_AREA_LOST] = s[S_D] - s0[S_D]
+                out_attr[i, o, A_UA_CASUALTIES] = s[S_CU] - s0[S_CU]
+                out_attr[i, o, A_RU_CASUALTIES] = s[S_CR] - s0[S_CR]
+                out_attr[i, o, A_FOOTHOLD_RETAINED] = 1.0 if s[S_A] >= threshold else 0.0
+                out_attr[i, o, A_STRIKE_EFFORT] = w[ROW_STRIKE * LANES + ln]

@@ -31,7 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
-from kursk_da.engine.kernel import ATTRIBUTE_NAMES, TRAJECTORY_NAMES, simulate_chunk
+from kursk_da.dynamics.catalogue import ATTRIBUTE_NAMES, TRAJECTORY_NAMES
+from kursk_da.engine.kernel import simulate_chunk
 from kursk_da.engine.noise import standard_normals
 from kursk_da.spec.plans import compile_schedule
 from kursk_da.spec.sampling import sample_inputs

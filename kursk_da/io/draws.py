@@ -18,7 +18,7 @@ import numpy as np
 import xarray as xr
 
 from kursk_da.dims import ATTRIBUTE, CHAIN, DRAW, OPTION, PARAMETER, VALUE_UNITS
-from kursk_da.engine.kernel import ATTRIBUTE_NAMES
+from kursk_da.dynamics.catalogue import ATTRIBUTE_NAMES
 from kursk_da.errors import KurskDAError, VOIInputError
 from kursk_da.io.resultset import spec_from_tree
 from kursk_da.spec.copula import pearson_correlation

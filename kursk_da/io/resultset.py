@@ -70,7 +70,7 @@ from kursk_da.dims import (
     VALUE_UNITS,
     WITHHELD,
 )
-from kursk_da.engine.kernel import ATTRIBUTE_NAMES
+from kursk_da.dynamics.catalogue import ATTRIBUTE_NAMES, TRAJECTORIES
 from kursk_da.errors import ResultFileError, SpecError
 from kursk_da.spec.schema import Spec, spec_from_dict
 
@@ -109,13 +109,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 _ROOT_ATTRS = ("kursk_da_version", "spec_sha256", "seed", "created", "result_schema")
 
 _TRAJ_VARS = {  # name in the result set -> (index in TRAJECTORY_NAMES, long name, units)
-    "ukrainian_forces": (0, "Ukrainian troops in Kursk", "troops"),
-    "russian_forces": (1, "Russian (incl. North Korean) troops in Kursk", "troops"),
-    "area_held": (2, "area of Kursk oblast held by Ukraine", "km2"),
-    "donbas_area_lost": (3, "extra Donbas ground lost because of the diversion", "km2"),
-    "ua_casualties": (4, "cumulative Ukrainian casualties in Kursk", "troops"),
-    "ru_casualties": (5, "cumulative Russian casualties in Kursk", "troops"),
-    "ru_arrivals": (6, "cumulative Russian arrivals in Kursk", "troops"),
+    q.name: (k, q.long_name, q.units) for k, q in enumerate(TRAJECTORIES)
 }
 
 

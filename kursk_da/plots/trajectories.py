@@ -17,6 +17,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from kursk_da.dims import DATE, DRAW, OPTION, PARAMETER
+from kursk_da.dynamics.catalogue import OBSERVABLES, TRAJECTORIES
 from kursk_da.plots._common import (
     date_values,
     decision_date,
@@ -41,20 +42,17 @@ __all__ = [
     "plot_retention",
 ]
 
-DERIVED = {"ru_buildup": ("Russian build-up in Kursk since 6 Aug 2024 (R - garrison)", "troops")}
-"""Trajectories computed from stored ones: name -> (long name, units)."""
-
-SHORT_NAMES = {
-    "area_held": "area held",
-    "ukrainian_forces": "Ukrainian troops",
-    "russian_forces": "Russian troops",
-    "ru_buildup": "Russian build-up",
-    "ua_casualties": "Ukrainian casualties",
-    "ru_casualties": "Russian casualties",
-    "donbas_area_lost": "extra Donbas ground lost",
-    "ru_arrivals": "Russian arrivals",
+DERIVED: dict[str, tuple[str, str]] = {
+    q.name: (f"{q.long_name} ({q.state} - {q.minus})", q.units)
+    for q in OBSERVABLES if q.name not in {t.name for t in TRAJECTORIES}
 }
-"""Axis labels of the trajectory variables."""
+"""Trajectories computed from stored ones: name -> (long name, units) (from the catalogue)."""
+
+SHORT_NAMES: dict[str, str] = {
+    **{q.name: q.label for q in TRAJECTORIES},
+    **{q.name: q.label for q in OBSERVABLES},
+}
+"""Axis labels of the trajectory variables (the catalogue's ``label``)."""
 
 _BANDS = ((0.05, 0.95, 0.18), (0.25, 0.75, 0.35))  # (low, high, alpha)
 

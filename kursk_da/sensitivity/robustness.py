@@ -26,7 +26,7 @@ from scipy import special
 
 from kursk_da.decision import metrics
 from kursk_da.dims import OPTION, SCENARIO, SIMPLEX_POINT, VALUE_UNITS, WEIGHT_VALUE
-from kursk_da.engine.kernel import ATTRIBUTE_NAMES
+from kursk_da.dynamics.catalogue import ATTRIBUTE_NAMES
 from kursk_da.errors import VOIInputError
 from kursk_da.spec.scenarios import BASE_SCENARIO, apply_scenario
 from kursk_da.validation import check_int

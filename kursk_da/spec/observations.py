@@ -49,6 +49,7 @@ from typing import Any
 
 from scipy import special
 
+from kursk_da.dynamics.catalogue import OBSERVABLES
 from kursk_da.errors import SpecError
 from kursk_da.spec.plans import EPOCH, day_of
 
@@ -60,20 +61,12 @@ __all__ = [
 ]
 
 QUANTITIES: dict[str, tuple[str, str]] = {
-    "area_held": ("km2", "area of Kursk oblast held by Ukraine (state A)"),
-    "russian_forces": ("troops", "Russian (incl. North Korean) troops in Kursk (state R)"),
-    "ru_buildup": (
-        "troops",
-        "net Russian build-up in Kursk since 6 August 2024, R - ru_garrison",
-    ),
-    "ru_arrivals": (
-        "troops",
-        "cumulative Russian arrivals in Kursk (state ARR; includes replacements of losses)",
-    ),
-    "ua_casualties": ("troops", "cumulative Ukrainian casualties in Kursk (state CU)"),
-    "ru_casualties": ("troops", "cumulative Russian casualties in Kursk (state CR)"),
+    q.name: (q.units, f"{q.long_name} ({q.reads()})") for q in OBSERVABLES
 }
-"""Observable quantities: name -> (units, meaning in terms of the model state)."""
+"""Observable quantities: name -> (units, meaning in terms of the model state).
+
+Derived from :data:`kursk_da.dynamics.catalogue.OBSERVABLES`; add a row there to add one.
+"""
 
 _KEYS = {"name", "date", "quantity", "value", "sd", "interval", "level", "source", "description"}
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

@@ -1,7 +1,7 @@
 """Plans: the history before the decision and each strategic option, as phases.
 
 A plan is a list of phases. Each phase starts on a day and sets the Ukrainian
-posture and the levers of :data:`kursk_da.dynamics.equations.LEVER_NAMES` until
+posture and the levers of :data:`kursk_da.dynamics.catalogue.LEVER_NAMES` until
 the next phase starts. Options are *interventions on the same model*: they differ
 only in their plans, so a user adds an option in the spec without code.
 
@@ -32,7 +32,7 @@ from typing import Any, overload
 
 import numpy as np
 
-from kursk_da.dynamics.equations import (
+from kursk_da.dynamics.catalogue import (
     J_ATTACK,
     J_FORCE_ADDED,
     J_FORCE_INITIAL,

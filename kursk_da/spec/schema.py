@@ -14,7 +14,7 @@ example) with the sections
     ``phases``: the plan followed from 6 August 2024 up to the decision date
     (required when the decision date is later than 6 August 2024).
 ``[parameters.<name>]``
-    Every campaign parameter of :data:`kursk_da.dynamics.equations.PARAMETER_NAMES`
+    Every campaign parameter of :data:`kursk_da.dynamics.catalogue.PARAMETER_NAMES`
     as a distribution (see :mod:`kursk_da.spec.distributions`) with ``units``,
     ``source`` (an essay quote, a dated public figure, or "analyst judgement") and
     optionally ``group`` and ``description``. Further parameters are allowed when a
@@ -28,7 +28,7 @@ example) with the sections
     look-ahead by :mod:`kursk_da.spec.observations`).
 ``[value.weights.<attribute>]``
     One weight (a distribution, in value units per attribute unit) for each
-    attribute of :data:`kursk_da.engine.kernel.ATTRIBUTE_NAMES`, with ``source``.
+    attribute of :data:`kursk_da.dynamics.catalogue.ATTRIBUTE_NAMES`, with ``source``.
 
 Specs are immutable; :meth:`Spec.with_parameter`, :meth:`Spec.with_option` and
 :meth:`Spec.without_option` return new validated specs. The spec hash is the
@@ -49,8 +49,13 @@ from typing import Any
 
 import numpy as np
 
-from kursk_da.dynamics.equations import PARAMETER_NAMES, PARAMETER_UNITS
-from kursk_da.engine.kernel import ATTRIBUTE_NAMES
+from kursk_da.dynamics.catalogue import (
+    ATTRIBUTE_NAMES,
+    ATTRIBUTE_UNITS,
+    PARAMETER_GROUPS,
+    PARAMETER_NAMES,
+    PARAMETER_UNITS,
+)
 from kursk_da.errors import SpecError
 from kursk_da.spec.distributions import Distribution, parse_distribution
 from kursk_da.spec.observations import Observation, parse_observations
@@ -68,51 +73,11 @@ __all__ = [
     "DEFAULT_GROUPS",
 ]
 
-ATTRIBUTE_UNITS: dict[str, str] = {
-    "kursk_area_mean": "km2",
-    "kursk_area_final": "km2",
-    "donbas_area_lost": "km2",
-    "ua_casualties": "troops",
-    "ru_casualties": "troops",
-    "foothold_retained": "1",
-    "strike_effort": "day",
-}
-"""Units of the value attributes (weights are in dkm2 per attribute unit)."""
+# ATTRIBUTE_UNITS (units of the value attributes; weights are in dkm2 per attribute unit)
+# is the catalogue's, re-exported.
 
-DEFAULT_GROUPS: dict[str, str] = {
-    "ua_initial_force": "ukrainian_forces",
-    "ua_force_max": "ukrainian_forces",
-    "ua_force_rate": "ukrainian_forces",
-    "ru_garrison": "russian_reinforcement",
-    "ru_reinforcement_ceiling": "russian_reinforcement",
-    "ru_reinforcement_rate": "russian_reinforcement",
-    "ru_reinforcement_delay": "russian_reinforcement",
-    "ru_commit_reference": "russian_reinforcement",
-    "nk_troops": "russian_reinforcement",
-    "nk_arrival_day": "russian_reinforcement",
-    "arrival_ramp_days": "russian_reinforcement",
-    "ua_loss_attack": "casualty_rates",
-    "ua_loss_defend": "casualty_rates",
-    "ru_loss_attack": "casualty_rates",
-    "ru_loss_defend": "casualty_rates",
-    "lanchester_exponent": "casualty_rates",
-    "surprise_multiplier": "surprise",
-    "surprise_loss_multiplier": "surprise",
-    "surprise_decay_days": "surprise",
-    "defender_advantage": "territory_response",
-    "ua_quality": "territory_response",
-    "advance_speed": "territory_response",
-    "retreat_speed": "territory_response",
-    "front_sensitivity": "territory_response",
-    "front_noise_sd": "territory_response",
-    "area_per_troop": "territory_response",
-    "strike_slowdown": "strikes",
-    "strike_attrition": "strikes",
-    "strike_tied_forces": "strikes",
-    "donbas_cost_per_1000": "donbas_diversion",
-    "ru_diversion_fraction": "donbas_diversion",
-}
-"""Group of each campaign parameter unless the spec says otherwise."""
+DEFAULT_GROUPS: dict[str, str] = PARAMETER_GROUPS
+"""Group of each campaign parameter unless the spec says otherwise (from the catalogue)."""
 
 WEIGHT_PREFIX = "weight_"
 _TOP_KEYS = {
