@@ -16,8 +16,7 @@ from kursk_da.sensitivity.robustness import (
     scenario_comparison,
     simplex_regions,
 )
-from kursk_da.spec.scenarios import apply_scenario
-from kursk_da.spec.schema import spec_from_dict
+from kursk_da.spec.schema import apply_scenario, spec_from_dict
 
 
 def test_shipped_scenarios_parse_and_apply(spec_2025):

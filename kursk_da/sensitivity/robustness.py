@@ -28,7 +28,8 @@ from kursk_da.decision import metrics
 from kursk_da.dims import OPTION, SCENARIO, SIMPLEX_POINT, VALUE_UNITS, WEIGHT_VALUE
 from kursk_da.dynamics.catalogue import ATTRIBUTE_NAMES
 from kursk_da.errors import VOIInputError
-from kursk_da.spec.scenarios import BASE_SCENARIO, apply_scenario
+from kursk_da.spec.scenarios import BASE_SCENARIO
+from kursk_da.spec.schema import apply_scenario
 from kursk_da.validation import check_int
 
 if TYPE_CHECKING:

@@ -24,15 +24,12 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kursk_da.errors import SpecError
 from kursk_da.spec.distributions import parse_distribution
 
-if TYPE_CHECKING:
-    from kursk_da.spec.schema import Spec
-
-__all__ = ["Scenario", "parse_scenarios", "apply_scenario", "BASE_SCENARIO"]
+__all__ = ["Scenario", "parse_scenarios", "scenario_raw", "BASE_SCENARIO"]
 
 BASE_SCENARIO = "base"
 """Name under which the spec as written is reported next to its scenarios."""
@@ -102,15 +99,16 @@ def _parse_one(name: str, tbl: Any, inputs: tuple[str, ...]) -> Scenario:
     return Scenario(name=name, description=desc, overrides=dict(params))
 
 
-def parse_scenarios(raw: Any, spec: Spec) -> dict[str, Scenario]:
-    """Validate the ``[scenarios]`` section against a spec (applying each one once).
+def parse_scenarios(raw: Any, input_names: tuple[str, ...]) -> dict[str, Scenario]:
+    """Parse the ``[scenarios]`` section (each one is validated as a whole spec by
+    :func:`kursk_da.spec.schema.spec_from_dict`, which applies it once).
 
     Parameters
     ----------
     raw : mapping
         The ``scenarios`` table of the TOML file.
-    spec : Spec
-        The spec without scenarios.
+    input_names : tuple of str
+        The spec's uncertain inputs (``Spec.input_names``).
 
     Returns
     -------
@@ -120,8 +118,7 @@ def parse_scenarios(raw: Any, spec: Spec) -> dict[str, Scenario]:
     ------
     SpecError
         Path ``scenarios.<name>...``: not a table, unknown field, missing
-        description or parameters, unknown input, bad distribution, or an
-        override that makes the spec invalid.
+        description or parameters, unknown input, bad distribution.
     """
     if not isinstance(raw, Mapping):
         raise SpecError("scenarios", f"expected a table of scenarios, got {type(raw).__name__}")
@@ -130,39 +127,15 @@ def parse_scenarios(raw: Any, spec: Spec) -> dict[str, Scenario]:
         if name == BASE_SCENARIO:
             raise SpecError(f"scenarios.{name}",
                             f"the name {BASE_SCENARIO!r} is reserved for the spec as written")
-        scen = _parse_one(name, tbl, spec.input_names)
-        _apply(spec, scen)  # full validation of the overridden spec
-        out[name] = scen
+        out[name] = _parse_one(name, tbl, input_names)
     return out
 
 
-def _apply(spec: Spec, scen: Scenario) -> Spec:
-    from kursk_da.spec.schema import spec_from_dict
-
-    raw = copy.deepcopy(dict(spec.raw))
-    raw.pop("scenarios", None)
+def scenario_raw(raw: Mapping[str, Any], scen: Scenario) -> dict[str, Any]:
+    """A copy of a spec's raw tables with ``scen``'s overrides written in (and no
+    ``[scenarios]`` of its own): the input of ``spec_from_dict`` for the scenario."""
+    out = copy.deepcopy(dict(raw))
+    out.pop("scenarios", None)
     for key, val in scen.overrides.items():
-        _override_raw(raw, key, val, scen)
-    try:
-        return spec_from_dict(raw, path=spec.path)
-    except SpecError as exc:
-        raise SpecError(f"scenarios.{scen.name}.parameters", str(exc)) from None
-
-
-def apply_scenario(spec: Spec, name: str) -> Spec:
-    """The spec with scenario ``name``'s overrides applied (and no scenarios of its own).
-
-    ``name == "base"`` returns the spec unchanged.
-
-    Raises
-    ------
-    SpecError
-        Path ``scenarios.<name>`` if the spec has no such scenario.
-    """
-    if name == BASE_SCENARIO:
-        return spec
-    scenarios = getattr(spec, "scenarios", {}) or {}
-    if name not in scenarios:
-        raise SpecError(f"scenarios.{name}",
-                        f"no such scenario; expected one of {[BASE_SCENARIO, *scenarios]}")
-    return _apply(spec, scenarios[name])
+        _override_raw(out, key, val, scen)
+    return out

@@ -38,6 +38,7 @@ SHA-256 of the canonical JSON of its contents, so an edit in code changes it.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -57,9 +58,11 @@ from kursk_da.dynamics.catalogue import (
     PARAMETER_UNITS,
 )
 from kursk_da.errors import SpecError
+from kursk_da.spec.copula import rank_correlation
 from kursk_da.spec.distributions import Distribution, parse_distribution
 from kursk_da.spec.observations import Observation, parse_observations
 from kursk_da.spec.plans import EPOCH, Phase, day_of, parse_phases
+from kursk_da.spec.scenarios import BASE_SCENARIO, Scenario, parse_scenarios, scenario_raw
 
 __all__ = [
     "Parameter",
@@ -68,6 +71,7 @@ __all__ = [
     "Spec",
     "load_spec",
     "as_spec",
+    "apply_scenario",
     "spec_from_dict",
     "ATTRIBUTE_UNITS",
     "DEFAULT_GROUPS",
@@ -529,14 +533,36 @@ def spec_from_dict(raw: Mapping[str, Any], path: str | None = None) -> Spec:
         path=path,
         observations=parse_observations(raw.get("observations"), date),
     )
-    # the copula check (positive definiteness) lives with the sampler
-    from kursk_da.spec.copula import rank_correlation
-
-    rank_correlation(spec)
+    rank_correlation(spec)  # the copula's check (positive definiteness)
     if "scenarios" in raw:
-        from dataclasses import replace
-
-        from kursk_da.spec.scenarios import parse_scenarios
-
-        spec = replace(spec, scenarios=parse_scenarios(raw["scenarios"], spec))
+        scenarios = parse_scenarios(raw["scenarios"], spec.input_names)
+        for scen in scenarios.values():
+            _scenario_spec(spec, scen)  # full validation of the overridden spec
+        spec = dataclasses.replace(spec, scenarios=scenarios)
     return spec
+
+
+def _scenario_spec(spec: Spec, scen: Scenario) -> Spec:
+    try:
+        return spec_from_dict(scenario_raw(spec.raw, scen), path=spec.path)
+    except SpecError as exc:
+        raise SpecError(f"scenarios.{scen.name}.parameters", str(exc)) from None
+
+
+def apply_scenario(spec: Spec, name: str) -> Spec:
+    """The spec with scenario ``name``'s overrides applied (and no scenarios of its own).
+
+    ``name == "base"`` returns the spec unchanged.
+
+    Raises
+    ------
+    SpecError
+        Path ``scenarios.<name>`` if the spec has no such scenario.
+    """
+    if name == BASE_SCENARIO:
+        return spec
+    scenarios = spec.scenarios or {}
+    if name not in scenarios:
+        raise SpecError(f"scenarios.{name}",
+                        f"no such scenario; expected one of {[BASE_SCENARIO, *scenarios]}")
+    return _scenario_spec(spec, scenarios[name])
