@@ -41,9 +41,9 @@ def main(argv: list[str] | None = None) -> int:
         diagnose,
         diagnostics_table,
     )
-    from kursk_da.calibration.skeleton import skeleton_numba
-    from kursk_da.spec.sampling import sample_inputs
-    from kursk_da.spec.schema import load_spec
+    from kursk_da.calibration._skeleton import skeleton_numba
+    from kursk_da.spec._sampling import sample_inputs
+    from kursk_da.spec._schema import load_spec
 
     spec = load_spec(args.spec)
     load0 = os.getloadavg()[0]

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _bench_spec():
-    from kursk_da.spec.schema import load_spec, spec_from_dict
+    from kursk_da.spec._schema import load_spec, spec_from_dict
 
     base = load_spec(ROOT / "models" / "kursk_2025.toml")
     raw = dict(base.raw)
@@ -45,7 +45,7 @@ def _bench_spec():
 
 
 def _one(draws: int, jobs: int | None) -> dict:
-    from kursk_da.engine.run import run_engine
+    from kursk_da.engine._run import run_engine
 
     spec = _bench_spec()
     run_engine(spec, 100, seed=0, n_jobs=1)  # compile the kernel outside the timing

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from kursk_da.engine.run import run_engine
-from kursk_da.spec.schema import load_spec
-from kursk_da.voi.campaign import campaign_evppi, campaign_evppi_nested
+from kursk_da.engine._run import run_engine
+from kursk_da.spec._schema import load_spec
+from kursk_da.voi._campaign import campaign_evppi, campaign_evppi_nested
 
 ROOT = Path(__file__).resolve().parents[1]
 

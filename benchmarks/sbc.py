@@ -9,7 +9,7 @@ Prints, per sampled parameter, the rank histogram (10 bins of the ranks 0..99), 
 chi-square statistic and p-value of uniformity, and the verdict at a family-wise level
 of 1 % (Bonferroni). Exit status 0 when every parameter passes, 1 otherwise. About
 6 s per simulation on the 2-core reference machine. The logic is
-:func:`kursk_da.calibration.sbc.run_sbc`.
+:func:`kursk_da.calibration._sbc.run_sbc`.
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ def main(argv: list[str] | None = None) -> int:
 
     import pandas as pd
 
-    from kursk_da.calibration.sbc import run_sbc
-    from kursk_da.spec.schema import load_spec
+    from kursk_da.calibration._sbc import run_sbc
+    from kursk_da.spec._schema import load_spec
 
     spec = load_spec(args.spec)
 

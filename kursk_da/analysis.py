@@ -20,16 +20,16 @@ from typing import TYPE_CHECKING, Any
 
 import xarray as xr
 
-from kursk_da.decision.summary import decision_summary
-from kursk_da.engine.run import DEFAULT_CHUNK_SIZE, run_engine
+from kursk_da.decision._summary import decision_summary
+from kursk_da.engine._run import DEFAULT_CHUNK_SIZE, run_engine
 from kursk_da.errors import SpecError
-from kursk_da.io.resultset import build_result_set
-from kursk_da.spec.schema import Spec, as_spec
+from kursk_da.io._resultset import build_result_set
+from kursk_da.spec._schema import Spec, as_spec
 from kursk_da.validation import check_int
 
 if TYPE_CHECKING:
-    from kursk_da.calibration.result import Calibration
-    from kursk_da.calibration.sampling import CompiledCalibration
+    from kursk_da.calibration._result import Calibration
+    from kursk_da.calibration._sampling import CompiledCalibration
 
 __all__ = ["Analysis", "analyze", "run_analysis"]
 
@@ -93,8 +93,8 @@ def run_analysis(
         summary = decision_summary(out.values, spec.option_names, spec.cvar_alpha)
         return Analysis(build_result_set(spec, out, summary), None)
 
-    from kursk_da.calibration.propagate import posterior_input_matrix  # imports PyMC
-    from kursk_da.calibration.result import run_calibration
+    from kursk_da.calibration._propagate import posterior_input_matrix  # imports PyMC
+    from kursk_da.calibration._result import run_calibration
 
     cal = run_calibration(spec, seed=seed, draws=mcmc_draws, tune=tune, chains=chains,
                           sampler=sampler, cutoff=cutoff, compiled=compiled,

@@ -12,14 +12,14 @@ MODELS = ROOT / "models"
 
 @pytest.fixture(scope="session")
 def spec_2025():
-    from kursk_da.spec.schema import load_spec
+    from kursk_da.spec._schema import load_spec
 
     return load_spec(MODELS / "kursk_2025.toml")
 
 
 @pytest.fixture(scope="session")
 def spec_2024():
-    from kursk_da.spec.schema import load_spec
+    from kursk_da.spec._schema import load_spec
 
     return load_spec(MODELS / "kursk_2024.toml")
 
@@ -28,4 +28,4 @@ def spec_2024():
 def small_tree(spec_2025):
     from kursk_da.analysis import analyze
 
-    return analyze(spec_2025, draws=3000, seed=7, chunk_size=1000)
+    return analyze(spec_2025, draws=3000, seed=7, chunk_size=1000, prior_only=True)

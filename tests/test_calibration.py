@@ -21,10 +21,10 @@ from kursk_da.calibration import (  # noqa: E402
     forecast_table,
     ppc_table,
 )
-from kursk_da.calibration.checks import log_prior_density  # noqa: E402
-from kursk_da.calibration.model import build_model, calibration_setup  # noqa: E402
-from kursk_da.calibration.priors import pymc_prior  # noqa: E402
-from kursk_da.calibration.skeleton import (  # noqa: E402
+from kursk_da.calibration._checks import log_prior_density  # noqa: E402
+from kursk_da.calibration._model import build_model, calibration_setup  # noqa: E402
+from kursk_da.calibration._priors import pymc_prior  # noqa: E402
+from kursk_da.calibration._skeleton import (  # noqa: E402
     QUANTITY_STATE,
     observation_map,
     skeleton_numba,
@@ -32,13 +32,13 @@ from kursk_da.calibration.skeleton import (  # noqa: E402
     skeleton_pytensor,
 )
 from kursk_da.cli import EXIT_UNCONVERGED, main  # noqa: E402
-from kursk_da.engine.kernel import TRAJECTORY_NAMES  # noqa: E402
-from kursk_da.engine.run import run_engine  # noqa: E402
+from kursk_da.engine._kernel import TRAJECTORY_NAMES  # noqa: E402
+from kursk_da.engine._run import run_engine  # noqa: E402
 from kursk_da.errors import SpecError  # noqa: E402
-from kursk_da.spec.distributions import parse_distribution  # noqa: E402
-from kursk_da.spec.observations import Observation  # noqa: E402
-from kursk_da.spec.plans import date_of  # noqa: E402
-from kursk_da.spec.sampling import sample_inputs  # noqa: E402
+from kursk_da.spec._distributions import parse_distribution  # noqa: E402
+from kursk_da.spec._observations import Observation  # noqa: E402
+from kursk_da.spec._plans import date_of  # noqa: E402
+from kursk_da.spec._sampling import sample_inputs  # noqa: E402
 
 MODELS = __import__("pathlib").Path(__file__).resolve().parents[1] / "models"
 
@@ -337,7 +337,7 @@ def test_parameter_recovery(spec_2025, compiled_2025):
 def test_ranking_verdict_uses_only_reliable_weights():
     import pandas as pd
 
-    from kursk_da.calibration.checks import ranking_verdict
+    from kursk_da.calibration._checks import ranking_verdict
 
     base = {"power": 1.0, "pareto_k": 0.0, "reliable": True, "ranking_changed": False}
 

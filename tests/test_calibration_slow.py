@@ -9,7 +9,7 @@ import pytest
 pytest.importorskip("pymc")
 
 from kursk_da.calibration import calibrate, diagnose, diagnostics_table  # noqa: E402
-from kursk_da.calibration.sbc import run_sbc  # noqa: E402
+from kursk_da.calibration._sbc import run_sbc  # noqa: E402
 
 pytestmark = pytest.mark.slow
 

@@ -72,7 +72,7 @@ def test_counts():
 
 def test_equations_and_kernel_use_the_catalogue_constants():
     from kursk_da.dynamics import equations as eq
-    from kursk_da.engine import kernel
+    from kursk_da.engine import _kernel as kernel
 
     for k, v in vars(cat).items():
         if k[:2] in ("I_", "J_") and k[2:].isupper():
@@ -159,7 +159,7 @@ def test_domain():
 
 @pytest.mark.parametrize("model", ["kursk_2025.toml", "kursk_2024.toml"])
 def test_domains_contain_the_spec_defaults(model):
-    from kursk_da.spec.schema import load_spec
+    from kursk_da.spec._schema import load_spec
 
     spec = load_spec(ROOT / "models" / model)
     for q in cat.PARAMETERS:
@@ -185,7 +185,7 @@ def test_domains_contain_the_spec_defaults(model):
 
 
 def test_spec_lever_bounds_lie_in_the_lever_domains():
-    from kursk_da.spec.plans import _LEVER_BOUNDS
+    from kursk_da.spec._plans import _LEVER_BOUNDS
 
     names = {"strike_intensity": "strike"}
     for key, (lo, hi) in _LEVER_BOUNDS.items():
@@ -214,14 +214,14 @@ def test_units_dicts():
     assert cat.STATE_UNITS == {q.name: q.units for q in cat.STATES}
     assert cat.ATTRIBUTE_UNITS == {q.name: q.units for q in cat.ATTRIBUTES}
     assert cat.LEVER_UNITS == {q.name: q.units for q in cat.LEVERS}
-    from kursk_da.spec.schema import ATTRIBUTE_UNITS, DEFAULT_GROUPS
+    from kursk_da.spec._schema import ATTRIBUTE_UNITS, DEFAULT_GROUPS
 
     assert ATTRIBUTE_UNITS == cat.ATTRIBUTE_UNITS
     assert DEFAULT_GROUPS == {q.name: q.group for q in cat.PARAMETERS}
 
 
 def test_result_set_trajectories_come_from_the_catalogue(small_tree):
-    from kursk_da.io.resultset import _TRAJ_VARS
+    from kursk_da.io._resultset import _TRAJ_VARS
 
     assert _TRAJ_VARS == {q.name: (cat.TRAJECTORY_NAMES.index(q.state), q.long_name, q.units)
                           for q in cat.TRAJECTORIES}
@@ -234,7 +234,7 @@ def test_result_set_trajectories_come_from_the_catalogue(small_tree):
 
 
 def test_observation_quantities_come_from_the_catalogue():
-    from kursk_da.spec.observations import QUANTITIES
+    from kursk_da.spec._observations import QUANTITIES
 
     assert tuple(QUANTITIES) == cat.OBSERVABLE_NAMES
     for q in cat.OBSERVABLES:
@@ -243,7 +243,7 @@ def test_observation_quantities_come_from_the_catalogue():
 
 
 def test_skeleton_reads_the_catalogue_states():
-    from kursk_da.calibration.skeleton import QUANTITY_STATE
+    from kursk_da.calibration._skeleton import QUANTITY_STATE
 
     assert QUANTITY_STATE == {q.name: (q.state, q.minus == "ru_garrison")
                               for q in cat.OBSERVABLES}
@@ -251,7 +251,7 @@ def test_skeleton_reads_the_catalogue_states():
 
 
 def test_plot_labels_come_from_the_catalogue():
-    from kursk_da.plots.trajectories import DERIVED, SHORT_NAMES
+    from kursk_da.plots._trajectories import DERIVED, SHORT_NAMES
 
     for q in (*cat.TRAJECTORIES, *cat.OBSERVABLES):
         assert SHORT_NAMES[q.name] == q.label

@@ -13,8 +13,8 @@ from scipy import stats
 
 from kursk_da.errors import SpecError
 from kursk_da.spec import copula
+from kursk_da.spec._distributions import parse_distribution
 from kursk_da.spec.copula import correlation_matrix, sample, spearman_to_pearson
-from kursk_da.spec.distributions import parse_distribution
 
 NAMES = ["garrison", "advance", "losses", "morale"]
 TABLES = [
@@ -376,7 +376,7 @@ def test_posterior_propagation_draws_the_copula_conditional(spec_2025):
     """posterior_input_matrix draws the other inputs from the copula's conditional: with
     ru_loss_attack given at its 95 % quantile, ua_loss_defend (rank corr 0.3, Pearson r)
     has the lognormal conditional mean median exp(sigma r a + sigma^2 (1 - r^2) / 2)."""
-    from kursk_da.calibration.propagate import posterior_input_matrix
+    from kursk_da.calibration._propagate import posterior_input_matrix
 
     d_s = spec_2025.inputs["ru_loss_attack"].dist
     d_o = spec_2025.inputs["ua_loss_defend"].dist

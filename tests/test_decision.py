@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from kursk_da.decision import metrics
-from kursk_da.decision.summary import decision_summary
+from kursk_da.decision import _metrics as metrics
+from kursk_da.decision._summary import decision_summary
 
 HAND = np.array([[1.0, 3.0], [4.0, 2.0], [2.0, 2.0]])
 

@@ -1,4 +1,4 @@
-"""Tests of kursk_da.spec.distributions: families, elicitation, validation."""
+"""Tests of kursk_da.spec._distributions: families, elicitation, validation."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from scipy import special, stats
 
 from kursk_da.errors import SpecError
-from kursk_da.spec.distributions import (
+from kursk_da.spec._distributions import (
     DISTRIBUTION_KINDS,
     Distribution,
     parse_distribution,

@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 
 from kursk_da.dynamics.equations import PARAMETER_NAMES, STATE_NAMES
 from kursk_da.dynamics.reference import simulate_plan
-from kursk_da.engine.kernel import ATTRIBUTE_NAMES, TRAJECTORY_NAMES, simulate_chunk
-from kursk_da.engine.run import run_engine, schedules
-from kursk_da.spec.sampling import sample_inputs
+from kursk_da.engine._kernel import ATTRIBUTE_NAMES, TRAJECTORY_NAMES, simulate_chunk
+from kursk_da.engine._run import run_engine, schedules
+from kursk_da.spec._sampling import sample_inputs
 
 IDX = {n: i for i, n in enumerate(PARAMETER_NAMES)}
 
@@ -31,7 +31,7 @@ def _square_law_spec(spec, u0, r0, a_u, a_r):
     raw = dict(spec.raw)
     raw["history"] = {"phases": [{"start": spec.decision_date.replace(year=2024, month=8, day=6),
                                   "posture": "defend", "force_initial": "ua_initial_force"}]}
-    from kursk_da.spec.schema import spec_from_dict
+    from kursk_da.spec._schema import spec_from_dict
 
     return spec_from_dict(raw)
 

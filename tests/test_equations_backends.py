@@ -7,9 +7,9 @@ import pytest
 from numba import njit
 
 from kursk_da.dynamics.equations import LEVER_NAMES, derived, initial_state, step
-from kursk_da.engine import lanemath
-from kursk_da.engine.kernel import _FLAGS
-from kursk_da.spec.sampling import sample_inputs
+from kursk_da.engine import _lanemath as lanemath
+from kursk_da.engine._kernel import _FLAGS
+from kursk_da.spec._sampling import sample_inputs
 
 
 def _levers(rng, n):

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from numba import njit
 
-from kursk_da.engine import lanemath
-from kursk_da.engine.kernel import _FLAGS
+from kursk_da.engine import _lanemath as lanemath
+from kursk_da.engine._kernel import _FLAGS
 
 
 @njit(fastmath=_FLAGS)

@@ -72,7 +72,7 @@ def test_bad_input_is_named():
 
 
 def test_campaign_main_effects_layout(spec_2025):
-    from kursk_da.engine.run import run_engine
+    from kursk_da.engine._run import run_engine
     from kursk_da.io import draws_from_spec
 
     out = run_engine(spec_2025, 4000, 2)

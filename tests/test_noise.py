@@ -7,7 +7,7 @@ import pytest
 from numba import njit
 from scipy import stats
 
-from kursk_da.engine.noise import _cos_sin_turn, standard_normals
+from kursk_da.engine._noise import _cos_sin_turn, standard_normals
 
 
 @njit

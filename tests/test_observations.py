@@ -9,8 +9,8 @@ import math
 import pytest
 
 from kursk_da.errors import SpecError
-from kursk_da.spec.observations import QUANTITIES, select_observations
-from kursk_da.spec.schema import spec_from_dict
+from kursk_da.spec._observations import QUANTITIES, select_observations
+from kursk_da.spec._schema import spec_from_dict
 
 
 def _with_obs(spec, obs):

@@ -21,7 +21,7 @@ import kursk_da as kd
 from kursk_da.cli import main
 from kursk_da.dims import ATTRIBUTE
 from kursk_da.errors import ResultFileError
-from kursk_da.io.resultset import RESULT_SCHEMA, spec_from_tree, spec_to_json
+from kursk_da.io._resultset import RESULT_SCHEMA, spec_from_tree, spec_to_json
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
 SPEC = MODELS / "kursk_2025.toml"
@@ -175,7 +175,7 @@ def test_saved_posterior_set_works_with_the_arviz_toolbox(posterior_tree, tmp_pa
     n_obs = len(spec.observations)
     assert idata.log_likelihood["y"].shape == (2, 40, n_obs)
     # the log prior's parts add up to the joint prior density of the sampled inputs
-    from kursk_da.calibration.checks import log_prior_density
+    from kursk_da.calibration._checks import log_prior_density
 
     names = [str(p) for p in idata.posterior["parameter"].values]
     theta = idata.posterior["theta"].transpose("chain", "draw", "parameter").values

@@ -69,7 +69,7 @@ def test_area_held_shows_mean_decision_date_and_observations(loaded):
 def test_forces_has_a_buildup_row_aligned_with_the_garrison(loaded):
     import numpy as np
 
-    from kursk_da.plots.trajectories import trajectory
+    from kursk_da.plots._trajectories import trajectory
 
     b = trajectory(loaded, "ru_buildup")
     g = loaded["prior"]["ru_garrison"].values[0, b["draw"].values]

@@ -16,7 +16,7 @@ import xarray as xr
 from kursk_da.cli import main
 from kursk_da.io import load_result_set, options_frame, options_table, save_result_set
 from kursk_da.report import HTML_NAME, MARKDOWN_NAME, build_document, write_report
-from kursk_da.report.document import Table
+from kursk_da.report._document import Table
 
 matplotlib.use("Agg")
 
@@ -168,7 +168,7 @@ def test_bad_or_missing_file_exits_2_and_writes_nothing(tmp_path, capsys):
 
 
 def test_write_is_atomic(small_tree, tmp_path, monkeypatch):
-    import kursk_da.report.writer as writer
+    import kursk_da.report._writer as writer
 
     out = tmp_path / "rep"
     write_report(small_tree, out, ["run", "model"])

@@ -9,7 +9,7 @@ import xarray as xr
 from kursk_da.analysis import analyze
 from kursk_da.errors import ResultFileError
 from kursk_da.io import load_result_set, options_table, save_result_set
-from kursk_da.io.resultset import REQUIRED
+from kursk_da.io._resultset import REQUIRED
 
 
 def test_schema(small_tree, spec_2025):
@@ -38,7 +38,7 @@ def test_retention_probability_matches_stored_trajectories(spec_2025):
     """With every draw stored, P(retained) is the mean of the stored indicator."""
     spec = spec_2025.with_parameter("ru_garrison", {"dist": "lognormal", "median": 6000,
                                                     "sigma": 0.3, "units": "troops"})
-    tree = analyze(spec, draws=150, seed=2)
+    tree = analyze(spec, draws=150, seed=2, prior_only=True)
     tr = tree["trajectories"].dataset
     expected = (tr["area_held"] >= spec.retention_threshold).mean("draw")
     np.testing.assert_allclose(tr["retention_probability"], expected)
@@ -104,18 +104,18 @@ def test_netcdf_without_schema_refused(tmp_path):
 
 
 def test_same_seed_identical_results(spec_2025):
-    a = analyze(spec_2025, draws=1200, seed=3, chunk_size=500)
-    b = analyze(spec_2025, draws=1200, seed=3, chunk_size=500, n_jobs=1)
+    a = analyze(spec_2025, draws=1200, seed=3, chunk_size=500, prior_only=True)
+    b = analyze(spec_2025, draws=1200, seed=3, chunk_size=500, n_jobs=1, prior_only=True)
     for group in ("prior", "decision", "trajectories"):
         xr.testing.assert_identical(a[group].dataset, b[group].dataset)
-    c = analyze(spec_2025, draws=1200, seed=4, chunk_size=500)
+    c = analyze(spec_2025, draws=1200, seed=4, chunk_size=500, prior_only=True)
     assert not np.array_equal(a["decision"]["value"].values, c["decision"]["value"].values)
 
 
 def test_chunks_keyed_to_position(spec_2025):
     """The first chunk's draws do not depend on how many chunks follow."""
-    a = analyze(spec_2025, draws=500, seed=9, chunk_size=500)
-    b = analyze(spec_2025, draws=1500, seed=9, chunk_size=500)
+    a = analyze(spec_2025, draws=500, seed=9, chunk_size=500, prior_only=True)
+    b = analyze(spec_2025, draws=1500, seed=9, chunk_size=500, prior_only=True)
     np.testing.assert_array_equal(a["decision"]["value"].values,
                                   b["decision"]["value"].values[:500])
 

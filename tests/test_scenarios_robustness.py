@@ -8,15 +8,15 @@ import numpy as np
 import pytest
 
 from kursk_da.dims import OPTION, SCENARIO
-from kursk_da.engine.run import run_engine
+from kursk_da.engine._run import run_engine
 from kursk_da.errors import SpecError
-from kursk_da.sensitivity.robustness import (
+from kursk_da.sensitivity._robustness import (
     acceptability_curve,
     risk_attitude,
     scenario_comparison,
     simplex_regions,
 )
-from kursk_da.spec.schema import apply_scenario, spec_from_dict
+from kursk_da.spec._schema import apply_scenario, spec_from_dict
 
 
 def test_shipped_scenarios_parse_and_apply(spec_2025):
@@ -86,7 +86,7 @@ def test_acceptability_curve_reproduces_values(spec_2025, small_run):
     k = spec_2025.input_names.index("weight_ua_casualties")
     x = small_run.inputs.copy()
     x[:, k] = -0.05
-    from kursk_da.engine.run import values_from_attributes
+    from kursk_da.engine._run import values_from_attributes
 
     v = values_from_attributes(spec_2025, x, small_run.attributes)
     np.testing.assert_allclose(ac["expected_value"].isel(weight_value=0).values,
@@ -99,13 +99,13 @@ def test_simplex_centre_is_the_prior_mean_trade_off(spec_2025, small_run):
     assert float(sx["region_share"].sum()) == pytest.approx(1.0)
     centre = int(np.argmin(np.abs(sx["lambda_ua_casualties"].values - 1 / 3)
                            + np.abs(sx["lambda_kursk_area_final"].values - 1 / 3)))
-    from kursk_da.engine.kernel import ATTRIBUTE_NAMES
+    from kursk_da.engine._kernel import ATTRIBUTE_NAMES
 
     w = np.array([spec_2025.weights[a].dist.mean() for a in ATTRIBUTE_NAMES])
     x = small_run.inputs.copy()
     for a in ("ua_casualties", "kursk_area_final", "foothold_retained"):
         x[:, spec_2025.input_names.index("weight_" + a)] = w[ATTRIBUTE_NAMES.index(a)]
-    from kursk_da.engine.run import values_from_attributes
+    from kursk_da.engine._run import values_from_attributes
 
     ev = values_from_attributes(spec_2025, x, small_run.attributes).mean(axis=0)
     np.testing.assert_allclose(sx["expected_value"].isel(simplex_point=centre).values, ev,

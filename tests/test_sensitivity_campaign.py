@@ -7,8 +7,8 @@ import pytest
 
 from kursk_da.dims import OPTION, OUTPUT, PARAMETER
 from kursk_da.errors import VOIInputError
-from kursk_da.sensitivity.campaign import DIFFERENCE_OUTPUT, campaign_sobol
-from kursk_da.sensitivity.tornado import partial_expected_values, tornado
+from kursk_da.sensitivity._campaign import DIFFERENCE_OUTPUT, campaign_sobol
+from kursk_da.sensitivity._tornado import partial_expected_values, tornado
 
 SWEPT = ["weight_strike_effort", "strike_attrition", "ru_garrison"]
 
@@ -78,7 +78,7 @@ def test_campaign_sobol_indices_are_sensible(spec_2025):
 def test_posterior_tornado_on_prior_draws_reproduces_the_prior_tornado(spec_2025):
     """Given the prior's own draws as the 'posterior', with two correlated inputs marked
     calibrated, the posterior sweep estimates the same partial expected values."""
-    from kursk_da.engine.run import run_engine
+    from kursk_da.engine._run import run_engine
 
     swept = ["ua_loss_defend", "weight_strike_effort"]
     base = run_engine(spec_2025, 20_000, 5).inputs
@@ -101,7 +101,7 @@ def test_posterior_tornado_on_prior_draws_reproduces_the_prior_tornado(spec_2025
 def test_posterior_sweep_moves_calibrated_partners_by_their_regression(spec_2025):
     """Scores of two calibrated inputs with correlation 0.8 in the given draws: fixing one
     at score a moves the other's mean score to 0.8 a (linear-Gaussian conditional)."""
-    from kursk_da.sensitivity.tornado import _PosteriorConditioner
+    from kursk_da.sensitivity._tornado import _PosteriorConditioner
     from kursk_da.spec.copula import draw_scores, from_normal_scores, normal_scores
 
     rng = np.random.default_rng(0)

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from kursk_da.dims import DRAW, GROUP, PARAMETER
-from kursk_da.engine.kernel import ATTRIBUTE_NAMES
-from kursk_da.engine.run import run_engine
+from kursk_da.engine._kernel import ATTRIBUTE_NAMES
+from kursk_da.engine._run import run_engine
 from kursk_da.errors import VOIInputError
 from kursk_da.spec.copula import (
     condition_scores,
@@ -17,7 +17,7 @@ from kursk_da.spec.copula import (
     pearson_correlation,
 )
 from kursk_da.stats import evpi_core, evppi_from_arrays, evppi_gam_fast
-from kursk_da.voi.campaign import (
+from kursk_da.voi._campaign import (
     campaign_evppi,
     campaign_evppi_from_tree,
     campaign_evppi_nested,

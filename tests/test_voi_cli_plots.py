@@ -10,8 +10,8 @@ import xarray as xr
 
 from kursk_da.cli import main
 from kursk_da.io import load_result_set, save_result_set
-from kursk_da.io.resultset import spec_from_tree
-from kursk_da.io.voi_groups import add_voi_groups
+from kursk_da.io._resultset import spec_from_tree
+from kursk_da.io._voi_groups import add_voi_groups
 from kursk_da.plots import (
     plot_acceptability,
     plot_evppi,
@@ -86,9 +86,9 @@ def test_bad_source_exits_2(tmp_path, capsys):
 def test_table_frames_of_the_groups(full_result):
     import numpy as np
 
-    from kursk_da.cli.voi import format_voi
-    from kursk_da.sensitivity.groups import main_effects_frame, scenarios_frame, tornado_frame
-    from kursk_da.voi.groups import evppi_frame, group_evppi_frame
+    from kursk_da.cli._voi import format_voi
+    from kursk_da.sensitivity._groups import main_effects_frame, scenarios_frame, tornado_frame
+    from kursk_da.voi._groups import evppi_frame, group_evppi_frame
 
     tree = load_result_set(full_result / "s.nc")
     voi = tree["voi"].to_dataset()

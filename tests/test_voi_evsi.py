@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kursk_da.engine.run import run_engine
+from kursk_da.engine._run import run_engine
 from kursk_da.errors import VOIInputError
 from kursk_da.stats import evppi, evsi_lognormal
 

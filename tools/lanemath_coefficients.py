@@ -1,4 +1,4 @@
-"""Polynomial coefficients of ``kursk_da.engine.lanemath`` (exp and log).
+"""Polynomial coefficients of ``kursk_da.engine._lanemath`` (exp and log).
 
 Each polynomial is the Chebyshev interpolant of the target function on its
 reduced interval, computed in 60-digit decimal arithmetic and converted to the

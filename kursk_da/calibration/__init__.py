@@ -1,10 +1,10 @@
 """Bayesian calibration of the campaign parameters with PyMC/nutpie and ArviZ diagnostics.
 
 Pipeline (``docs/calibration.md``): the spec's ``[[observations]]``
-(:mod:`kursk_da.spec.observations`) -> :func:`build_model` (a ``pm.Model`` whose
+(:mod:`kursk_da.spec._observations`) -> :func:`build_model` (a ``pm.Model`` whose
 skeleton is the engine's own ``step``) -> :func:`calibrate` (NUTS, an
 ``arviz.InferenceData``) -> :func:`diagnose` (R-hat, ESS, MCSE, divergences, tree depth,
-E-BFMI; pass/fail gate) -> checks of fit (:mod:`kursk_da.calibration.checks`) ->
+E-BFMI; pass/fail gate) -> checks of fit (:mod:`kursk_da.calibration._checks`) ->
 :func:`run_calibration` (all of it, as a plain :class:`Calibration` object) ->
 :func:`posterior_input_matrix` (the engine inputs of the posterior). The orchestrator
 :func:`kursk_da.analysis.analyze` runs the engine on them and :mod:`kursk_da.io` builds
@@ -13,18 +13,18 @@ the result set; nothing here builds one.
 Importing this package imports PyMC; ``import kursk_da`` does not.
 """
 
-from kursk_da.calibration.checks import (
+from kursk_da.calibration._checks import (
     contraction,
     forecast_table,
     ppc_table,
     prior_sensitivity,
 )
-from kursk_da.calibration.diagnostics import THRESHOLDS, Diagnostics, diagnose, diagnostics_table
-from kursk_da.calibration.model import CalibrationSetup, build_model, calibration_setup
-from kursk_da.calibration.propagate import posterior_input_matrix
-from kursk_da.calibration.result import Calibration, run_calibration
-from kursk_da.calibration.sampling import CompiledCalibration, calibrate, compile_calibration
-from kursk_da.calibration.scoring import crps_ensemble, crps_normal, interval_covers
+from kursk_da.calibration._diagnostics import THRESHOLDS, Diagnostics, diagnose, diagnostics_table
+from kursk_da.calibration._model import CalibrationSetup, build_model, calibration_setup
+from kursk_da.calibration._propagate import posterior_input_matrix
+from kursk_da.calibration._result import Calibration, run_calibration
+from kursk_da.calibration._sampling import CompiledCalibration, calibrate, compile_calibration
+from kursk_da.calibration._scoring import crps_ensemble, crps_normal, interval_covers
 
 __all__ = [
     "build_model",

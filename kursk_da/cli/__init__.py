@@ -3,7 +3,7 @@
 Every sub-command lives in its own module, which registers its arguments and formats
 its console output; the computing is the library's.
 
-``kursk-da analyze SPEC --draws N --seed S --out PATH`` (:mod:`kursk_da.cli.analyze`)
+``kursk-da analyze SPEC --draws N --seed S --out PATH`` (:mod:`kursk_da.cli._analyze`)
     Run the analysis, print the options table, write the result set. When the spec has
     ``[[observations]]`` it first calibrates the campaign parameters (NUTS), prints the
     diagnostics, the posterior predictive check and the prior-sensitivity check, and the
@@ -11,13 +11,13 @@ its console output; the computing is the library's.
     calibration), ``--cutoff DATE`` (calibrate on observations up to DATE and score the
     forecasts of the others: coverage, CRPS), ``--sampler nutpie|pymc``,
     ``--mcmc-draws``, ``--tune``, ``--chains``, ``--allow-unconverged``.
-``kursk-da summary PATH`` (:mod:`kursk_da.cli.summary`)
+``kursk-da summary PATH`` (:mod:`kursk_da.cli._summary`)
     Print the options table of a saved result set.
-``kursk-da voi SRC`` (:mod:`kursk_da.cli.voi`)
+``kursk-da voi SRC`` (:mod:`kursk_da.cli._voi`)
     EVPPI ranking of every input and group (and EVSI).
-``kursk-da sensitivity SRC`` (:mod:`kursk_da.cli.sensitivity`)
+``kursk-da sensitivity SRC`` (:mod:`kursk_da.cli._sensitivity`)
     Tornado with thresholds, Sobol' indices, scenarios and robustness.
-``kursk-da report PATH --out DIR`` (:mod:`kursk_da.cli.report`)
+``kursk-da report PATH --out DIR`` (:mod:`kursk_da.cli._report`)
     The HTML and Markdown report of a saved result set.
 
 Exit status: 0 on success, 2 for bad input (invalid spec or arguments, missing or
@@ -34,7 +34,11 @@ import argparse
 from collections.abc import Sequence
 
 from kursk_da import __version__
-from kursk_da.cli import analyze, report, sensitivity, summary, voi
+from kursk_da.cli import _analyze as analyze
+from kursk_da.cli import _report as report
+from kursk_da.cli import _sensitivity as sensitivity
+from kursk_da.cli import _summary as summary
+from kursk_da.cli import _voi as voi
 from kursk_da.cli._common import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNCONVERGED, run_handler
 
 __all__ = ["main", "build_parser", "EXIT_OK", "EXIT_BAD_INPUT", "EXIT_UNCONVERGED"]

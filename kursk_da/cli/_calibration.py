@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from kursk_da.calibration.checks import ranking_verdict
-from kursk_da.calibration.diagnostics import diagnostics_table
+from kursk_da.calibration._checks import ranking_verdict
+from kursk_da.calibration._diagnostics import diagnostics_table
 
 if TYPE_CHECKING:
-    from kursk_da.calibration.result import Calibration
+    from kursk_da.calibration._result import Calibration
 
 __all__ = ["calibration_text"]
 

@@ -19,7 +19,7 @@ import xarray as xr
 from kursk_da.analysis import analyze
 from kursk_da.errors import ArgumentError, KurskDAError
 from kursk_da.io import load_result_set, spec_from_tree
-from kursk_da.spec.schema import Spec, load_spec
+from kursk_da.spec._schema import Spec, load_spec
 from kursk_da.validation import check_int, check_real
 
 __all__ = [
@@ -101,12 +101,14 @@ seed_type = int_type(minimum=0)
 def load_source(src: Path, draws: int, seed: int) -> tuple[Spec, xr.DataTree]:
     """(spec, result set) of a ``SOURCE`` argument.
 
-    A spec file (``.toml``) is analysed now (prior analysis with ``draws`` and ``seed``);
+    A spec file (``.toml``) is analysed now: the prior analysis with ``draws`` and
+    ``seed`` (``kd.analyze(..., prior_only=True)``; for the value of information of the
+    calibrated analysis, run ``kursk-da analyze`` first and give its result set);
     anything else is read as a saved result set, whose stored spec is rebuilt.
     """
     if src.suffix == ".toml":
         spec = load_spec(src)
-        return spec, analyze(spec, draws, seed)
+        return spec, analyze(spec, draws, seed, prior_only=True)
     tree = load_result_set(src)
     return spec_from_tree(tree), tree
 

@@ -1,6 +1,6 @@
 """Decision metrics: NumPy core (:mod:`.metrics`) and xarray summary (:mod:`.summary`)."""
 
-from kursk_da.decision.metrics import cvar, evpi_core, expected_value, prob_best, regret
-from kursk_da.decision.summary import decision_summary
+from kursk_da.decision._metrics import cvar, evpi_core, expected_value, prob_best, regret
+from kursk_da.decision._summary import decision_summary
 
 __all__ = ["cvar", "evpi_core", "expected_value", "prob_best", "regret", "decision_summary"]

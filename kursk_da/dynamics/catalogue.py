@@ -37,9 +37,9 @@ How to add a quantity
   with ``state=`` (and ``minus=``). The spec then accepts ``quantity = "<name>"`` in
   ``[[observations]]`` and the calibration reads it from the skeleton. An observable
   that is not a state (minus a parameter) needs its equation in
-  :mod:`kursk_da.calibration.skeleton` too.
+  :mod:`kursk_da.calibration._skeleton` too.
 * **A value attribute**: add one row to :data:`ATTRIBUTES` and its ``A_<NAME>`` index
-  below, and compute it in :func:`kursk_da.engine.kernel.simulate_chunk` (the equation:
+  below, and compute it in :func:`kursk_da.engine._kernel.simulate_chunk` (the equation:
   ``out_attr[i, o, A_<NAME>] = ...``). Every spec must then give it a weight in
   ``[value.weights]``.
 * **A campaign parameter, state or lever**: add the row, its ``I_``/``S_``/``J_`` index
@@ -417,7 +417,7 @@ LEVERS: tuple[Quantity, ...] = (
         "loss multiplier", NONNEGATIVE),
     _lv("reset_surprise", "1", "1 = a surprise attack starts this day", "surprise start", UNIT),
 )
-"""Levers of a plan (see :mod:`kursk_da.spec.plans`)."""
+"""Levers of a plan (see :mod:`kursk_da.spec._plans`)."""
 
 # --------------------------------------------------------------------------------------
 # Names, units, counts
@@ -432,7 +432,7 @@ OBSERVABLE_NAMES: tuple[str, ...] = tuple(q.name for q in OBSERVABLES)
 ATTRIBUTE_NAMES: tuple[str, ...] = tuple(q.name for q in ATTRIBUTES)
 """Value-model attributes computed over the decision window (see docs/model.md)."""
 LEVER_NAMES: tuple[str, ...] = tuple(q.name for q in LEVERS)
-"""Levers of a plan, resolved to one number per day (see ``kursk_da.spec.plans``)."""
+"""Levers of a plan, resolved to one number per day (see ``kursk_da.spec._plans``)."""
 
 PARAMETER_UNITS: dict[str, str] = {q.name: q.units for q in PARAMETERS}
 """Units of each campaign parameter."""

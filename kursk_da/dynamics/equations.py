@@ -3,7 +3,7 @@ r"""The campaign equations: the single source of truth.
 Every function here is written once and evaluated by three back ends:
 
 * the numba kernel of the Monte Carlo engine (scalars in a vectorised loop over
-  draws, ``ops =`` :mod:`kursk_da.engine.lanemath`, division-free and
+  draws, ``ops =`` :mod:`kursk_da.engine._lanemath`, division-free and
   vectorisable versions of the NumPy functions),
 * the vectorised NumPy reference simulator (arrays over draws, ``ops = numpy``),
 * the PyMC calibration model (PyTensor tensors, ``ops = pytensor.tensor``).
@@ -224,7 +224,7 @@ def step(state: tuple, p: Any, dv: tuple, lev: Any, eps: Any, t: Any, ops: Any) 
     t : scalar
         Day index (days since 2024-08-06).
     ops : module
-        ``numpy``, ``pytensor.tensor`` or :mod:`kursk_da.engine.lanemath`.
+        ``numpy``, ``pytensor.tensor`` or :mod:`kursk_da.engine._lanemath`.
 
     Returns
     -------

@@ -4,6 +4,6 @@
 (common random numbers) and returns an :class:`EngineOutput` of plain arrays.
 """
 
-from kursk_da.engine.run import DEFAULT_CHUNK_SIZE, EngineOutput, run_engine
+from kursk_da.engine._run import DEFAULT_CHUNK_SIZE, EngineOutput, run_engine
 
 __all__ = ["run_engine", "EngineOutput", "DEFAULT_CHUNK_SIZE"]

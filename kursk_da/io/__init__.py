@@ -1,7 +1,7 @@
 """Result sets: build, save (atomic netCDF), load and validate; a run's draws as arrays."""
 
-from kursk_da.io.draws import CampaignDraws, draws_from_spec, draws_from_tree
-from kursk_da.io.resultset import (
+from kursk_da.io._draws import CampaignDraws, draws_from_spec, draws_from_tree
+from kursk_da.io._resultset import (
     RESULT_SCHEMA,
     SUPPORTED_SCHEMAS,
     build_result_set,
@@ -12,8 +12,8 @@ from kursk_da.io.resultset import (
     stored_spec_dict,
     validate_result_set,
 )
-from kursk_da.io.table import options_frame, options_table
-from kursk_da.io.voi_groups import VOI_GROUPS, add_voi_groups
+from kursk_da.io._table import options_frame, options_table
+from kursk_da.io._voi_groups import VOI_GROUPS, add_voi_groups
 
 __all__ = [
     "build_result_set",

@@ -6,16 +6,16 @@ Each function takes a result set (or the group's Dataset) and returns a
 
 from __future__ import annotations
 
-from kursk_da.plots.calibration import (
+from kursk_da.plots._calibration import (
     diagnostics_table,
     plot_ppc,
     plot_prior_posterior,
     plot_rank,
     plot_trace,
 )
-from kursk_da.plots.decision import plot_decision_metrics, plot_value_distribution
-from kursk_da.plots.priors import ESSAY_FIGURES, plot_prior_inputs, plot_prior_predictive
-from kursk_da.plots.trajectories import (
+from kursk_da.plots._decision import plot_decision_metrics, plot_value_distribution
+from kursk_da.plots._priors import ESSAY_FIGURES, plot_prior_inputs, plot_prior_predictive
+from kursk_da.plots._trajectories import (
     plot_area_held,
     plot_casualties,
     plot_fan,
@@ -23,7 +23,7 @@ from kursk_da.plots.trajectories import (
     plot_retention,
     trajectory,
 )
-from kursk_da.plots.voi import (
+from kursk_da.plots._voi import (
     plot_acceptability,
     plot_evppi,
     plot_simplex,

@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 
 from kursk_da.dims import CHAIN, DATE, DRAW, OPTION
 from kursk_da.errors import ResultFileError
-from kursk_da.io.resultset import stored_spec_dict
+from kursk_da.io._resultset import stored_spec_dict
 
 __all__ = [
     "EPOCH",

@@ -11,11 +11,11 @@ assumption of the stored spec with its source.
 
 from __future__ import annotations
 
-from kursk_da.io.table import options_frame
-from kursk_da.report.document import Document
-from kursk_da.report.render import render_html, render_markdown
-from kursk_da.report.sections import assumptions_frame, build_document
-from kursk_da.report.writer import HTML_NAME, MARKDOWN_NAME, report_from_file, write_report
+from kursk_da.io._table import options_frame
+from kursk_da.report._document import Document
+from kursk_da.report._render import render_html, render_markdown
+from kursk_da.report._sections import assumptions_frame, build_document
+from kursk_da.report._writer import HTML_NAME, MARKDOWN_NAME, report_from_file, write_report
 
 __all__ = [
     "HTML_NAME",

@@ -6,21 +6,21 @@
 * :func:`scenario_comparison`, :func:`acceptability_curve`, :func:`simplex_regions`,
   :func:`risk_attitude` -- robustness to scenarios, weights and risk attitude.
 
-The general-purpose estimators on plain arrays (:func:`kursk_da.stats.sobol`,
-:func:`kursk_da.stats.main_effects`) live in :mod:`kursk_da.stats`.
+The general-purpose estimators on plain arrays (:func:`kursk_da.stats._sobol`,
+:func:`kursk_da.stats._main_effects`) live in :mod:`kursk_da.stats`.
 """
 
 from __future__ import annotations
 
-from kursk_da.sensitivity.campaign import campaign_sobol
-from kursk_da.sensitivity.main_effects import campaign_main_effects
-from kursk_da.sensitivity.robustness import (
+from kursk_da.sensitivity._campaign import campaign_sobol
+from kursk_da.sensitivity._main_effects import campaign_main_effects
+from kursk_da.sensitivity._robustness import (
     acceptability_curve,
     risk_attitude,
     scenario_comparison,
     simplex_regions,
 )
-from kursk_da.sensitivity.tornado import tornado
+from kursk_da.sensitivity._tornado import tornado
 
 __all__ = [
     "tornado",

@@ -1,9 +1,9 @@
 """Model specs: TOML -> validated, typed :class:`Spec` objects; prior sampling."""
 
-from kursk_da.spec.distributions import Distribution, parse_distribution
-from kursk_da.spec.plans import EPOCH, Phase
-from kursk_da.spec.sampling import sample_inputs
-from kursk_da.spec.schema import (
+from kursk_da.spec._distributions import Distribution, parse_distribution
+from kursk_da.spec._plans import EPOCH, Phase
+from kursk_da.spec._sampling import sample_inputs
+from kursk_da.spec._schema import (
     Correlation,
     Option,
     Parameter,

@@ -63,10 +63,10 @@ import numpy as np
 from scipy import linalg, special
 
 from kursk_da.errors import SpecError
-from kursk_da.spec.distributions import Distribution
+from kursk_da.spec._distributions import Distribution
 
 if TYPE_CHECKING:
-    from kursk_da.spec.schema import Spec
+    from kursk_da.spec._schema import Spec
 
 __all__ = [
     "correlation_matrix",
@@ -395,7 +395,7 @@ def from_normal_scores(spec: Spec, z: np.ndarray, names: str | Sequence[str] | N
     -------
     numpy.ndarray, same shape as `z`
         Each column in its input's units
-        (:meth:`~kursk_da.spec.distributions.Distribution.from_normal_scores`).
+        (:meth:`~kursk_da.spec._distributions.Distribution.from_normal_scores`).
     """
     names, cols, single = _names_and_columns(spec, names, z)
     x = np.empty_like(cols)

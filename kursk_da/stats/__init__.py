@@ -31,14 +31,14 @@ Errors for bad input are :class:`kursk_da.errors.VOIInputError` (and
 
 from __future__ import annotations
 
+from kursk_da.stats._evpi import VOIResult, evpi, evpi_core, evpi_se_core
+from kursk_da.stats._evppi import evppi, evppi_from_arrays, evppi_nested
+from kursk_da.stats._evsi import evsi_lognormal, simulate_lognormal_datum
 from kursk_da.stats._gam import GAM_MAX_PARAMETERS
+from kursk_da.stats._gam_fast import evppi_gam_fast
 from kursk_da.stats._inputs import as_values_array
-from kursk_da.stats.evpi import VOIResult, evpi, evpi_core, evpi_se_core
-from kursk_da.stats.evppi import evppi, evppi_from_arrays, evppi_nested
-from kursk_da.stats.evsi import evsi_lognormal, simulate_lognormal_datum
-from kursk_da.stats.gam_fast import evppi_gam_fast
-from kursk_da.stats.main_effects import main_effects
-from kursk_da.stats.sobol import SAMPLERS, sobol, sobol_indices_core
+from kursk_da.stats._main_effects import main_effects
+from kursk_da.stats._sobol import SAMPLERS, sobol, sobol_indices_core
 
 __all__ = [
     "VOIResult",

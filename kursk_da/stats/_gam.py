@@ -2,13 +2,13 @@
 
 * :class:`Fit` -- fitted values of one regression and a Gaussian approximation of their
   posterior (returned by the spline, Gaussian-process and linear smoothers of
-  :mod:`kursk_da.stats.evppi`);
+  :mod:`kursk_da.stats._evppi`);
 * the tensor-product cubic P-spline smoother with GCV smoothing
   (:func:`gam_fits`; its pieces :func:`margin_basis_size`, :func:`tensor_spline_design`,
-  :func:`gcv_lambda`, :func:`pspline_fits`), used by :func:`kursk_da.stats.evppi`,
-  :func:`kursk_da.stats.evppi_gam_fast` and :func:`kursk_da.stats.main_effects`.
+  :func:`gcv_lambda`, :func:`pspline_fits`), used by :func:`kursk_da.stats._evppi`,
+  :func:`kursk_da.stats.evppi_gam_fast` and :func:`kursk_da.stats._main_effects`.
 
-See :mod:`kursk_da.stats.evppi` for the method.
+See :mod:`kursk_da.stats._evppi` for the method.
 """
 
 from __future__ import annotations

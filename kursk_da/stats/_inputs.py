@@ -1,7 +1,7 @@
 """Coercion and validation of value-of-information inputs (the thin labelled layer).
 
 Everything that knows about pandas or xarray lives here; the estimators in
-:mod:`kursk_da.stats.evpi`, :mod:`kursk_da.stats.evppi` and :mod:`kursk_da.stats.evsi`
+:mod:`kursk_da.stats._evpi`, :mod:`kursk_da.stats._evppi` and :mod:`kursk_da.stats._evsi`
 only see plain ``float64`` NumPy arrays:
 
 * ``values`` -> ``(n_draws, n_options)`` array plus the option labels;

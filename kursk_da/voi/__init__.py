@@ -5,15 +5,15 @@
 * :func:`campaign_evppi_nested` -- nested (two-level) Monte Carlo EVPPI re-running the
   engine.
 
-The general-purpose estimators on plain arrays (:func:`kursk_da.stats.evpi`,
-:func:`kursk_da.stats.evppi`, :func:`kursk_da.stats.evppi_nested`,
+The general-purpose estimators on plain arrays (:func:`kursk_da.stats._evpi`,
+:func:`kursk_da.stats._evppi`, :func:`kursk_da.stats.evppi_nested`,
 :func:`kursk_da.stats.evsi_lognormal`, :class:`kursk_da.stats.VOIResult`) live in
-:mod:`kursk_da.stats`; a run's draws (:class:`kursk_da.io.draws.CampaignDraws`) in
-:mod:`kursk_da.io.draws`.
+:mod:`kursk_da.stats`; a run's draws (:class:`kursk_da.io._draws.CampaignDraws`) in
+:mod:`kursk_da.io._draws`.
 """
 
 from __future__ import annotations
 
-from kursk_da.voi.campaign import campaign_evppi, campaign_evppi_from_tree, campaign_evppi_nested
+from kursk_da.voi._campaign import campaign_evppi, campaign_evppi_from_tree, campaign_evppi_nested
 
 __all__ = ["campaign_evppi", "campaign_evppi_from_tree", "campaign_evppi_nested"]

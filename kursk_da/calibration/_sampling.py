@@ -1,0 +1,370 @@
+"""Sampling the calibration model (nutpie or PyMC's NUTS) into an InferenceData.
+
+Seeds: every random stream is a child of ``numpy.random.SeedSequence(seed)`` keyed by
+purpose (:mod:`kursk_da.calibration._streams`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import arviz as az
+import numpy as np
+import pymc as pm
+import xarray as xr
+
+from kursk_da.calibration._checks import log_prior_density
+from kursk_da.calibration._likelihood import loglik_numpy, measurement_scales, predictive_draws
+from kursk_da.calibration._model import CalibrationSetup, build_model, calibration_setup
+from kursk_da.calibration._propagate import posterior_input_matrix
+from kursk_da.calibration._skeleton import observation_map, skeleton_numpy
+from kursk_da.calibration._streams import PREDICTIVE, PRIOR, PRIOR_PREDICTIVE, SAMPLER, stream
+from kursk_da.dims import CHAIN, DRAW, OBSERVATION, PARAMETER, WITHHELD
+from kursk_da.errors import SpecError
+from kursk_da.spec._sampling import sample_inputs
+from kursk_da.spec._schema import as_spec
+from kursk_da.validation import check_int
+
+if TYPE_CHECKING:
+    from kursk_da.spec._schema import Spec
+
+__all__ = [
+    "SAMPLERS",
+    "CompiledCalibration",
+    "compile_calibration",
+    "calibrate",
+]
+
+SAMPLERS = ("nutpie", "pymc")
+
+_CACHE_SIZE = 4
+_COMPILED: dict[tuple, CompiledCalibration] = {}
+"""Compiled models of this process by (spec hash, cutoff, sampler): compiling takes
+~20 s and does not depend on the seed, so repeated runs (tests, CLI calls in one
+process) reuse it. The cache holds no random state."""
+
+DEFAULT_TARGET_ACCEPT = 0.8
+NUTPIE_DEFAULTS: dict[str, Any] = {"low_rank_modified_mass_matrix": True}
+"""nutpie options used unless overridden: the low-rank mass matrix adapts to the
+posterior correlations that the area observations induce (e.g. between advance
+speed, surprise and front sensitivity), halving the leapfrog steps per draw."""
+
+
+@dataclass
+class CompiledCalibration:
+    """A calibration model ready to sample (reusable across seeds).
+
+    Attributes
+    ----------
+    spec : Spec
+    setup : CalibrationSetup
+    model : pymc.Model
+    sampler : str
+    compiled : object
+        nutpie's compiled model (``None`` for PyMC, which compiles in ``pm.sample``).
+    compile_seconds : float
+        Wall time spent compiling.
+    """
+
+    spec: Spec
+    setup: CalibrationSetup
+    model: pm.Model
+    sampler: str
+    compiled: Any
+    compile_seconds: float
+
+    def with_values(self, values: np.ndarray) -> CompiledCalibration:
+        """The same compiled model conditioned on other observed values (no recompile).
+
+        Parameters
+        ----------
+        values : array (m,)
+            New values of the used observations (units of each); scales and offsets
+            are model constants and stay.
+
+        Returns
+        -------
+        CompiledCalibration
+        """
+        values = np.asarray(values, dtype=float)
+        if values.shape != (len(self.setup.used),):
+            raise ValueError(f"expected {len(self.setup.used)} values, got shape {values.shape}")
+        used = tuple(dataclasses.replace(o, value=float(v))
+                     for o, v in zip(self.setup.used, values, strict=True))
+        setup = dataclasses.replace(self.setup, used=used)
+        if self.sampler == "nutpie":
+            compiled = self.compiled.with_data(y_observed=values)
+            return dataclasses.replace(self, setup=setup, compiled=compiled)
+        model = self.model.copy()
+        pm.set_data({"y_observed": values}, model=model)
+        return dataclasses.replace(self, setup=setup, model=model)
+
+
+def compile_calibration(spec: Spec | str | Path, *, cutoff: dt.date | None = None,
+                        sampler: str = "nutpie") -> CompiledCalibration:
+    """Build and compile the calibration model of ``spec``.
+
+    Parameters
+    ----------
+    spec : Spec or path
+    cutoff : datetime.date, optional
+    sampler : {"nutpie", "pymc"}
+
+    Compiled models are cached in the process by (spec hash, cutoff, sampler).
+
+    Raises
+    ------
+    SpecError
+        Unknown sampler, no observations, bad cutoff.
+    """
+    spec = as_spec(spec)
+    if sampler not in SAMPLERS:
+        raise SpecError("sampler", f"expected one of {', '.join(SAMPLERS)}, got {sampler!r}")
+    key = (spec.sha256, cutoff, sampler)
+    if key in _COMPILED:
+        return _COMPILED[key]
+    t0 = time.perf_counter()
+    setup = calibration_setup(spec, cutoff=cutoff)
+    model = build_model(spec, setup=setup)
+    compiled = None
+    if sampler == "nutpie":
+        try:
+            import nutpie
+        except ImportError:  # pragma: no cover - nutpie is a dependency
+            raise SpecError("sampler", "nutpie is not installed; install it "
+                                       "(pip install nutpie) or use sampler 'pymc'") from None
+
+        compiled = nutpie.compile_pymc_model(model, backend="numba")
+    else:
+        model.logp_dlogp_function(ravel_inputs=True)  # compile once; pm.sample reuses the cache
+    cc = CompiledCalibration(spec, setup, model, sampler, compiled, time.perf_counter() - t0)
+    if len(_COMPILED) >= _CACHE_SIZE:
+        _COMPILED.pop(next(iter(_COMPILED)))
+    _COMPILED[key] = cc
+    return cc
+
+
+def _normalise_stats(ss: xr.Dataset) -> xr.Dataset:
+    """Common names for the sampler statistics of nutpie and PyMC."""
+    ss = ss.copy()
+    if "maxdepth_reached" in ss and "reached_max_treedepth" not in ss:
+        ss["reached_max_treedepth"] = ss["maxdepth_reached"]
+    if "depth" in ss and "tree_depth" not in ss:
+        ss["tree_depth"] = ss["depth"]
+    for name in list(ss.data_vars):
+        if ss[name].dtype == np.uint64:
+            ss[name] = ss[name].astype(np.int64)
+    return ss.drop_vars([v for v in ("tuning",) if v in ss])
+
+
+def _run_sampler(cc: CompiledCalibration, seed: int, draws: int, tune: int, chains: int,
+                 cores: int, target_accept: float, options: dict) -> az.InferenceData:
+    if cc.sampler == "nutpie":
+        import nutpie
+
+        s = int(stream(seed, SAMPLER).generate_state(1, np.uint64)[0] >> np.uint64(1))
+        return nutpie.sample(cc.compiled, draws=draws, tune=tune, chains=chains, cores=cores,
+                             seed=s, progress_bar=False, save_warmup=False,
+                             target_accept=target_accept, **{**NUTPIE_DEFAULTS, **options})
+    s = int(stream(seed, SAMPLER).generate_state(1, np.uint32)[0])
+    with cc.model:
+        return pm.sample(draws=draws, tune=tune, chains=chains, cores=cores,
+                         random_seed=s, progressbar=False, target_accept=target_accept,
+                         compute_convergence_checks=False, return_inferencedata=True,
+                         **options)
+
+
+def _obs_coords(observations: tuple, dim: str) -> dict[str, Any]:
+    return {
+        dim: [o.name for o in observations],
+        f"{dim}_date": (dim, np.array([o.date for o in observations], dtype="datetime64[ns]")),
+        f"{dim}_quantity": (dim, [o.quantity for o in observations]),
+    }
+
+
+def calibrate(
+    spec: Spec | str | Path,
+    *,
+    seed: int,
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    sampler: str = "nutpie",
+    cutoff: dt.date | None = None,
+    cores: int | None = None,
+    target_accept: float = DEFAULT_TARGET_ACCEPT,
+    compiled: CompiledCalibration | None = None,
+    sampler_options: dict | None = None,
+) -> az.InferenceData:
+    """Calibrate the campaign parameters of ``spec`` on its observations with NUTS.
+
+    Parameters
+    ----------
+    spec : Spec or path
+        A spec with ``[[observations]]``.
+    seed : int
+        Root seed (see module docstring).
+    draws, tune, chains : int
+        Posterior draws per chain, tuning steps per chain, chains.
+    sampler : {"nutpie", "pymc"}
+        nutpie (Rust NUTS on a numba-compiled model, default) or PyMC's own NUTS.
+    cutoff : datetime.date, optional
+        Calibrate on observations dated on or before ``cutoff``; the later ones are
+        predicted (``posterior_predictive.y_withheld``).
+    cores : int, optional
+        Parallel chains; default ``min(chains, cpu count)``.
+    target_accept : float
+        NUTS target acceptance probability.
+    compiled : CompiledCalibration, optional
+        Reuse a compiled model (its spec, cutoff and sampler win).
+    sampler_options : dict, optional
+        Further keywords of ``nutpie.sample`` or ``pm.sample``.
+
+    Returns
+    -------
+    arviz.InferenceData
+        Groups ``posterior`` (one variable per sampled parameter, ``theta`` over
+        ``parameter``, ``mu`` over ``observation``), ``sample_stats``, ``prior`` (prior
+        draws of every input, one chain, plus ``theta`` and ``mu``),
+        ``posterior_predictive`` (``y``; ``y_withheld`` with a cutoff),
+        ``observed_data`` (``y``; ``y_withheld``), ``constant_data`` (measurement,
+        process and total scales). Attributes: ``sampler``, ``seed``,
+        ``compile_seconds``, ``sampling_seconds``, ``draws``, ``tune``, ``chains``,
+        ``cutoff``, ``target_accept``.
+    """
+    spec = as_spec(spec)
+    for name, val, lo in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1),
+                          ("seed", seed, 0)):
+        check_int(val, name, minimum=lo, error=SpecError)
+    cc = compiled or compile_calibration(spec, cutoff=cutoff, sampler=sampler)
+    spec, setup = cc.spec, cc.setup
+    cores = cores or min(chains, os.cpu_count() or 1)
+    t0 = time.perf_counter()
+    raw = _run_sampler(cc, seed, draws, tune, chains, cores, target_accept,
+                       dict(sampler_options or {}))
+    sampling_seconds = time.perf_counter() - t0
+
+    keep = [*setup.sampled, "theta", "mu"]
+    keep += [v for v in raw.posterior.data_vars if v.endswith("_unit")]
+    posterior = raw.posterior[keep]
+    n_chain, n_draw = posterior.sizes[CHAIN], posterior.sizes[DRAW]
+    obs_c = _obs_coords(setup.used, OBSERVATION)
+    posterior = posterior.assign_coords({PARAMETER: list(setup.sampled), **obs_c})
+
+    # prior draws of every input (spec prior, copula), one chain
+    rng_prior = np.random.default_rng(stream(seed, PRIOR))
+    n_prior = n_chain * n_draw
+    theta_prior = sample_inputs(spec, n_prior, rng_prior)
+    pc = {CHAIN: [0], DRAW: np.arange(n_prior)}
+    prior = xr.Dataset(
+        {n: xr.DataArray(theta_prior[None, :, j], dims=(CHAIN, DRAW), coords=pc,
+                         attrs={"units": spec.inputs[n].units})
+         for j, n in enumerate(spec.input_names)})
+    prior["theta"] = xr.DataArray(theta_prior[None][:, :, setup.cols],
+                                  dims=(CHAIN, DRAW, PARAMETER),
+                                  coords={**pc, PARAMETER: list(setup.sampled)})
+    prior["mu"] = xr.DataArray(skeleton_numpy(theta_prior, setup.omap)[None],
+                               dims=(CHAIN, DRAW, OBSERVATION), coords={**pc, **obs_c})
+
+    # posterior predictive
+    rng_pp = np.random.default_rng(stream(seed, PREDICTIVE))
+    mu = posterior["mu"].to_numpy()
+    y_rep = predictive_draws(mu, setup.scale, setup.is_log, setup.offset, rng_pp)
+    pp = xr.Dataset({"y": xr.DataArray(y_rep, dims=(CHAIN, DRAW, OBSERVATION),
+                                       coords={CHAIN: posterior[CHAIN], DRAW: posterior[DRAW],
+                                               **obs_c})})
+    observed = xr.Dataset({"y": xr.DataArray(setup.values, dims=(OBSERVATION,), coords=obs_c,
+                                             attrs={"units": json_units(setup.used)})})
+    extra = _standard_groups(spec, setup, posterior, prior, obs_c, seed)
+    const = xr.Dataset({
+        "measurement_scale": xr.DataArray(measurement_scales(setup.used), dims=(OBSERVATION,),
+                                          coords=obs_c),
+        "process_scale": xr.DataArray(setup.tau, dims=(OBSERVATION,), coords=obs_c),
+        "total_scale": xr.DataArray(setup.scale, dims=(OBSERVATION,), coords=obs_c),
+        "lognormal": xr.DataArray(setup.is_log.astype(np.int8), dims=(OBSERVATION,),
+                                  coords=obs_c),
+        "offset": xr.DataArray(setup.offset, dims=(OBSERVATION,), coords=obs_c),
+    })
+    if setup.withheld:
+        wc = _obs_coords(setup.withheld, WITHHELD)
+        full = posterior_input_matrix(spec, posterior, setup.sampled, seed=seed)
+        mu_w = skeleton_numpy(full, observation_map(spec, setup.withheld))
+        y_w = predictive_draws(mu_w, setup.scale_withheld, setup.is_log_withheld,
+                               setup.offset_withheld, rng_pp)
+        pp["y_withheld"] = xr.DataArray(y_w.reshape(n_chain, n_draw, -1),
+                                        dims=(CHAIN, DRAW, WITHHELD),
+                                        coords={CHAIN: posterior[CHAIN],
+                                                DRAW: posterior[DRAW], **wc})
+        observed["y_withheld"] = xr.DataArray([o.value for o in setup.withheld],
+                                              dims=(WITHHELD,), coords=wc,
+                                              attrs={"units": json_units(setup.withheld)})
+
+    attrs = {
+        "sampler": cc.sampler, "seed": int(seed), "draws": int(n_draw), "tune": int(tune),
+        "chains": int(n_chain), "target_accept": float(target_accept),
+        "compile_seconds": float(cc.compile_seconds),
+        "sampling_seconds": float(sampling_seconds),
+        "cutoff": setup.cutoff.isoformat() if setup.cutoff else "",
+    }
+    idata = az.InferenceData(
+        posterior=posterior, sample_stats=_normalise_stats(raw.sample_stats), prior=prior,
+        posterior_predictive=pp, observed_data=observed, constant_data=const, **extra,
+    )
+    for g in idata.groups():
+        idata[g].attrs.update({k: v for k, v in attrs.items()})
+    idata.attrs = dict(attrs)
+    return idata
+
+
+_LOG_DENSITY = "log density (nats)"
+
+
+def _standard_groups(spec: Spec, setup: CalibrationSetup, posterior: xr.Dataset,
+                     prior: xr.Dataset, obs_c: dict[str, Any], seed: int
+                     ) -> dict[str, xr.Dataset]:
+    """The ArviZ groups ``log_likelihood``, ``log_prior`` and ``prior_predictive``.
+
+    ``log_likelihood.y``: pointwise log likelihood of each used observation at each
+    posterior draw (for ``az.loo``/``az.waic``). ``log_prior``: log prior density of
+    each sampled parameter's marginal at each posterior draw, plus ``copula`` (the
+    Gaussian-copula term), so that their sum is the joint log prior (for
+    ``az.psens``). ``prior_predictive.y``: the observations drawn from the prior
+    predictive (prior draws of ``mu`` plus the measurement and process error; stream
+    ``PRIOR_PREDICTIVE``).
+    """
+    sampled = list(setup.sampled)
+    mu = posterior["mu"].to_numpy()
+    ll = loglik_numpy(setup.values, mu, setup.scale, setup.is_log, setup.offset)
+    pc = {CHAIN: posterior[CHAIN], DRAW: posterior[DRAW]}
+    log_lik = xr.Dataset({"y": xr.DataArray(ll, dims=(CHAIN, DRAW, OBSERVATION),
+                                            coords={**pc, **obs_c},
+                                            attrs={"units": _LOG_DENSITY})})
+    theta = posterior["theta"].transpose(CHAIN, DRAW, PARAMETER).to_numpy()
+    flat = theta.reshape(-1, theta.shape[-1])
+    marginals = {n: spec.inputs[n].dist.logpdf(flat[:, j]) for j, n in enumerate(sampled)}
+    joint = log_prior_density(spec, sampled, flat)
+    lp = {n: xr.DataArray(v.reshape(theta.shape[:2]), dims=(CHAIN, DRAW), coords=pc,
+                          attrs={"units": _LOG_DENSITY}) for n, v in marginals.items()}
+    lp["copula"] = xr.DataArray((joint - sum(marginals.values())).reshape(theta.shape[:2]),
+                                dims=(CHAIN, DRAW), coords=pc,
+                                attrs={"units": _LOG_DENSITY,
+                                       "long_name": "Gaussian-copula term of the joint prior"})
+    rng = np.random.default_rng(stream(seed, PRIOR_PREDICTIVE))
+    y_prior = predictive_draws(prior["mu"].to_numpy(), setup.scale, setup.is_log, setup.offset,
+                               rng)
+    prior_pp = xr.Dataset({"y": xr.DataArray(y_prior, dims=(CHAIN, DRAW, OBSERVATION),
+                                             coords={CHAIN: prior[CHAIN], DRAW: prior[DRAW],
+                                                     **obs_c})})
+    return {"log_likelihood": log_lik, "log_prior": xr.Dataset(lp),
+            "prior_predictive": prior_pp}
+
+
+def json_units(observations: tuple) -> str:
+    """Units of a list of observations as a ``name: units`` string."""
+    return ", ".join(f"{o.name}: {o.units}" for o in observations)

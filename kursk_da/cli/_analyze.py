@@ -1,0 +1,96 @@
+"""``kursk-da analyze SPEC --draws N --seed S --out PATH``: run the analysis of a spec.
+
+Prints the options table and writes the result set. When the spec has
+``[[observations]]`` it first calibrates the campaign parameters (NUTS) and prints the
+diagnostics, the posterior predictive check and the prior-sensitivity check; the
+options table is then that of the posterior. Exit status 3 when the calibration fails
+its convergence diagnostics (0 with ``--allow-unconverged``); the result set is written
+either way, marked ``converged = "no"``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from kursk_da.analysis import run_analysis
+from kursk_da.cli._common import (
+    EXIT_OK,
+    EXIT_UNCONVERGED,
+    date_type,
+    int_type,
+    positive_int,
+    seed_type,
+)
+from kursk_da.engine._run import DEFAULT_CHUNK_SIZE
+from kursk_da.io import options_table, save_result_set
+from kursk_da.spec._schema import load_spec
+
+__all__ = ["register", "run"]
+
+
+def register(sub: Any) -> None:
+    """Add the ``analyze`` sub-parser (handler in ``handler``)."""
+    a = sub.add_parser("analyze", help="run the analysis of a spec and write a result set")
+    a.add_argument("spec", type=Path, help="model spec (TOML), e.g. models/kursk_2025.toml")
+    a.add_argument("--draws", type=positive_int, default=20_000,
+                   help="Monte Carlo draws (default 20000)")
+    a.add_argument("--seed", type=seed_type, default=0, help="root seed (default 0)")
+    a.add_argument("--out", type=Path, required=True, help="result set to write (netCDF)")
+    a.add_argument("--chunk-size", type=positive_int, default=None,
+                   help="draws per independent chunk (default 10000; changes the numbers)")
+    a.add_argument("--jobs", type=positive_int, default=None,
+                   help="threads (default: all CPUs; does not change the numbers)")
+    a.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    a.add_argument("--prior-only", action="store_true",
+                   help="prior analysis even when the spec has observations")
+    a.add_argument("--cutoff", type=date_type, default=None, metavar="DATE",
+                   help="calibrate on observations up to DATE (YYYY-MM-DD); report coverage "
+                        "and CRPS of the withheld ones")
+    a.add_argument("--sampler", choices=("nutpie", "pymc"), default="nutpie",
+                   help="NUTS implementation of the calibration (default nutpie)")
+    a.add_argument("--mcmc-draws", type=positive_int, default=1000,
+                   help="posterior draws per chain (default 1000)")
+    a.add_argument("--tune", type=int_type(minimum=0), default=1000,
+                   help="tuning steps per chain (default 1000)")
+    a.add_argument("--chains", type=positive_int, default=4, help="chains (default 4)")
+    a.add_argument("--allow-unconverged", action="store_true",
+                   help="exit 0 even if the calibration fails its diagnostics (flagged)")
+    a.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Handler of ``kursk-da analyze``."""
+    spec = load_spec(args.spec)
+    calibrating = bool(spec.observations) and not args.prior_only
+    if calibrating:
+        print(f"calibrating {spec.name} on {len(spec.observations)} observations "
+              f"({args.sampler})...", file=sys.stderr)
+    with tqdm(total=args.draws, unit="draw", desc="simulating", disable=args.no_progress or None,
+              file=sys.stderr) as bar:
+        # the one call of the orchestrator (kd.analyze returns result.tree)
+        result = run_analysis(
+            spec, args.draws, args.seed, prior_only=args.prior_only, cutoff=args.cutoff,
+            sampler=args.sampler, mcmc_draws=args.mcmc_draws, tune=args.tune,
+            chains=args.chains, chunk_size=args.chunk_size or DEFAULT_CHUNK_SIZE,
+            n_jobs=args.jobs, progress=bar.update)
+    tree, post = result.tree, result.calibration
+    if post is not None:
+        # importing kursk_da.calibration imports PyMC: only when a calibration ran
+        from kursk_da.cli._calibration import calibration_text
+
+        print(calibration_text(post))
+        print()
+    print(options_table(tree))
+    path = save_result_set(tree, args.out)
+    print(f"result set written to {path}")
+    if post is not None and not post.converged:
+        names = ", ".join(post.diagnostics.failing)
+        print(f"kursk-da: the calibration did not converge (failing: {names}); the result set "
+              f"is marked converged = no", file=sys.stderr)
+        return EXIT_OK if args.allow_unconverged else EXIT_UNCONVERGED
+    return EXIT_OK

@@ -1,0 +1,95 @@
+"""``kursk-da voi SRC [--draws N --seed S] [--out PATH] [--evsi PARAM --error E]``.
+
+Ranked EVPPI of every uncertain input and group (and optionally the EVSI of a noisy
+measurement); with ``--out`` the result set gains ``/voi``. ``SRC`` is a spec
+(``.toml``: analysed first with ``--draws``/``--seed``) or a saved result set (``.nc``:
+its draws and its stored spec are used).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import xarray as xr
+
+from kursk_da.cli._common import EXIT_OK, load_source, positive_int, real_type, seed_type
+from kursk_da.dims import VALUE_UNITS
+from kursk_da.io import save_result_set
+from kursk_da.io._voi_groups import add_voi_groups
+from kursk_da.voi._groups import evppi_frame, group_evppi_frame, voi_group
+
+__all__ = ["register", "run", "source_parser", "format_voi"]
+
+
+def source_parser() -> argparse.ArgumentParser:
+    """The arguments ``voi`` and ``sensitivity`` share (an argparse parent parser)."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("source", type=Path,
+                        help="spec (.toml, analysed first) or result set (.nc)")
+    common.add_argument("--draws", type=positive_int, default=20_000,
+                        help="draws when SOURCE is a spec (default 20000)")
+    common.add_argument("--seed", type=seed_type, default=0, help="root seed (default 0)")
+    common.add_argument("--out", type=Path, default=None,
+                        help="write the result set with the new groups here")
+    common.add_argument("--top", type=positive_int, default=10, help="rows to print")
+    return common
+
+
+def register(sub: Any) -> None:
+    """Add the ``voi`` sub-parser (handler in ``handler``)."""
+    v = sub.add_parser("voi", parents=[source_parser()],
+                       help="ranked EVPPI of every input and group (and EVSI)")
+    v.add_argument("--evsi", default=None, metavar="PARAM",
+                   help="also the EVSI of a noisy measurement of this input")
+    v.add_argument("--error", type=real_type(), default=0.2,
+                   help="relative (lognormal) error of one measurement (default 0.2)")
+    v.add_argument("--n-obs", type=positive_int, default=1, help="measurements (default 1)")
+    v.add_argument("--gp-max-draws", type=positive_int, default=20_000,
+                   help="draws used by the GP smoother for groups of > 4 inputs")
+    v.add_argument("--jobs", type=positive_int, default=None,
+                   help="threads over inputs (default: the number of CPUs; results do not "
+                        "depend on it)")
+    v.set_defaults(handler=run)
+
+
+def _table(frame: pd.DataFrame, names: list[str], title: str, limit: int) -> str:
+    lines = [title, f"{'':<28}{'EVPPI':>12}{'± SE':>10}   ({VALUE_UNITS})", "-" * 56]
+    for name, val, se in zip(names[:limit], frame.iloc[:limit, 0], frame.iloc[:limit, 1],
+                             strict=True):
+        lines.append(f"{name:<28}{float(val):>12,.2f}{float(se):>10.2f}")
+    return "\n".join(lines)
+
+
+def format_voi(ds: xr.Dataset, limit: int = 10) -> str:
+    """Text report of a ``/voi`` Dataset (:func:`kursk_da.voi._groups.voi_group`)."""
+    p = evppi_frame(ds)
+    g = group_evppi_frame(ds)
+    g_names = [f"{n} ({m}, {k})" for n, m, k in
+               zip(g.index, g["smoother"], g["inputs"], strict=True)]
+    head = (f"EVPI {float(ds['evpi']):,.2f} ± {float(ds['evpi_se']):.2f} {VALUE_UNITS} "
+            f"from {ds.attrs['n_draws']} draws")
+    return "\n\n".join([head,
+                        _table(p, [str(n) for n in p.index],
+                               f"inputs (top {limit} of {len(p)})", limit),
+                        _table(g, g_names, "groups (smoother, inputs)", len(g))])
+
+
+def run(args: argparse.Namespace) -> int:
+    """Handler of ``kursk-da voi``."""
+    _, tree = load_source(args.source, args.draws, args.seed)
+    ds = voi_group(tree, seed=args.seed, gp_max_draws=args.gp_max_draws,
+                   n_jobs=args.jobs or os.cpu_count() or 1, evsi=args.evsi, error=args.error,
+                   n_obs=args.n_obs)
+    print(format_voi(ds, args.top))
+    if "evsi" in ds:
+        print(f"\nEVSI of {args.n_obs} measurement(s) of {args.evsi} "
+              f"({100 * args.error:g}% lognormal error): {float(ds['evsi']):,.2f} ± "
+              f"{float(ds['evsi_se']):.2f} {VALUE_UNITS}")
+    if args.out:
+        path = save_result_set(add_voi_groups(tree, voi=ds), args.out)
+        print(f"result set written to {path}")
+    return EXIT_OK

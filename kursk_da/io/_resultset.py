@@ -1,0 +1,535 @@
+"""The result set: an xarray DataTree with ArviZ-compatible groups, saved as netCDF.
+
+Schema (a public contract; see README "Result-set schema")
+------------------------------------------------------------
+``/`` (root attrs)
+    ``kursk_da_version``, ``spec_name``, ``spec_sha256``, ``spec_path``, ``spec_json``
+    (the spec contents), ``seed``, ``draws``, ``chunk_size``, ``created`` (UTC ISO 8601),
+    ``decision_date``, ``horizon_days``, ``retention_threshold_km2``, ``cvar_alpha``,
+    ``value_units`` (``dkm2``), ``analysis`` (``"prior"`` or ``"posterior"``),
+    ``result_schema`` (version of this schema).
+``/prior``
+    One variable per uncertain input (dims ``chain``, ``draw``; ``chain`` has length 1),
+    units in attrs: the Monte Carlo draws in the ArviZ layout.
+``/decision``
+    ``value`` (draw, option) and ``attributes`` (draw, option, attribute); over
+    ``option``: ``expected_value``, ``expected_value_mcse``, ``prob_best``,
+    ``expected_regret``, ``cvar``; scalars ``evpi``, ``evpi_mcse``.
+``/trajectories``
+    Over (option, date), from all draws: ``retention_probability`` (P[area held >=
+    threshold]) and ``area_held_mean``. Over (option, draw, date), for the first
+    ``decision.trajectories`` draws only (``draw`` coordinates say which):
+    ``area_held``, ``ukrainian_forces``, ``russian_forces``, ``ua_casualties``,
+    ``ru_casualties`` (cumulative since 6 Aug 2024), ``donbas_area_lost``,
+    ``ru_arrivals``. Dates are calendar dates (``date``), day 0 = 2024-08-06.
+
+Posterior analysis (``analysis = "posterior"``, :mod:`kursk_da.calibration`)
+    Root attrs add ``converged`` (``"yes"``/``"no"``), ``calibration_sampler``,
+    ``calibration_draws``, ``calibration_tune``, ``calibration_chains``,
+    ``calibration_compile_seconds``, ``calibration_sampling_seconds``,
+    ``calibration_cutoff``, ``draws_per_posterior_draw``. ``/prior`` holds prior draws
+    of every input (one chain; the same attributes as in a prior analysis) plus
+    ``theta`` (sampled parameters) and ``mu`` (their predicted observations); the
+    ArviZ groups ``/posterior``, ``/posterior_predictive``, ``/observed_data``,
+    ``/constant_data`` and ``/sample_stats`` are added, with ``/diagnostics``;
+    ``/decision`` gains ``inputs`` (draw, parameter), the engine input matrix.
+
+Every variable of every group has a ``units`` attribute; variables over labels of
+mixed units (``parameter``, ``observation``, ``attribute``) say so and the labels'
+units are the coordinates ``parameter_units``, ``observation_units``,
+``attribute_units``. :func:`build_result_set` is the one builder (prior and
+posterior), :func:`load_result_set` and :func:`spec_from_tree` the one reader.
+
+Writes are atomic: the file is written under a temporary name in the target
+directory and renamed into place, so an error or a kill never leaves a
+half-written result file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import tempfile
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import xarray as xr
+
+from kursk_da.dims import (
+    ATTRIBUTE,
+    CHAIN,
+    DATE,
+    DRAW,
+    OBSERVATION,
+    OPTION,
+    PARAMETER,
+    VALUE_UNITS,
+    WITHHELD,
+)
+from kursk_da.dynamics.catalogue import ATTRIBUTE_NAMES, TRAJECTORIES
+from kursk_da.errors import ResultFileError, SpecError
+from kursk_da.spec._schema import Spec, spec_from_dict
+
+if TYPE_CHECKING:
+    from kursk_da.calibration._result import Calibration
+    from kursk_da.engine._run import EngineOutput
+
+__all__ = [
+    "RESULT_SCHEMA",
+    "REQUIRED",
+    "build_result_set",
+    "save_result_set",
+    "load_result_set",
+    "validate_result_set",
+    "spec_from_tree",
+    "stored_spec_dict",
+    "spec_to_json",
+    "SUPPORTED_SCHEMAS",
+]
+
+RESULT_SCHEMA = "2"
+"""Version of the result-set schema written now. 2: per-attribute units as the
+coordinate ``attribute_units``, ``units`` on every variable of every group, the spec
+JSON in its own key order with tagged dates."""
+SUPPORTED_SCHEMAS = ("1", "2")
+"""Schema versions this version of kursk_da reads."""
+
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "decision": ("value", "expected_value", "expected_value_mcse", "prob_best",
+                 "expected_regret", "cvar", "evpi"),
+    "trajectories": ("retention_probability", "area_held", "ukrainian_forces",
+                     "russian_forces", "ua_casualties", "ru_casualties"),
+}
+"""Groups and variables every result set has."""
+
+_ROOT_ATTRS = ("kursk_da_version", "spec_sha256", "seed", "created", "result_schema")
+
+_TRAJ_VARS = {  # name in the result set -> (index in TRAJECTORY_NAMES, long name, units)
+    q.name: (k, q.long_name, q.units) for k, q in enumerate(TRAJECTORIES)
+}
+
+
+def _version() -> str:
+    try:
+        return version("kursk_da")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0+unknown"
+
+
+def _input_attrs(spec: Spec, name: str) -> dict[str, str]:
+    """The attributes of an uncertain input's variable in ``/prior`` (every analysis)."""
+    par = spec.inputs[name]
+    return {"units": par.units, "source": par.source, "group": par.group,
+            "distribution": par.dist.describe()}
+
+
+def _prior_group(spec: Spec, inputs: np.ndarray) -> xr.Dataset:
+    draws = np.arange(inputs.shape[0])
+    data = {
+        name: xr.DataArray(inputs[None, :, j], dims=(CHAIN, DRAW),
+                           coords={CHAIN: [0], DRAW: draws}, attrs=_input_attrs(spec, name))
+        for j, name in enumerate(spec.input_names)
+    }
+    return xr.Dataset(data, attrs={"description": "Monte Carlo draws of the uncertain inputs"})
+
+
+def _obs_units(spec: Spec, names: Any) -> list[str]:
+    by_name = {o.name: o.units for o in spec.observations}
+    return [by_name.get(str(n), "") for n in names]
+
+
+def _label_units(ds: xr.Dataset, spec: Spec) -> xr.Dataset:
+    """Per-label units as coordinates (``parameter_units``, ``observation_units``,
+    ``withheld_units``) wherever a group has those dimensions."""
+    ds = ds.copy()
+    if PARAMETER in ds.dims and PARAMETER in ds.coords:
+        ds = ds.assign_coords({f"{PARAMETER}_units": (PARAMETER, [
+            spec.inputs[str(p)].units if str(p) in spec.inputs else ""
+            for p in ds[PARAMETER].values])})
+    for dim in (OBSERVATION, WITHHELD):
+        if dim in ds.dims and dim in ds.coords:
+            ds = ds.assign_coords({f"{dim}_units": (dim, _obs_units(spec, ds[dim].values))})
+    return ds
+
+
+_SAMPLE_STAT_UNITS = {"step_size": "1 (unconstrained scale)", "lp": "log density (nats)",
+                      "energy": "log density (nats)", "energy_error": "log density (nats)"}
+
+
+def _units_for(name: str, da: xr.DataArray, spec: Spec) -> str:
+    """Units of a variable of an ArviZ group (sampled inputs, mu, y, theta, ...)."""
+    if name in spec.inputs:
+        return spec.inputs[name].units
+    if name.endswith("_unit"):
+        return "1 (standard normal latent)"
+    if PARAMETER in da.dims:
+        return f"per {PARAMETER} (coordinate {PARAMETER}_units)"
+    for dim in (OBSERVATION, WITHHELD):
+        if dim in da.dims:
+            return f"per {dim} (coordinate {dim}_units)"
+    return _SAMPLE_STAT_UNITS.get(name, "1")
+
+
+def _with_units(ds: xr.Dataset, spec: Spec) -> xr.Dataset:
+    """``ds`` with per-label unit coordinates and a ``units`` attribute on every variable."""
+    ds = _label_units(ds, spec)
+    for name in ds.data_vars:
+        if "units" not in ds[name].attrs:
+            ds[name].attrs["units"] = _units_for(str(name), ds[name], spec)
+    return ds
+
+
+def _trajectory_group(spec: Spec, out: EngineOutput) -> xr.Dataset:
+    options = list(spec.option_names)
+    dates = spec.dates
+    n = out.n_draws
+    coords = {OPTION: options, DATE: dates}
+    ds = xr.Dataset(
+        {
+            "retention_probability": xr.DataArray(
+                out.retained_count / n, dims=(OPTION, DATE), coords=coords,
+                attrs={"long_name": f"P(area held >= {spec.retention_threshold:g} km2)",
+                       "units": "1", "threshold_km2": spec.retention_threshold}),
+            "area_held_mean": xr.DataArray(
+                out.area_sum / n, dims=(OPTION, DATE), coords=coords,
+                attrs={"long_name": "mean area held over all draws", "units": "km2"}),
+        }
+    )
+    tr = out.trajectories  # (n_traj, n_opt, n_days, n_vars)
+    tcoords = {OPTION: options, DRAW: np.arange(tr.shape[0]), DATE: dates}
+    for name, (k, long_name, units) in _TRAJ_VARS.items():
+        ds[name] = xr.DataArray(np.moveaxis(tr[..., k], 0, 1), dims=(OPTION, DRAW, DATE),
+                                coords=tcoords, attrs={"long_name": long_name, "units": units})
+    ds.attrs["description"] = (
+        f"daily trajectories of the first {tr.shape[0]} draws (state at the end of each day); "
+        "retention_probability and area_held_mean use all draws"
+    )
+    return ds
+
+
+def _attributes(spec: Spec, out: EngineOutput, draws: np.ndarray) -> xr.DataArray:
+    names = list(ATTRIBUTE_NAMES)
+    return xr.DataArray(
+        out.attributes, dims=(DRAW, OPTION, ATTRIBUTE),
+        coords={DRAW: draws, OPTION: list(spec.option_names), ATTRIBUTE: names,
+                f"{ATTRIBUTE}_units": (ATTRIBUTE, [spec.weights[a].units.split("/", 1)[1]
+                                                   for a in names])},
+        attrs={"long_name": "value-model attributes over the decision window",
+               "units": f"per {ATTRIBUTE} (coordinate {ATTRIBUTE}_units)"},
+    )
+
+
+def _diagnostics_group(cal: Calibration) -> xr.Dataset:
+    """``/diagnostics``: the gate, contraction, the posterior predictive check, checks."""
+    dgroup = cal.diagnostics.to_dataset()
+    dgroup["contraction"] = xr.DataArray(
+        cal.contraction.to_numpy(), dims=(PARAMETER,),
+        attrs={"long_name": "1 - var_post / var_prior on the unconstrained (log/logit) scale",
+               "units": "1"})
+    ppc = cal.ppc
+    for col in ("observed", "predictive_mean", "lower_90", "upper_90", "covered"):
+        vals = ppc[col].to_numpy()
+        dgroup[f"ppc_{col}"] = xr.DataArray(
+            vals.astype(np.int8) if col == "covered" else vals, dims=(OBSERVATION,),
+            coords={OBSERVATION: list(ppc.index)})
+    if cal.sensitivity is not None:
+        dgroup.attrs["prior_sensitivity"] = cal.sensitivity.to_json(orient="records")
+        dgroup.attrs["ranking_depends_on_prior"] = cal.ranking_depends_on_prior
+    fc = cal.forecast
+    if fc is not None:
+        dgroup.attrs["forecast"] = fc.to_json(orient="index")
+        dgroup.attrs["forecast_coverage_90"] = float(fc["covered"].mean())
+        dgroup.attrs["forecast_mean_crps"] = float(fc["crps"].mean())
+    return dgroup
+
+
+_DIAGNOSTIC_UNITS = {"ess_bulk": "draws", "ess_tail": "draws", "divergences": "transitions",
+                     "e_bfmi": "1", "tree_depth_saturation": "1", "ppc_covered": "1 (yes = 1)"}
+
+
+def _diagnostic_units(ds: xr.Dataset, spec: Spec) -> xr.Dataset:
+    ds = _label_units(ds, spec)
+    for name in ds.data_vars:
+        n = str(name)
+        if "units" in ds[n].attrs:
+            continue
+        if n in _DIAGNOSTIC_UNITS:
+            ds[n].attrs["units"] = _DIAGNOSTIC_UNITS[n]
+        elif n.startswith("mcse") or n.startswith("mean") or n.startswith("sd"):
+            ds[n].attrs["units"] = f"per {PARAMETER} (coordinate {PARAMETER}_units)"
+        elif n.startswith("ppc_"):
+            ds[n].attrs["units"] = f"per {OBSERVATION} (coordinate {OBSERVATION}_units)"
+        else:
+            ds[n].attrs["units"] = "1"
+    return ds
+
+
+def _calibration_attrs(cal: Calibration) -> dict[str, Any]:
+    a = cal.attrs
+    return {
+        "converged": "yes" if cal.converged else "no",
+        "calibration_sampler": a["sampler"],
+        "calibration_draws": int(a["draws"]),
+        "calibration_tune": int(a["tune"]),
+        "calibration_chains": int(a["chains"]),
+        "calibration_compile_seconds": float(a["compile_seconds"]),
+        "calibration_sampling_seconds": float(a["sampling_seconds"]),
+        "calibration_cutoff": a["cutoff"],
+        "draws_per_posterior_draw": int(cal.per_draw),
+    }
+
+
+def build_result_set(
+    spec: Spec,
+    out: EngineOutput,
+    decision: xr.Dataset,
+    *,
+    calibration: Calibration | None = None,
+) -> xr.DataTree:
+    """Assemble the result set of an analysis: the one builder, prior and posterior.
+
+    Parameters
+    ----------
+    spec : Spec
+    out : EngineOutput
+        The engine run (for a posterior analysis, on the propagated posterior inputs).
+    decision : xarray.Dataset
+        From :func:`kursk_da.decision._summary.decision_summary`.
+    calibration : Calibration, optional
+        The calibration behind a posterior analysis (its ranking check included); with
+        it the tree is marked ``analysis = "posterior"`` and gains the ArviZ groups,
+        ``/diagnostics`` and ``/decision/inputs``.
+
+    Returns
+    -------
+    xarray.DataTree
+        Schema in ``docs/resultset.md``; every variable of every group has ``units``.
+    """
+    dec = decision.copy()
+    draws = dec[DRAW].values
+    dec["attributes"] = _attributes(spec, out, draws)
+    analysis = "prior" if calibration is None else "posterior"
+    root = xr.Dataset(attrs={
+        "kursk_da_version": _version(),
+        "result_schema": RESULT_SCHEMA,
+        "spec_name": spec.name,
+        "spec_sha256": spec.sha256,
+        "spec_path": spec.path or "",
+        "spec_json": spec_to_json(spec),
+        "seed": int(out.seed),
+        "draws": int(out.n_draws),
+        "chunk_size": int(out.chunk_size),
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "decision_date": spec.decision_date.isoformat(),
+        "horizon_days": int(spec.horizon_days),
+        "retention_threshold_km2": float(spec.retention_threshold),
+        "cvar_alpha": float(spec.cvar_alpha),
+        "value_units": VALUE_UNITS,
+        "analysis": analysis,
+    })
+    groups: dict[str, xr.Dataset] = {"/": root}
+    if calibration is None:
+        groups["/prior"] = _prior_group(spec, out.inputs)
+    else:
+        root.attrs.update(_calibration_attrs(calibration))
+        dec["inputs"] = xr.DataArray(
+            out.inputs, dims=(DRAW, PARAMETER),
+            coords={DRAW: draws, PARAMETER: list(spec.input_names)},
+            attrs={"description": "engine input matrix: posterior draws of the calibrated "
+                                  "parameters, conditional prior draws of the other inputs",
+                   "units": f"per {PARAMETER} (coordinate {PARAMETER}_units)"})
+        idata = calibration.idata
+        prior = idata.prior.copy()
+        for name in spec.input_names:
+            if name in prior:
+                prior[name].attrs.update(_input_attrs(spec, name))
+        groups["/prior"] = _with_units(prior, spec)
+        for g in ("posterior", "posterior_predictive", "observed_data", "constant_data",
+                  "sample_stats", "log_likelihood", "log_prior", "prior_predictive"):
+            if g in idata.groups():
+                groups[f"/{g}"] = _with_units(idata[g], spec)
+        groups["/diagnostics"] = _diagnostic_units(_diagnostics_group(calibration), spec)
+    groups["/decision"] = _label_units(dec, spec)
+    groups["/trajectories"] = _trajectory_group(spec, out)
+    order = ["/", "/prior", "/decision", "/trajectories"]
+    return xr.DataTree.from_dict({k: groups[k] for k in order + [g for g in groups
+                                                                  if g not in order]})
+
+
+def save_result_set(tree: xr.DataTree, path: str | Path) -> Path:
+    """Write a result set to netCDF atomically.
+
+    Parameters
+    ----------
+    tree : xarray.DataTree
+    path : str or Path
+        Target file; its directory is created if missing.
+
+    Returns
+    -------
+    Path
+        The written file.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        tree.to_netcdf(tmp, engine="h5netcdf")
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the usual file mode
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def validate_result_set(tree: xr.DataTree, source: str = "result set") -> None:
+    """Check that a DataTree follows the result-set schema.
+
+    Raises
+    ------
+    ResultFileError
+        Naming the missing group, variable or attribute.
+    """
+    for key in _ROOT_ATTRS:
+        if key not in tree.attrs:
+            raise ResultFileError(f"{source}: missing root attribute {key!r}; not a kursk_da "
+                                  "result set")
+    found = str(tree.attrs["result_schema"])
+    if found.split(".")[0] not in SUPPORTED_SCHEMAS:
+        raise ResultFileError(f"{source}: result_schema {found!r} is not supported by this "
+                              f"version of kursk_da (supported: {', '.join(SUPPORTED_SCHEMAS)})")
+    for group, names in REQUIRED.items():
+        if group not in tree.children:
+            raise ResultFileError(f"{source}: missing group /{group}")
+        ds = tree[group].dataset
+        for name in names:
+            if name not in ds:
+                raise ResultFileError(f"{source}: missing variable /{group}/{name}")
+
+
+def load_result_set(path: str | Path) -> xr.DataTree:
+    """Read a result set written by :func:`save_result_set` into memory.
+
+    Raises
+    ------
+    ResultFileError
+        If the file is missing, unreadable (corrupt, not netCDF) or not a result set.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise ResultFileError(f"{p}: result file not found")
+    try:
+        with xr.open_datatree(p, engine="h5netcdf") as tree:
+            loaded = tree.load()
+    except (OSError, ValueError, KeyError) as exc:
+        raise ResultFileError(f"{p}: cannot read as a netCDF result set ({exc})") from None
+    validate_result_set(loaded, str(p))
+    return loaded
+
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _dates(obj: Any, key: str = "") -> Any:
+    if isinstance(obj, dict):
+        return {k: _dates(v, k) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_dates(v, key) for v in obj]
+    if key in ("date", "start") and isinstance(obj, str) and _DATE.match(obj):
+        return dt.date.fromisoformat(obj)
+    return obj
+
+
+def _legacy_spec_dict(tree: xr.DataTree, text: str) -> dict[str, Any]:
+    """The spec of a schema-1 file: sorted keys and dates as plain strings, repaired."""
+    raw = _dates(json.loads(text))  # spec_json has sorted keys: restore the run's orders
+    if "decision" in tree.children and OPTION in tree["decision"].coords:
+        order = [str(o) for o in tree["decision"][OPTION].values]
+        raw["options"] = {o: raw["options"][o] for o in order if o in raw["options"]}
+    if "decision" in tree.children and "inputs" in tree["decision"].dataset:
+        # the propagated input matrix gives the run's column order
+        order = [str(p) for p in tree["decision"]["inputs"][PARAMETER].values]
+        params = raw.get("parameters", {})
+        raw["parameters"] = {**{p: params[p] for p in order if p in params}, **params}
+    elif "prior" in tree.children:
+        prior = [str(v) for v in tree["prior"].data_vars]
+        params = raw.get("parameters", {})
+        raw["parameters"] = {**{p: params[p] for p in prior if p in params}, **params}
+    return raw
+
+
+_DATE_TAG = "$date"
+
+
+def _encode(obj: Any) -> Any:
+    if isinstance(obj, dt.datetime):
+        raise TypeError(f"a spec holds dates, not date-times: {obj!r}")
+    if isinstance(obj, dt.date):
+        return {_DATE_TAG: obj.isoformat()}
+    raise TypeError(f"cannot store {type(obj).__name__} in spec_json: {obj!r}")
+
+
+def _decode(obj: dict[str, Any]) -> Any:
+    if len(obj) == 1 and _DATE_TAG in obj:
+        return dt.date.fromisoformat(obj[_DATE_TAG])
+    return obj
+
+
+def spec_to_json(spec: Spec) -> str:
+    """The spec as JSON for the root attribute ``spec_json``.
+
+    Tables keep their order (the order of options and parameters is the order of the
+    arrays); TOML dates become ``{"$date": "YYYY-MM-DD"}``. :func:`spec_from_tree`
+    reads it back without repairs; the hash (``spec_sha256``) uses a canonical form.
+    """
+    return json.dumps(spec.raw, default=_encode)
+
+
+def stored_spec_dict(tree: xr.DataTree | xr.Dataset) -> dict[str, Any]:
+    """The spec stored in the root attribute ``spec_json`` as nested dicts (dates as
+    :class:`datetime.date`), not validated; any schema version.
+
+    Raises
+    ------
+    ResultFileError
+        No ``spec_json``, or one that is not valid JSON.
+    """
+    text = tree.attrs.get("spec_json")
+    if not text:
+        raise ResultFileError("result set: no spec_json attribute; cannot rebuild the spec")
+    try:
+        if str(tree.attrs.get("result_schema", "1")) == "1":
+            if not isinstance(tree, xr.DataTree):
+                raise ResultFileError("result set: a schema-1 spec needs the whole tree")
+            return _legacy_spec_dict(tree, text)
+        raw = json.loads(text, object_hook=_decode)
+    except (ValueError, TypeError) as exc:
+        raise ResultFileError(f"result set: spec_json is not valid JSON ({exc})") from None
+    if not isinstance(raw, dict):
+        raise ResultFileError("result set: spec_json is not a JSON object")
+    return raw
+
+
+def spec_from_tree(tree: xr.DataTree) -> Spec:
+    """The spec stored in a result set's root attribute ``spec_json``, validated.
+
+    Raises
+    ------
+    ResultFileError
+        No ``spec_json``, or one that is not valid JSON or not a valid spec.
+    """
+    raw = stored_spec_dict(tree)
+    try:
+        return spec_from_dict(raw, path=tree.attrs.get("spec_path") or None)
+    except SpecError as exc:
+        raise ResultFileError(f"result set: the stored spec is invalid ({exc})") from None

@@ -1,0 +1,133 @@
+"""Render a :class:`~kursk_da.report._document.Document` as HTML or Markdown.
+
+The HTML is self-contained: figures are ``data:image/png;base64`` URIs, the style sheet
+is inline, and there is no script, font, link or other external reference, so the file
+opens offline. The Markdown refers to the PNG files written beside it.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+
+import pandas as pd
+
+from kursk_da.report._document import Document, Image, Table, Text, Warning_
+
+__all__ = ["render_html", "render_markdown", "image_filename"]
+
+_CSS = """
+body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 0 auto;
+       max-width: 1200px; padding: 1em 2em; color: #1d1d1d; line-height: 1.45; }
+h1 { font-size: 1.6em; margin-bottom: 0.1em; }
+h2 { border-bottom: 1px solid #ccc; margin-top: 2em; }
+.subtitle { color: #555; margin-top: 0; }
+.warning { background: #fde8e8; border: 2px solid #c0392b; color: #7b1f1f; padding: 0.8em 1em;
+           font-weight: bold; border-radius: 4px; }
+table { border-collapse: collapse; margin: 0.5em 0 1.5em 0; font-size: 0.85em; }
+caption { caption-side: top; text-align: left; font-weight: bold; padding-bottom: 0.3em; }
+th, td { border: 1px solid #ddd; padding: 0.25em 0.6em; vertical-align: top; }
+th { background: #f3f3f3; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+figure { margin: 1em 0 2em 0; }
+figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+figcaption { color: #444; font-size: 0.9em; }
+nav ul { columns: 2; }
+"""
+
+
+def image_filename(img: Image) -> str:
+    """File name of a figure beside the Markdown report."""
+    return f"{img.name}.png"
+
+
+def _cell(value: object) -> tuple[str, bool]:
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return ("" if math.isnan(value) else str(value)), True
+        if value == round(value) and abs(value) < 1e15:
+            return f"{value:,.0f}", True
+        return (f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.1f}"), True
+    if isinstance(value, int):
+        return f"{value:,}", True
+    return str(value), False
+
+
+def _html_table(t: Table) -> str:
+    frame = t.frame
+    head = "".join(f"<th>{html.escape(str(c))}</th>"
+                   for c in [frame.index.name or "", *frame.columns])
+    rows = []
+    for idx, row in frame.iterrows():
+        cells = [f"<th>{html.escape(str(idx))}</th>"]
+        for v in row.tolist():
+            text, num = _cell(v)
+            cells.append(f"<td class=\"num\">{html.escape(text)}</td>" if num
+                         else f"<td>{html.escape(text)}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    cap = f"<caption>{html.escape(t.caption)}</caption>" if t.caption else ""
+    return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def render_html(doc: Document) -> str:
+    """The report as one self-contained HTML page."""
+    out = ["<!DOCTYPE html>", "<html lang=\"en\"><head><meta charset=\"utf-8\">",
+           f"<title>{html.escape(doc.title)}</title>", f"<style>{_CSS}</style></head><body>",
+           f"<h1>{html.escape(doc.title)}</h1>",
+           f"<p class=\"subtitle\">{html.escape(doc.subtitle)}</p>", "<nav><ul>"]
+    out += [f"<li><a href=\"#{s.anchor}\">{html.escape(s.title)}</a></li>" for s in doc.sections]
+    out.append("</ul></nav>")
+    for sec in doc.sections:
+        out.append(f"<section id=\"{sec.anchor}\"><h2>{html.escape(sec.title)}</h2>")
+        for b in sec.blocks:
+            if isinstance(b, Warning_):
+                out.append(f"<p class=\"warning\">{html.escape(b.text)}</p>")
+            elif isinstance(b, Text):
+                out.append(f"<p>{html.escape(b.text)}</p>")
+            elif isinstance(b, Table):
+                out.append(_html_table(b))
+            elif isinstance(b, Image):
+                data = base64.b64encode(b.png).decode("ascii")
+                out.append(f"<figure id=\"fig-{b.name}\"><img alt=\"{html.escape(b.caption)}\" "
+                           f"src=\"data:image/png;base64,{data}\">"
+                           f"<figcaption>{html.escape(b.caption)}</figcaption></figure>")
+        out.append("</section>")
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _md_table(t: Table) -> str:
+    frame: pd.DataFrame = t.frame
+    cols = [str(frame.index.name or ""), *[str(c) for c in frame.columns]]
+    lines = []
+    if t.caption:
+        lines += [f"**{_md_escape(t.caption)}**", ""]
+    lines.append("| " + " | ".join(_md_escape(c) for c in cols) + " |")
+    lines.append("|" + "|".join("---" for _ in cols) + "|")
+    for idx, row in frame.iterrows():
+        cells = [str(idx)] + [_cell(v)[0] for v in row.tolist()]
+        lines.append("| " + " | ".join(_md_escape(c) for c in cells) + " |")
+    return "\n".join(lines)
+
+
+def render_markdown(doc: Document) -> str:
+    """The report as Markdown; figures are linked as ``<name>.png`` beside the file."""
+    out = [f"# {doc.title}", "", f"*{doc.subtitle}*", ""]
+    out += [f"- [{s.title}](#{s.anchor})" for s in doc.sections]
+    for sec in doc.sections:
+        out += ["", f"<a id=\"{sec.anchor}\"></a>", f"## {sec.title}", ""]
+        for b in sec.blocks:
+            if isinstance(b, Warning_):
+                out += [f"> **{b.text}**", ""]
+            elif isinstance(b, Text):
+                out += [b.text, ""]
+            elif isinstance(b, Table):
+                out += [_md_table(b), ""]
+            elif isinstance(b, Image):
+                out += [f"![{_md_escape(b.caption)}]({image_filename(b)})", "",
+                        f"*{b.caption}*", ""]
+    return "\n".join(out).rstrip() + "\n"

@@ -1,0 +1,363 @@
+"""Build the report's :class:`~kursk_da.report._document.Document` from a result set.
+
+The report only shows what the file holds: it runs no simulation, calibration or VOI
+itself. Sections whose groups are absent say which command adds them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from matplotlib.figure import Figure
+
+from kursk_da import plots
+from kursk_da.dims import ATTRIBUTE, DATE, OBSERVATION, OPTION, PARAMETER
+from kursk_da.io._resultset import spec_from_tree
+from kursk_da.io._table import options_frame
+from kursk_da.plots._calibration import is_calibrated
+from kursk_da.plots._common import has_group, observations, spec_dict
+from kursk_da.report._document import Document, Image, Section, Table, Text, Warning_, figure_png
+from kursk_da.sensitivity._groups import main_effects_frame, scenarios_frame, tornado_frame
+from kursk_da.voi._groups import evppi_frame, group_evppi_frame
+
+__all__ = ["SECTIONS", "build_document", "assumptions_frame", "distribution_text"]
+
+
+def _clean(text: Any) -> str:
+    return " ".join(str(text).split())
+
+
+def _image(name: str, make: Callable[[], Figure], caption: str) -> Image | Warning_:
+    """Render one figure; a failing figure becomes a visible note, not a broken report."""
+    try:
+        fig = make()
+    except Exception as exc:  # noqa: BLE001 - one bad figure must not lose the report
+        return Warning_(f"Figure '{name}' could not be drawn from this result set: {exc}")
+    return Image(name, figure_png(fig), caption)
+
+
+def distribution_text(raw: dict[str, Any]) -> str:
+    """A spec distribution table written as ``dist(key=value, ...)``."""
+    dist = str(raw.get("dist", "?"))
+    if dist == "fixed":
+        return f"fixed {raw.get('value')}"
+    args = ", ".join(f"{k}={v}" for k, v in sorted(raw.items())
+                     if k not in {"dist", "units", "source", "group", "description"})
+    return f"{dist}({args})"
+
+
+def assumptions_frame(tree: xr.DataTree) -> pd.DataFrame:
+    """Every parameter and value weight of the stored spec: distribution, units, source.
+
+    The ``distribution`` column is the parsed form (elicited intervals resolved) of the
+    spec rebuilt from ``spec_json``, else the form stored with the prior draws, else the
+    spec's own entry; ``group`` likewise.
+    """
+    spec = spec_dict(tree)
+    prior = tree["prior"].to_dataset() if has_group(tree, "/prior") else xr.Dataset()
+    parsed: dict[str, Any] = {}
+    try:
+        parsed = dict(spec_from_tree(tree).inputs)
+    except Exception:  # noqa: BLE001 - an old or foreign spec: fall back to the raw entries
+        parsed = {}
+    rows = []
+    entries = [("parameter", k, v) for k, v in spec.get("parameters", {}).items()]
+    entries += [("value weight", f"weight_{k}", v)
+                for k, v in spec.get("value", {}).get("weights", {}).items()]
+    for kind, name, raw in entries:
+        attrs = dict(prior[name].attrs) if name in prior else {}
+        if name in parsed:
+            attrs.setdefault("group", parsed[name].group)
+            attrs.setdefault("distribution", parsed[name].dist.describe())
+        rows.append({
+            "input": name,
+            "kind": kind,
+            "group": attrs.get("group", raw.get("group", "")),
+            "distribution": _clean(attrs.get("distribution", distribution_text(raw))),
+            "spec entry": distribution_text(raw),
+            "units": raw.get("units", attrs.get("units", "")),
+            "source": _clean(raw.get("source", "")),
+        })
+    return pd.DataFrame(rows).set_index("input") if rows else pd.DataFrame()
+
+
+def _header(tree: xr.DataTree) -> Section:
+    a = tree.attrs
+    sec = Section("Run", "run")
+    if a.get("converged") == "no":
+        sec.blocks.append(Warning_(
+            "WARNING: the calibration did NOT converge (root attribute converged = 'no'). The "
+            "diagnostics below name the failing parameters; the decisions in this report are "
+            "flagged and must not be relied on."))
+    if a.get("analysis", "prior") != "posterior":
+        sec.blocks.append(Text(
+            "Prior analysis: the inputs are drawn from their priors (no calibration to the "
+            "observations). Read the results as the consequence of the stated assumptions, "
+            "not as a forecast."))
+    keys = ("spec_name", "spec_path", "spec_sha256", "analysis", "converged", "draws", "seed",
+            "chunk_size", "decision_date", "horizon_days", "retention_threshold_km2",
+            "cvar_alpha", "value_units", "kursk_da_version", "result_schema", "created")
+    keys += tuple(sorted(k for k in a if k.startswith("calibration_") or k.startswith("draws_")))
+    meta = pd.DataFrame({"value": [str(a[k]) for k in keys if k in a]},
+                        index=pd.Index([k for k in keys if k in a], name=ATTRIBUTE))
+    sec.blocks.append(Table(meta, "Root attributes of the result set"))
+    return sec
+
+
+def _options(tree: xr.DataTree) -> Section:
+    dec = tree["decision"].to_dataset()
+    units = tree.attrs.get("value_units", "dkm2")
+    sec = Section("Options compared", "options")
+    sec.blocks.append(Text(
+        f"Values in {units} (Donbas-equivalent km²: losing one km² of Donbas ground is -1; "
+        "higher is better). MCSE: Monte Carlo standard error of the expected value. "
+        f"EVPI of the whole decision: {float(dec['evpi']):,.1f} ± "
+        f"{float(dec['evpi_mcse']):,.1f} {units}."))
+    sec.blocks.append(Table(options_frame(tree).round(3), "Decision summary per option"))
+    figs = (
+        ("value_distribution", plots.plot_value_distribution,
+         "Distribution of the value of each option over the draws."),
+        ("decision_metrics", plots.plot_decision_metrics,
+         "Expected value, probability best, expected regret and CVaR per option."),
+        ("area_held", plots.plot_area_held,
+         "Area held per option: 5-95% and 25-75% bands and median of the stored trajectories, "
+         "mean over all draws, decision date, observations with their intervals."),
+        ("retention", plots.plot_retention,
+         "Probability of retaining at least the threshold area, per option and date."),
+        ("forces", plots.plot_forces, "Ukrainian and Russian troops in Kursk per option."),
+        ("casualties", plots.plot_casualties,
+         "Cumulative casualties of both sides per option."),
+    )
+    sec.blocks += [_image(n, lambda f=f: f(tree), c) for n, f, c in figs]
+    return sec
+
+
+def _model(tree: xr.DataTree) -> Section:
+    sec = Section("The model against the essay", "model")
+    kind = "posterior" if tree.attrs.get("analysis") == "posterior" else "prior"
+    sec.blocks.append(Text(
+        f"The {kind} predictive distribution of the first offensive against the essay's "
+        "figures: about 1,250 km² taken within days of 6 August 2024, about half retaken by "
+        "October 2024, about 50,000 Russian reinforcements including about 12,000 North Korean "
+        "soldiers."))
+    sec.blocks.append(_image("prior_predictive", lambda: plots.plot_prior_predictive(tree),
+                             f"{kind.capitalize()} predictive of area held, Russian build-up "
+                             "and casualties, with the essay's figures."))
+    if has_group(tree, "/prior"):
+        sec.blocks.append(_image("prior_inputs", lambda: plots.plot_prior_inputs(tree),
+                                 "Monte Carlo draws of every uncertain input (units on the x "
+                                 "axes)."))
+    return sec
+
+
+def _json_frame(text: str) -> pd.DataFrame | None:
+    """A table stored as JSON text in an attribute (records or index orient)."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    if isinstance(data, list) and data and isinstance(data[0], dict):
+        return pd.DataFrame(data)
+    if isinstance(data, dict) and data and all(isinstance(v, dict) for v in data.values()):
+        return pd.DataFrame.from_dict(data, orient="index")
+    return None
+
+
+def _diagnostic_tables(tree: xr.DataTree) -> list[Table]:
+    """Sampler-level diagnostics, the predictive check and JSON tables of ``/diagnostics``."""
+    if not has_group(tree, "/diagnostics"):
+        return []
+    ds = tree["diagnostics"].to_dataset()
+    rows: dict[str, str] = {}
+    per_obs: dict[str, pd.Series] = {}
+    tables: list[Table] = []
+    for k, v in ds.data_vars.items():
+        if v.ndim == 0:
+            rows[str(k)] = _clean(v.values.item())
+        elif v.dims == (OBSERVATION,):
+            per_obs[str(k).removeprefix("ppc_")] = v.to_series()
+        elif v.ndim == 1 and v.dims != (PARAMETER,):
+            rows[f"{k} (per {v.dims[0]})"] = ", ".join(f"{x:.3g}" for x in v.values.ravel())
+    for k, v in ds.attrs.items():
+        text = str(v)
+        if k == "description":
+            continue
+        if text[:1] in "[{":
+            frame = _json_frame(text)
+            if frame is not None:
+                tables.append(Table(frame.round(4), k.replace("_", " ").capitalize()))
+                continue
+        rows[str(k)] = text
+    out = []
+    if rows:
+        out.append(Table(pd.DataFrame({"value": list(rows.values())},
+                                      index=pd.Index(list(rows.keys()), name="diagnostic")),
+                         "Sampler diagnostics and thresholds"))
+    if per_obs:
+        out.append(Table(pd.DataFrame(per_obs).rename_axis(OBSERVATION).round(3),
+                         "Posterior predictive check per observation (90% interval)"))
+    return out + tables
+
+
+def _calibration(tree: xr.DataTree) -> Section:
+    sec = Section("Calibration", "calibration")
+    if not is_calibrated(tree):
+        sec.blocks.append(Text(
+            "This result set has no posterior (prior analysis): there is nothing to diagnose. "
+            "A spec with [[observations]] analysed without --prior-only adds the groups "
+            "posterior, sample_stats, posterior_predictive, observed_data and diagnostics."))
+        return sec
+    if tree.attrs.get("converged") == "no":
+        sec.blocks.append(Warning_("Unconverged: see the rows of the table below that fail "
+                                   "R-hat <= 1.01, ESS >= 400 or show divergences."))
+    try:
+        sec.blocks.append(Table(plots.diagnostics_table(tree).round(4),
+                                "Convergence diagnostics per parameter"))
+    except Exception as exc:  # noqa: BLE001
+        sec.blocks.append(Warning_(f"Diagnostics table unavailable: {exc}"))
+    sec.blocks += _diagnostic_tables(tree)
+    figs = (("trace", plots.plot_trace, "Trace plots (ArviZ)."),
+            ("rank", plots.plot_rank, "Rank plots (ArviZ): uniform when the chains mix."),
+            ("ppc", plots.plot_ppc, "Posterior predictive check of every observation."),
+            ("prior_posterior", plots.plot_prior_posterior,
+             "Prior against posterior, with the contraction of each parameter."))
+    if has_group(tree, "/posterior_predictive"):
+        sec.blocks += [_image(n, lambda f=f: f(tree), c) for n, f, c in figs]
+    else:
+        sec.blocks += [_image(n, lambda f=f: f(tree), c) for n, f, c in figs if n != "ppc"]
+    return sec
+
+
+def _voi(tree: xr.DataTree) -> Section:
+    sec = Section("Value of information and sensitivity", "voi")
+    if not has_group(tree, "/voi"):
+        sec.blocks.append(Text("No /voi group in this result set: `kursk-da voi RESULTS.nc "
+                               "--out OUT.nc` adds the EVPPI ranking, `kursk-da sensitivity` "
+                               "the tornado, Sobol' indices and scenarios."))
+    else:
+        voi = tree["voi"].to_dataset()
+        units = voi.attrs.get("units", tree.attrs.get("value_units", "dkm2"))
+        sec.blocks.append(Text(
+            f"EVPI {float(voi['evpi']):,.1f} {units}. The EVPPI of an input is what perfect "
+            "knowledge of it alone would be worth to the decision (regression method, "
+            "standard errors in brackets)."))
+        sec.blocks.append(Table(evppi_frame(voi).head(15).round(2),
+                                f"EVPPI of the top inputs ({units})"))
+        sec.blocks.append(Table(group_evppi_frame(voi).round(2),
+                                f"EVPPI of the input groups ({units})"))
+        sec.blocks.append(_image("evppi", lambda: plots.plot_evppi(tree),
+                                 "EVPPI ranking of inputs and groups (± 2 SE)."))
+    def dist(path: str) -> str:
+        return str(tree[path].attrs.get("distribution", "prior")) if has_group(tree, path) else ""
+
+    extra = (("/sensitivity/tornado", "tornado", plots.plot_tornado,
+              "Tornado: the value difference of the two best options over each input's "
+              f"5-95% {dist('/sensitivity/tornado')} interval, the other inputs keeping their "
+              f"{dist('/sensitivity/tornado')} uncertainty."),
+             ("/sensitivity/sobol", "sobol", plots.plot_sobol,
+              "Sobol' indices of the value difference, under the spec's prior (the estimator "
+              "needs independent inputs)."),
+             ("/scenarios/acceptability", "acceptability", plots.plot_acceptability,
+              "Acceptability curve."),
+             ("/scenarios/simplex", "simplex", plots.plot_simplex,
+              "Best option over the value-weight simplex."))
+    for path, name, func, caption in extra:
+        if has_group(tree, path):
+            sec.blocks.append(_image(name, lambda f=func: f(tree), caption))
+    if has_group(tree, "/sensitivity/tornado"):
+        frame = tornado_frame(tree["sensitivity/tornado"].to_dataset()).head(15)
+        sec.blocks.append(Table(frame.round(3), "Tornado swing and threshold (input value "
+                                                "where the best option changes)"))
+    if has_group(tree, "/sensitivity/main_effects"):
+        me = tree["sensitivity/main_effects"].to_dataset()
+        sec.blocks.append(Table(main_effects_frame(me).head(15).round(3), (
+            f"First-order indices of {me.attrs.get('leader')} - {me.attrs.get('runner_up')}: "
+            "share of its variance explained by each input alone, from the "
+            f"{me.attrs.get('distribution', 'prior')} draws (valid for dependent inputs)")))
+    if has_group(tree, "/scenarios/summary"):
+        s = tree["scenarios/summary"].to_dataset()
+        sec.blocks.append(Table(scenarios_frame(s).round(1),
+                                "Expected value per scenario and option "
+                                f"({s.attrs.get('units', 'dkm2')}), "
+                                f"{s.attrs.get('distribution', 'prior')} analyses of "
+                                "the spec with each scenario's overrides"))
+    return sec
+
+
+def _assumptions(tree: xr.DataTree) -> Section:
+    sec = Section("Assumptions and their sources", "assumptions")
+    spec = spec_dict(tree)
+    if not spec:
+        sec.blocks.append(Warning_("The result set carries no spec (root attribute spec_json)."))
+        return sec
+    meta = spec.get("meta", {})
+    if meta.get("description"):
+        sec.blocks.append(Text(_clean(meta["description"])))
+    sec.blocks.append(Table(assumptions_frame(tree),
+                            "Every input: distribution (parsed), spec entry, units, source"))
+    corr = spec.get("correlations", [])
+    if corr:
+        frame = pd.DataFrame([{"inputs": " & ".join(c.get("params", [])),
+                               "rank correlation": c.get("rank_corr"),
+                               "source": _clean(c.get("source", ""))} for c in corr])
+        sec.blocks.append(Table(frame.set_index("inputs"),
+                                "Rank correlations (Gaussian copula)"))
+    obs = observations(tree)
+    if obs:
+        frame = pd.DataFrame([{OBSERVATION: o.name, DATE: str(o.date), "quantity": o.quantity,
+                               "value": o.value, "interval": f"[{o.low:g}, {o.high:g}]"
+                               if np.isfinite(o.low) else "", "source": _clean(o.source)}
+                              for o in obs]).set_index(OBSERVATION)
+        sec.blocks.append(Table(frame, "Observations (calibration data)"))
+    options = spec.get("options", {})
+    if options:
+        frame = pd.DataFrame([{OPTION: k, "description": _clean(v.get("description", "")),
+                               "phases": json.dumps(v.get("phases", []), default=str)}
+                              for k, v in options.items()]).set_index(OPTION)
+        sec.blocks.append(Table(frame, "Options as defined in the spec"))
+    return sec
+
+
+SECTIONS: dict[str, Callable[[xr.DataTree], Section]] = {
+    "run": _header,
+    "options": _options,
+    "model": _model,
+    "calibration": _calibration,
+    "voi": _voi,
+    "assumptions": _assumptions,
+}
+"""The report's sections in order: name -> builder."""
+
+
+def build_document(tree: xr.DataTree, sections: Sequence[str] | None = None) -> Document:
+    """Assemble the report of a result set.
+
+    Parameters
+    ----------
+    tree : xarray.DataTree
+        A result set (from memory or :func:`kursk_da.load_result_set`).
+    sections : sequence of str, optional
+        Names of :data:`SECTIONS` to include (default: all, in order).
+
+    Returns
+    -------
+    Document
+    """
+    a = tree.attrs
+    title = spec_dict(tree).get("meta", {}).get("title") or f"Kursk decision analysis: " \
+        f"{a.get('spec_name', '')}"
+    subtitle = (f"{a.get('spec_name', '')}, {a.get('analysis', 'prior')} analysis, "
+                f"{a.get('draws', '?')} draws, seed {a.get('seed', '?')}, created "
+                f"{a.get('created', '?')}, kursk_da {a.get('kursk_da_version', '?')}")
+    names = list(SECTIONS) if sections is None else list(sections)
+    unknown = [n for n in names if n not in SECTIONS]
+    if unknown:
+        raise KeyError(f"unknown report sections {unknown}; expected some of {list(SECTIONS)}")
+    doc = Document(_clean(title), subtitle)
+    doc.sections = [SECTIONS[n](tree) for n in names]
+    return doc
