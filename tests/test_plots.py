@@ -8,6 +8,8 @@ from matplotlib.figure import Figure
 
 from kursk_da import plots
 from kursk_da.io import load_result_set, save_result_set
+from kursk_da.plots._calibration import sampled_parameters
+from kursk_da.plots._common import observations
 
 matplotlib.use("Agg")
 
@@ -59,7 +61,7 @@ def test_area_held_shows_mean_decision_date_and_observations(loaded):
     labels = {t.get_text() for t in fig.legends[0].get_texts()}
     assert "mean over all draws" in labels and "median" in labels
     assert any(lab.startswith("decision 2025-01-05") for lab in labels)
-    if plots.trajectories.observations(loaded):
+    if observations(loaded):
         assert "observed (interval)" in labels
     # one panel per option, each titled with the option's name
     titles = [ax.get_title() for ax in fig.axes if ax.get_visible()]
@@ -95,7 +97,7 @@ def test_diagnostics_table_reads_the_group(loaded_calibrated):
 def test_trace_shows_the_sampled_parameters_only(loaded_calibrated):
     from _calibrated import PARAMS
 
-    assert plots.calibration.sampled_parameters(loaded_calibrated) == list(PARAMS)
+    assert sampled_parameters(loaded_calibrated) == list(PARAMS)
     assert len(plots.plot_trace(loaded_calibrated).axes) == 2 * len(PARAMS)
 
 
