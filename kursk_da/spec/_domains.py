@@ -225,8 +225,11 @@ def check_sizes(
         exceeds :func:`memory_limit_bytes`, with the estimated GB.
     """
     draws = check_int(draws, "draws", minimum=1, error=SpecError)
-    chunk_size = check_int(chunk_size, "chunk_size", minimum=1, maximum=MAX_CHUNK_SIZE,
-                           error=SpecError)
+    chunk_size = check_int(chunk_size, "chunk_size", minimum=1, error=SpecError)
+    if chunk_size > MAX_CHUNK_SIZE:
+        raise SpecError("chunk_size", f"expected at most {MAX_CHUNK_SIZE:,} draws per chunk "
+                                      "(the engine keeps a chunk_size x days work array per "
+                                      f"thread), got {chunk_size:,}")
     by_draws, by_chunks = memory_estimate_bytes(n_inputs, n_options, n_days, n_trajectories,
                                                 draws, chunk_size, n_jobs)
     limit = memory_limit_bytes()

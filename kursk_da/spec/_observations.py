@@ -128,9 +128,15 @@ class Observation:
 
 
 def _number(val: Any, path: str) -> float:
-    if isinstance(val, bool) or not isinstance(val, int | float) or not math.isfinite(val):
+    if isinstance(val, bool) or not isinstance(val, int | float):
         raise SpecError(path, f"expected a finite number, got {val!r}")
-    return float(val)
+    try:
+        x = float(val)
+    except OverflowError:  # an integer beyond the float range
+        x = math.inf
+    if not math.isfinite(x):
+        raise SpecError(path, f"expected a finite number, got {val!r}")
+    return x
 
 
 def _parse_one(tbl: Any, path: str, decision_date: dt.date) -> Observation:

@@ -108,6 +108,7 @@ _TOP_KEYS = {
     "observations",
 }
 _TOP_KEYS |= {"scenarios"}  # named input overrides: kursk_da.spec._scenarios
+_META_KEYS = {"name", "title", "description"}
 _DECISION_KEYS = {"date", "horizon_days", "retention_threshold_km2", "cvar_alpha", "trajectories"}
 _META_PARAM_KEYS = ("units", "source", "group", "description", "label")
 MAX_DEPTH = 32
@@ -418,6 +419,10 @@ def spec_from_dict(raw: Mapping[str, Any], path: str | None = None) -> Spec:
         )
     raw = copy.deepcopy(dict(raw))
     meta = _table(raw, "meta", "", required=False)
+    bad_meta = sorted(set(meta) - _META_KEYS, key=str)
+    if bad_meta:
+        raise SpecError(f"meta.{bad_meta[0]}",
+                        f"unknown field; expected {', '.join(sorted(_META_KEYS))}")
     decision = _table(raw, "decision", "")
     extra = set(decision) - _DECISION_KEYS
     if extra:
