@@ -24,7 +24,7 @@ from kursk_da.decision._summary import decision_summary
 from kursk_da.engine._run import DEFAULT_CHUNK_SIZE, run_engine
 from kursk_da.errors import SpecError
 from kursk_da.io._resultset import build_result_set
-from kursk_da.spec._schema import Spec, as_spec
+from kursk_da.spec._schema import Spec, as_spec, check_run_size
 from kursk_da.validation import check_int
 
 if TYPE_CHECKING:
@@ -83,6 +83,7 @@ def run_analysis(
     check_int(draws, "draws", minimum=1, error=SpecError)
     check_int(seed, "seed", minimum=0, error=SpecError)
     check_int(chunk_size, "chunk_size", minimum=1, error=SpecError)
+    check_run_size(spec, draws, chunk_size, n_jobs)  # before anything is allocated
     if cutoff is not None and (prior_only or not spec.observations):
         raise SpecError("cutoff", "a cutoff needs a calibration: the spec has no observations"
                         if not spec.observations else "a cutoff cannot be combined with "

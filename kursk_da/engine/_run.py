@@ -36,7 +36,7 @@ from kursk_da.engine._kernel import simulate_chunk
 from kursk_da.engine._noise import standard_normals
 from kursk_da.spec._plans import compile_schedule
 from kursk_da.spec._sampling import sample_inputs
-from kursk_da.spec._schema import WEIGHT_PREFIX, Spec, as_spec
+from kursk_da.spec._schema import WEIGHT_PREFIX, Spec, as_spec, check_run_size
 
 __all__ = [
     "EngineOutput",
@@ -132,11 +132,19 @@ def run_engine(
     Returns
     -------
     EngineOutput
+
+    Raises
+    ------
+    SpecError
+        Path ``draws`` or ``chunk_size`` when the run would need more memory than
+        the limit of :func:`kursk_da.spec._domains.check_sizes` (checked before
+        anything is allocated).
     """
     spec = as_spec(spec)
     if inputs is not None:
         inputs = np.ascontiguousarray(inputs, dtype=float)
         draws = inputs.shape[0]
+    check_run_size(spec, draws, chunk_size, n_jobs)  # before anything is allocated
     n_opt = len(spec.options)
     n_days = spec.n_days
     hc, hr, oc, orf = schedules(spec)

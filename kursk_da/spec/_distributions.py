@@ -618,7 +618,10 @@ def parse_distribution(
     if isinstance(table, bool):
         raise SpecError(path, "expected a number or a distribution table, found a boolean")
     if isinstance(table, numbers.Real):
-        value = float(table)
+        try:
+            value = float(table)
+        except OverflowError:
+            value = math.inf
         if not math.isfinite(value):
             raise SpecError(path, f"expected a finite number, found {value!r}")
         return Distribution("fixed", {"value": value})
@@ -713,7 +716,10 @@ def _number(entries: Mapping[str, Any], key: str, path: str, *, allow_inf: bool 
         raise SpecError(
             f"{path}.{key}", f"expected a number, found {type(value).__name__} {value!r}"
         )
-    x = float(value)
+    try:
+        x = float(value)
+    except OverflowError:  # an integer beyond the float range
+        raise SpecError(f"{path}.{key}", f"expected a finite number, found {value!r}") from None
     if math.isnan(x) or (math.isinf(x) and not allow_inf):
         raise SpecError(f"{path}.{key}", f"expected a finite number, found {x!r}")
     return x
@@ -767,7 +773,10 @@ def _interval(
         or not all(_is_number(v) for v in value)
     ):
         raise SpecError(where, f"expected a list of two numbers [lo, hi], found {value!r}")
-    lo, hi = float(value[0]), float(value[1])
+    try:
+        lo, hi = float(value[0]), float(value[1])
+    except OverflowError:
+        raise SpecError(where, f"expected two finite numbers, found {value!r}") from None
     if not (math.isfinite(lo) and math.isfinite(hi)):
         raise SpecError(where, f"expected two finite numbers, found [{lo!r}, {hi!r}]")
     if not lo < hi:
@@ -1095,14 +1104,22 @@ def _solve_2d(
     unpack: Callable[[FloatArray], tuple[float, float]],
 ) -> tuple[float, float] | None:
     """Find a root of a 2-vector residual from several starts; None if none found."""
+    # a solver that cannot even start (non-finite residuals at an extreme input) is no fit
     for start in starts:
-        sol = optimize.root(residual, np.asarray(start, dtype=float), method="hybr", tol=1e-14)
+        try:
+            sol = optimize.root(residual, np.asarray(start, dtype=float), method="hybr",
+                                tol=1e-14)
+        except (ValueError, ArithmeticError):
+            continue
         if np.all(np.isfinite(sol.x)) and np.max(np.abs(residual(sol.x))) < 1e-11:
             return unpack(sol.x)
     for start in starts:
-        fit = optimize.least_squares(
-            residual, np.asarray(start, dtype=float), xtol=1e-15, ftol=1e-15, gtol=1e-15
-        )
+        try:
+            fit = optimize.least_squares(
+                residual, np.asarray(start, dtype=float), xtol=1e-15, ftol=1e-15, gtol=1e-15
+            )
+        except (ValueError, ArithmeticError):
+            continue
         if np.all(np.isfinite(fit.x)) and np.max(np.abs(residual(fit.x))) < 1e-11:
             return unpack(fit.x)
     return None

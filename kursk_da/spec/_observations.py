@@ -22,7 +22,9 @@ Fields
 ``quantity``
     One of :data:`QUANTITIES` (units there).
 ``value``
-    The reported figure, in the quantity's units.
+    The reported figure, in the quantity's units; it and the ``interval`` must lie in
+    the quantity's physical domain (catalogue ``Quantity.domain``: e.g. an area held
+    is ``>= 0``).
 ``sd`` *or* ``interval = [lo, hi]`` with ``level`` (default 0.9)
     The measurement uncertainty. ``sd`` gives a **normal** likelihood
     ``value ~ N(model, sd^2)``. An ``interval`` gives a **lognormal** likelihood
@@ -51,6 +53,7 @@ from scipy import special
 
 from kursk_da.dynamics.catalogue import OBSERVABLES
 from kursk_da.errors import SpecError
+from kursk_da.spec._domains import check_value
 from kursk_da.spec._plans import EPOCH, day_of
 
 __all__ = [
@@ -68,6 +71,7 @@ QUANTITIES: dict[str, tuple[str, str]] = {
 Derived from :data:`kursk_da.dynamics.catalogue.OBSERVABLES`; add a row there to add one.
 """
 
+_ROWS = {q.name: q for q in OBSERVABLES}
 _KEYS = {"name", "date", "quantity", "value", "sd", "interval", "level", "source", "description"}
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -124,9 +128,15 @@ class Observation:
 
 
 def _number(val: Any, path: str) -> float:
-    if isinstance(val, bool) or not isinstance(val, int | float) or not math.isfinite(val):
+    if isinstance(val, bool) or not isinstance(val, int | float):
         raise SpecError(path, f"expected a finite number, got {val!r}")
-    return float(val)
+    try:
+        x = float(val)
+    except OverflowError:  # an integer beyond the float range
+        x = math.inf
+    if not math.isfinite(x):
+        raise SpecError(path, f"expected a finite number, got {val!r}")
+    return x
 
 
 def _parse_one(tbl: Any, path: str, decision_date: dt.date) -> Observation:
@@ -150,10 +160,13 @@ def _parse_one(tbl: Any, path: str, decision_date: dt.date) -> Observation:
                         f"expected a date on or after {EPOCH.isoformat()}, got {date}")
     check_no_look_ahead(date, decision_date, f"{path}.date")
     quantity = tbl["quantity"]
-    if quantity not in QUANTITIES:
+    if not isinstance(quantity, str) or quantity not in QUANTITIES:
         raise SpecError(f"{path}.quantity",
                         f"expected one of {', '.join(QUANTITIES)}, got {quantity!r}")
     value = _number(tbl["value"], f"{path}.value")
+    row = _ROWS[quantity]
+    what = f"{quantity} ({row.units})"
+    check_value(value, row.domain, f"{path}.value", what)
     source = tbl["source"]
     if not isinstance(source, str) or not source.strip():
         raise SpecError(f"{path}.source", f"expected a non-empty string, got {source!r}")
@@ -178,6 +191,8 @@ def _parse_one(tbl: Any, path: str, decision_date: dt.date) -> Observation:
         raise SpecError(f"{path}.interval", f"expected [lo, hi], got {interval!r}")
     lo = _number(interval[0], f"{path}.interval")
     hi = _number(interval[1], f"{path}.interval")
+    for end in (lo, hi):
+        check_value(end, row.domain, f"{path}.interval", what)
     if not 0 < lo < hi:
         raise SpecError(f"{path}.interval", f"expected 0 < lo < hi, got {interval!r}")
     if not lo < value < hi:

@@ -26,6 +26,7 @@ levers, e.g. the size of the reinforcement of a renewed offensive).
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
@@ -75,6 +76,14 @@ _LEVER_BOUNDS: dict[str, tuple[float, float]] = {
 Lever = float | str  # a number, or the name of a parameter
 
 
+def _as_float(val: float) -> float:
+    """``float(val)``, infinite for an integer too large for a float."""
+    try:
+        return float(val)
+    except OverflowError:
+        return math.inf
+
+
 def day_of(date: dt.date) -> int:
     """Day index of a calendar date (days since 2024-08-06)."""
     return (date - EPOCH).days
@@ -83,6 +92,14 @@ def day_of(date: dt.date) -> int:
 def date_of(day: int) -> dt.date:
     """Calendar date of a day index."""
     return EPOCH + dt.timedelta(days=int(day))
+
+
+def _date_text(day: int) -> str:
+    """ISO date of a day index, or ``day N`` when it is beyond the calendar."""
+    try:
+        return date_of(day).isoformat()
+    except (OverflowError, ValueError):
+        return f"day {day}"
 
 
 @dataclass(frozen=True)
@@ -148,7 +165,7 @@ def _lever(
                 f"[parameters]: {', '.join(sorted(parameters))}",
             )
         return val
-    if not isinstance(val, int | float) or not np.isfinite(val):
+    if not isinstance(val, int | float) or not math.isfinite(_as_float(val)):
         raise SpecError(f"{path}.{key}", f"expected a finite number, got {val!r}")
     lo, hi = _LEVER_BOUNDS[key]
     if not lo <= val <= hi:
@@ -215,7 +232,7 @@ def parse_phases(
         if not plan_start <= day < plan_end:
             raise SpecError(
                 f"{p}.{'start' if 'start' in tbl else 'after_days'}",
-                f"date {date_of(day).isoformat()} is outside the plan, expected a date from "
+                f"date {_date_text(day)} is outside the plan, expected a date from "
                 f"{date_of(plan_start).isoformat()} to {date_of(plan_end - 1).isoformat()}",
             )
         posture = tbl.get("posture")

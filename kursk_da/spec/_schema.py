@@ -6,7 +6,7 @@ example) with the sections
 ``[meta]``
     ``name``, ``title``, ``description``.
 ``[decision]``
-    ``date`` (TOML date, on or after 2024-08-06), ``horizon_days`` (> 0),
+    ``date`` (TOML date, from 2024-08-06 to 2026-12-31), ``horizon_days`` (1 to 730),
     ``retention_threshold_km2`` (area that counts as "territory retained"),
     ``cvar_alpha`` (tail probability of CVaR, default 0.05), ``trajectories``
     (number of draws whose daily trajectories are stored, default 200).
@@ -29,6 +29,13 @@ example) with the sections
 ``[value.weights.<attribute>]``
     One weight (a distribution, in value units per attribute unit) for each
     attribute of :data:`kursk_da.dynamics.catalogue.ATTRIBUTE_NAMES`, with ``source``.
+
+Every number must lie in its physical domain (catalogue ``Quantity.domain``): a fixed
+value, the support and the central 99.9% interval of a distribution, an observation's
+value and interval; see :mod:`kursk_da.spec._domains`, which also bounds a run
+(:func:`check_run_size`: ``chunk_size`` and the memory of ``draws x options x days``).
+A file that cannot be parsed (invalid TOML, not UTF-8, nested deeper than
+:data:`MAX_DEPTH` levels) raises a :class:`SpecError` too.
 
 Specs are immutable; :meth:`Spec.with_parameter`, :meth:`Spec.with_option` and
 :meth:`Spec.without_option` return new validated specs. The spec hash is the
@@ -56,11 +63,21 @@ from kursk_da.dynamics.catalogue import (
     PARAMETER_GROUPS,
     PARAMETER_NAMES,
     PARAMETER_UNITS,
+    REAL,
+    Domain,
+    quantity,
 )
 from kursk_da.errors import SpecError
 from kursk_da.spec._distributions import Distribution, parse_distribution
+from kursk_da.spec._domains import (
+    LATEST_DECISION_DATE,
+    MAX_HORIZON_DAYS,
+    check_distribution,
+    check_sizes,
+    intersect,
+)
 from kursk_da.spec._observations import Observation, parse_observations
-from kursk_da.spec._plans import EPOCH, Phase, day_of, parse_phases
+from kursk_da.spec._plans import _LEVER_BOUNDS, EPOCH, Phase, day_of, parse_phases
 from kursk_da.spec._scenarios import BASE_SCENARIO, Scenario, parse_scenarios, scenario_raw
 from kursk_da.spec.copula import rank_correlation
 
@@ -73,6 +90,8 @@ __all__ = [
     "as_spec",
     "apply_scenario",
     "spec_from_dict",
+    "check_run_size",
+    "MAX_DEPTH",
     "ATTRIBUTE_UNITS",
     "DEFAULT_GROUPS",
 ]
@@ -89,8 +108,15 @@ _TOP_KEYS = {
     "observations",
 }
 _TOP_KEYS |= {"scenarios"}  # named input overrides: kursk_da.spec._scenarios
+_META_KEYS = {"name", "title", "description"}
 _DECISION_KEYS = {"date", "horizon_days", "retention_threshold_km2", "cvar_alpha", "trajectories"}
 _META_PARAM_KEYS = ("units", "source", "group", "description", "label")
+MAX_DEPTH = 32
+"""Deepest nesting of tables and arrays a spec may have (the shipped specs use 4)."""
+# phase key -> catalogue lever it sets (for the domain of an uncertain lever)
+_PHASE_LEVERS = {"force_scale": "force_scale", "force_added": "force_added",
+                 "force_initial": "force_initial", "strike_intensity": "strike",
+                 "loss_multiplier": "loss_multiplier"}
 
 
 @dataclass(frozen=True)
@@ -256,11 +282,20 @@ def load_spec(path: str | Path) -> Spec:
     if not p.is_file():
         raise SpecError(str(p), "spec file not found (expected a TOML file)")
     try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecError(str(p), f"not valid TOML: {exc}") from None
+        text = p.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise SpecError(str(p), "not a UTF-8 text file (expected a TOML file)") from None
+    except OSError as exc:
+        raise SpecError(str(p), f"cannot read the spec file: {exc.strerror or exc}") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(str(p), f"not valid TOML: {exc}") from None
+    except RecursionError:
+        raise SpecError(str(p), f"not a usable TOML file: tables or arrays are nested too "
+                                f"deeply (expected at most {MAX_DEPTH} levels)") from None
+    except (ValueError, TypeError, MemoryError) as exc:
+        raise SpecError(str(p), f"not valid TOML: {type(exc).__name__}: {exc}") from None
     return spec_from_dict(raw, path=str(p))
 
 
@@ -327,7 +362,8 @@ def _text(tbl: Mapping[str, Any], key: str, path: str, default: str | None = Non
 
 
 def _parameter(
-    name: str, tbl: Any, path: str, default_units: str | None, default_group: str
+    name: str, tbl: Any, path: str, default_units: str | None, default_group: str,
+    domain: Domain = REAL,
 ) -> Parameter:
     if isinstance(tbl, bool) or not isinstance(tbl, Mapping | int | float):
         raise SpecError(path, f"expected a distribution table, got {tbl!r}")
@@ -343,6 +379,7 @@ def _parameter(
         raise SpecError(f"{path}.units", "missing required field")
     if default_units is not None and units != default_units:
         raise SpecError(f"{path}.units", f"expected {default_units!r}, got {units!r}")
+    check_distribution(dist, domain, path, f"{name} ({units})")
     return Parameter(
         name=name,
         dist=dist,
@@ -374,6 +411,7 @@ def spec_from_dict(raw: Mapping[str, Any], path: str | None = None) -> Spec:
     """
     if not isinstance(raw, Mapping):
         raise SpecError("", f"expected a table at the top level, got {type(raw).__name__}")
+    _check_depth(raw)
     unknown = set(raw) - _TOP_KEYS
     if unknown:
         raise SpecError(
@@ -381,6 +419,10 @@ def spec_from_dict(raw: Mapping[str, Any], path: str | None = None) -> Spec:
         )
     raw = copy.deepcopy(dict(raw))
     meta = _table(raw, "meta", "", required=False)
+    bad_meta = sorted(set(meta) - _META_KEYS, key=str)
+    if bad_meta:
+        raise SpecError(f"meta.{bad_meta[0]}",
+                        f"unknown field; expected {', '.join(sorted(_META_KEYS))}")
     decision = _table(raw, "decision", "")
     extra = set(decision) - _DECISION_KEYS
     if extra:
@@ -391,11 +433,13 @@ def spec_from_dict(raw: Mapping[str, Any], path: str | None = None) -> Spec:
     date = decision.get("date")
     if isinstance(date, dt.datetime) or not isinstance(date, dt.date):
         raise SpecError("decision.date", f"expected a date like 2025-01-05, got {date!r}")
-    if date < EPOCH:
+    if not EPOCH <= date <= LATEST_DECISION_DATE:
         raise SpecError(
-            "decision.date", f"expected a date on or after {EPOCH.isoformat()}, got {date}"
+            "decision.date", f"expected a date from {EPOCH.isoformat()} to "
+                             f"{LATEST_DECISION_DATE.isoformat()}, got {date}"
         )
-    horizon = int(_number(decision, "horizon_days", "decision", lo=1, hi=3650, integer=True))
+    horizon = int(_number(decision, "horizon_days", "decision", lo=1, hi=MAX_HORIZON_DAYS,
+                          integer=True))
     threshold = float(_number(decision, "retention_threshold_km2", "decision", lo=0, hi=1e5))
     alpha = float(_number(decision, "cvar_alpha", "decision", lo=1e-6, hi=1.0, default=0.05))
     n_traj = int(
@@ -414,7 +458,8 @@ def spec_from_dict(raw: Mapping[str, Any], path: str | None = None) -> Spec:
     params: dict[str, Parameter] = {}
     for name in PARAMETER_NAMES:
         params[name] = _parameter(
-            name, ptab[name], f"parameters.{name}", PARAMETER_UNITS[name], DEFAULT_GROUPS[name]
+            name, ptab[name], f"parameters.{name}", PARAMETER_UNITS[name], DEFAULT_GROUPS[name],
+            quantity(name, "parameter").domain,
         )
     extras = [n for n in ptab if n not in params]
     for name in extras:
@@ -471,6 +516,7 @@ def spec_from_dict(raw: Mapping[str, Any], path: str | None = None) -> Spec:
                 "not a campaign parameter and not used by any "
                 f"plan lever; campaign parameters are: {', '.join(PARAMETER_NAMES)}",
             )
+    _check_lever_domains(params, extras, history, options)
 
     # value weights
     value = _table(raw, "value", "")
@@ -546,7 +592,15 @@ def _scenario_spec(spec: Spec, scen: Scenario) -> Spec:
     try:
         return spec_from_dict(scenario_raw(spec.raw, scen), path=spec.path)
     except SpecError as exc:
-        raise SpecError(f"scenarios.{scen.name}.parameters", str(exc)) from None
+        where = f"scenarios.{scen.name}.parameters"
+        # name the override when the error is about one (e.g. a value outside its domain)
+        for key in scen.overrides:
+            inner = (f"value.weights.{key[len(WEIGHT_PREFIX):]}"
+                     if key.startswith(WEIGHT_PREFIX) else f"parameters.{key}")
+            if exc.path == inner or exc.path.startswith(inner + "."):
+                where = f"{where}.{key}"
+                break
+        raise SpecError(where, str(exc)) from None
 
 
 def apply_scenario(spec: Spec, name: str) -> Spec:
@@ -566,3 +620,66 @@ def apply_scenario(spec: Spec, name: str) -> Spec:
         raise SpecError(f"scenarios.{name}",
                         f"no such scenario; expected one of {[BASE_SCENARIO, *scenarios]}")
     return _scenario_spec(spec, scenarios[name])
+
+
+def _check_depth(raw: Mapping[str, Any]) -> None:
+    """Refuse tables or arrays nested deeper than MAX_DEPTH (no recursion used)."""
+    stack: list[tuple[Any, str, int]] = [(raw, "", 0)]
+    while stack:
+        obj, where, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise SpecError(where, f"nested too deeply (expected at most {MAX_DEPTH} levels of "
+                                   "tables and arrays)")
+        if isinstance(obj, Mapping):
+            stack.extend((v, f"{where}.{k}" if where else str(k), depth + 1)
+                         for k, v in obj.items())
+        elif isinstance(obj, list | tuple):
+            stack.extend((v, f"{where}[{i}]", depth + 1) for i, v in enumerate(obj))
+
+
+def _check_lever_domains(
+    params: Mapping[str, Parameter], extras: list[str], history: tuple[Phase, ...],
+    options: Mapping[str, Option],
+) -> None:
+    """An uncertain lever must lie in the domain of every lever that uses it."""
+    uses: dict[str, list[tuple[str, str]]] = {name: [] for name in extras}
+    plans = [("history", history), *((f"options.{o}", op.phases) for o, op in options.items())]
+    for where, phases in plans:
+        for k, ph in enumerate(phases):
+            for key, lever in _PHASE_LEVERS.items():
+                val = getattr(ph, key)
+                if isinstance(val, str) and val in uses:
+                    uses[val].append((f"{where}.phases[{k}].{key}", lever))
+    for name, refs in uses.items():
+        if not refs:
+            continue
+        doms = [quantity(lever, "lever").domain for _, lever in refs]
+        doms += [Domain(*_LEVER_BOUNDS[r.rsplit(".", 1)[1]]) for r, _ in refs]
+        par = params[name]
+        check_distribution(par.dist, intersect(doms), f"parameters.{name}",
+                           f"{name} ({par.units}), used by {refs[0][0]}")
+
+
+def check_run_size(
+    spec: Spec, draws: int, chunk_size: int, n_jobs: int | None = None
+) -> None:
+    """Refuse a run of ``spec`` too large for the machine, before anything is allocated.
+
+    Parameters
+    ----------
+    spec : Spec
+    draws : int
+        Monte Carlo draws.
+    chunk_size : int
+        Draws per engine chunk (at most :data:`kursk_da.spec._domains.MAX_CHUNK_SIZE`).
+    n_jobs : int, optional
+        Engine threads (default: the number of CPUs).
+
+    Raises
+    ------
+    SpecError
+        Path ``draws`` (with the estimated GB) or ``chunk_size``; see
+        :func:`kursk_da.spec._domains.check_sizes`.
+    """
+    check_sizes(len(spec.input_names), len(spec.options), spec.n_days, spec.trajectories,
+                draws, chunk_size, n_jobs)
