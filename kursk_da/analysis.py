@@ -68,7 +68,7 @@ def run_analysis(
     chains: int = 4,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     n_jobs: int | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], object] | None = None,
     compiled: CompiledCalibration | None = None,
     **calibration_options: Any,
 ) -> Analysis:
@@ -101,7 +101,7 @@ def run_analysis(
                           sampler=sampler, cutoff=cutoff, compiled=compiled,
                           **calibration_options)
     per_draw = max(1, draws // cal.n_posterior)
-    theta = posterior_input_matrix(spec, cal.idata.posterior, cal.sampled, seed=seed,
+    theta = posterior_input_matrix(spec, cal.idata["posterior"], cal.sampled, seed=seed,
                                    per_draw=per_draw)
     out = run_engine(spec, theta.shape[0], seed, inputs=theta, chunk_size=chunk_size,
                      n_jobs=n_jobs, progress=progress)
@@ -123,7 +123,7 @@ def analyze(
     chains: int = 4,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     n_jobs: int | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], object] | None = None,
     compiled: CompiledCalibration | None = None,
     **calibration_options: Any,
 ) -> xr.DataTree:

@@ -83,12 +83,12 @@ class Calibration:
     @property
     def sampled(self) -> list[str]:
         """Names of the sampled (calibrated) inputs, in the order of ``theta``."""
-        return [str(p) for p in self.idata.posterior[PARAMETER].values]
+        return [str(p) for p in self.idata["posterior"][PARAMETER].values]
 
     @property
     def n_posterior(self) -> int:
         """Posterior draws (chains x draws per chain)."""
-        post = self.idata.posterior
+        post = self.idata["posterior"]
         return int(post.sizes[CHAIN] * post.sizes[DRAW])
 
     @property
@@ -162,6 +162,6 @@ def run_calibration(
     spec = as_spec(spec)
     idata = calibrate(spec, seed=seed, draws=draws, tune=tune, chains=chains,
                       sampler=sampler, cutoff=cutoff, compiled=compiled, **options)
-    forecast = forecast_table(idata) if "y_withheld" in idata.observed_data else None
+    forecast = forecast_table(idata) if "y_withheld" in idata["observed_data"] else None
     return Calibration(idata=idata, diagnostics=diagnose(idata), ppc=ppc_table(idata),
                        contraction=contraction(idata, spec), forecast=forecast)

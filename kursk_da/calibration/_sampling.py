@@ -44,7 +44,7 @@ __all__ = [
 SAMPLERS = ("nutpie", "pymc")
 
 _CACHE_SIZE = 4
-_COMPILED: dict[tuple, CompiledCalibration] = {}
+_COMPILED: dict[tuple[Any, ...], CompiledCalibration] = {}
 """Compiled models of this process by (spec hash, cutoff, sampler): compiling takes
 ~20 s and does not depend on the seed, so repeated runs (tests, CLI calls in one
 process) reuse it. The cache holds no random state."""
@@ -164,23 +164,26 @@ def _normalise_stats(ss: xr.Dataset) -> xr.Dataset:
 
 
 def _run_sampler(cc: CompiledCalibration, seed: int, draws: int, tune: int, chains: int,
-                 cores: int, target_accept: float, options: dict) -> az.InferenceData:
+                 cores: int, target_accept: float, options: dict[str, Any]) -> az.InferenceData:
     if cc.sampler == "nutpie":
         import nutpie
 
         s = int(stream(seed, SAMPLER).generate_state(1, np.uint64)[0] >> np.uint64(1))
-        return nutpie.sample(cc.compiled, draws=draws, tune=tune, chains=chains, cores=cores,
-                             seed=s, progress_bar=False, save_warmup=False,
-                             target_accept=target_accept, **{**NUTPIE_DEFAULTS, **options})
+        idata: az.InferenceData = nutpie.sample(
+            cc.compiled, draws=draws, tune=tune, chains=chains, cores=cores, seed=s,
+            progress_bar=False, save_warmup=False, target_accept=target_accept,
+            **{**NUTPIE_DEFAULTS, **options})
+        return idata
     s = int(stream(seed, SAMPLER).generate_state(1, np.uint32)[0])
     with cc.model:
-        return pm.sample(draws=draws, tune=tune, chains=chains, cores=cores,
-                         random_seed=s, progressbar=False, target_accept=target_accept,
-                         compute_convergence_checks=False, return_inferencedata=True,
-                         **options)
+        idata = pm.sample(draws=draws, tune=tune, chains=chains, cores=cores,
+                          random_seed=s, progressbar=False, target_accept=target_accept,
+                          compute_convergence_checks=False, return_inferencedata=True,
+                          **options)
+    return idata
 
 
-def _obs_coords(observations: tuple, dim: str) -> dict[str, Any]:
+def _obs_coords(observations: tuple[Any, ...], dim: str) -> dict[str, Any]:
     return {
         dim: [o.name for o in observations],
         f"{dim}_date": (dim, np.array([o.date for o in observations], dtype="datetime64[ns]")),
@@ -200,7 +203,7 @@ def calibrate(
     cores: int | None = None,
     target_accept: float = DEFAULT_TARGET_ACCEPT,
     compiled: CompiledCalibration | None = None,
-    sampler_options: dict | None = None,
+    sampler_options: dict[str, Any] | None = None,
 ) -> az.InferenceData:
     """Calibrate the campaign parameters of ``spec`` on its observations with NUTS.
 
@@ -251,8 +254,8 @@ def calibrate(
     sampling_seconds = time.perf_counter() - t0
 
     keep = [*setup.sampled, "theta", "mu"]
-    keep += [v for v in raw.posterior.data_vars if v.endswith("_unit")]
-    posterior = raw.posterior[keep]
+    keep += [str(v) for v in raw["posterior"].data_vars if str(v).endswith("_unit")]
+    posterior = raw["posterior"][keep]
     n_chain, n_draw = posterior.sizes[CHAIN], posterior.sizes[DRAW]
     obs_c = _obs_coords(setup.used, OBSERVATION)
     posterior = posterior.assign_coords({PARAMETER: list(setup.sampled), **obs_c})
@@ -281,7 +284,7 @@ def calibrate(
                                                **obs_c})})
     observed = xr.Dataset({"y": xr.DataArray(setup.values, dims=(OBSERVATION,), coords=obs_c,
                                              attrs={"units": json_units(setup.used)})})
-    extra = _standard_groups(spec, setup, posterior, prior, obs_c, seed)
+    extra: dict[str, Any] = _standard_groups(spec, setup, posterior, prior, obs_c, seed)
     const = xr.Dataset({
         "measurement_scale": xr.DataArray(measurement_scales(setup.used), dims=(OBSERVATION,),
                                           coords=obs_c),
@@ -313,7 +316,7 @@ def calibrate(
         "cutoff": setup.cutoff.isoformat() if setup.cutoff else "",
     }
     idata = az.InferenceData(
-        posterior=posterior, sample_stats=_normalise_stats(raw.sample_stats), prior=prior,
+        posterior=posterior, sample_stats=_normalise_stats(raw["sample_stats"]), prior=prior,
         posterior_predictive=pp, observed_data=observed, constant_data=const, **extra,
     )
     for g in idata.groups():
@@ -365,6 +368,6 @@ def _standard_groups(spec: Spec, setup: CalibrationSetup, posterior: xr.Dataset,
             "prior_predictive": prior_pp}
 
 
-def json_units(observations: tuple) -> str:
+def json_units(observations: tuple[Any, ...]) -> str:
     """Units of a list of observations as a ``name: units`` string."""
     return ", ".join(f"{o.name}: {o.units}" for o in observations)

@@ -32,14 +32,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pytensor
 import pytensor.tensor as pt
 from numba import njit
 from pytensor.gradient import DisconnectedType
-from pytensor.graph.basic import Apply
+from pytensor.graph.basic import Apply, Variable
 from pytensor.graph.op import Op
 from pytensor.link.numba.dispatch import numba_funcify
 
@@ -147,11 +147,13 @@ def skeleton_numpy(theta: np.ndarray, omap: ObservationMap) -> np.ndarray:
     z = np.zeros((theta.shape[0], omap.n_days))
     traj = simulate_plan(theta, omap.const, omap.ref, z)
     vals = traj[:, omap.days, omap.states]
-    return vals - omap.garrison * theta[:, [I_RU_GARRISON]]
+    out: np.ndarray = vals - omap.garrison * theta[:, [I_RU_GARRISON]]
+    return out
 
 
 @njit
-def _run(p, const, ref, days, states, garrison, out):  # pragma: no cover - numba
+def _run(p: np.ndarray, const: np.ndarray, ref: np.ndarray, days: np.ndarray,  # pragma: no cover
+         states: np.ndarray, garrison: np.ndarray, out: np.ndarray) -> None:  # (numba)
     """One skeleton run; ``p`` float64 or complex128; fills ``out`` (m,)."""
     dv = derived(p, np)
     state = initial_state(p)
@@ -171,7 +173,9 @@ def _run(p, const, ref, days, states, garrison, out):  # pragma: no cover - numb
 
 
 @njit
-def _skeleton_jac(x, base, cols, const, ref, days, states, garrison):  # pragma: no cover
+def _skeleton_jac(x: np.ndarray, base: np.ndarray, cols: np.ndarray,  # pragma: no cover
+                  const: np.ndarray, ref: np.ndarray, days: np.ndarray, states: np.ndarray,
+                  garrison: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Values (m,) and complex-step Jacobian (m, k) at sampled values ``x`` (k,)."""
     k = cols.shape[0]
     m = days.shape[0]
@@ -214,9 +218,11 @@ def skeleton_numba(
     jac : array (m, k)
         ``d mu / d x``.
     """
-    return _skeleton_jac(np.asarray(x, dtype=float), np.asarray(base, dtype=float),
-                         np.asarray(cols, dtype=np.int64), omap.const, omap.ref, omap.days,
-                         omap.states, omap.garrison)
+    mu_jac: tuple[np.ndarray, np.ndarray] = _skeleton_jac(
+        np.asarray(x, dtype=float), np.asarray(base, dtype=float),
+        np.asarray(cols, dtype=np.int64), omap.const, omap.ref, omap.days,
+        omap.states, omap.garrison)
+    return mu_jac
 
 
 def skeleton_pytensor(p: Any, omap: ObservationMap) -> Any:
@@ -244,7 +250,7 @@ def skeleton_pytensor(p: Any, omap: ObservationMap) -> Any:
     dv = derived(p, pt)
     n_state = len(STATE_NAMES)
 
-    def inner(lev_t, t, *args):
+    def inner(lev_t: Any, t: Any, *args: Any) -> list[Any]:
         state, pin, dvin = args[:n_state], args[n_state], args[n_state + 1:]
         return list(step(tuple(state), pin, tuple(dvin), lev_t, 0.0, t, pt))
 
@@ -285,27 +291,29 @@ class SkeletonOp(Op):
     def __hash__(self) -> int:
         return id(self)
 
-    def make_node(self, x: Any) -> Apply:
+    # PyTensor documents the one-input form make_node(self, x); its stub says *inputs
+    def make_node(self, x: Any) -> Apply[Any]:  # type: ignore[override]
         """Apply node with outputs ``mu`` and ``jac``."""
         x = pt.as_tensor_variable(x).astype("float64")
         m, k = len(self.omap.days), len(self.cols)
         return Apply(self, [x], [pt.tensor(dtype="float64", shape=(m,)),
                                  pt.tensor(dtype="float64", shape=(m, k))])
 
-    def perform(self, node: Apply, inputs: list, outputs: list) -> None:
+    def perform(self, node: Apply[Any], inputs: Sequence[Any], outputs: Any) -> None:
         """Evaluate in compiled numba code."""
         mu, jac = skeleton_numba(inputs[0], self.base, self.cols, self.omap)
         outputs[0][0] = mu
         outputs[1][0] = jac
 
-    def grad(self, inputs: list, output_grads: list) -> list:
+    def grad(self, inputs: Sequence[Variable[Any, Any]], output_grads: Sequence[Variable[Any, Any]]
+             ) -> list[Variable[Any, Any]]:
         """Vector-Jacobian product ``g_mu @ jac``."""
         if not isinstance(output_grads[1].type, DisconnectedType):
             raise NotImplementedError("the Jacobian output of SkeletonOp is not differentiable")
-        _, jac = self(inputs[0])
+        _, jac = cast("list[Variable[Any, Any]]", self(inputs[0]))  # two outputs: a list
         return [pt.dot(output_grads[0], jac)]
 
-    def connection_pattern(self, node: Apply) -> list:
+    def connection_pattern(self, node: Apply[Any]) -> list[list[bool]]:
         """Both outputs depend on the input."""
         return [[True, True]]
 
@@ -317,7 +325,7 @@ def _numba_skeleton(op: SkeletonOp, node: Any = None, **kwargs: Any) -> Any:
     const, ref, days, states, garrison = om.const, om.ref, om.days, om.states, om.garrison
 
     @njit
-    def skeleton_op(x):  # pragma: no cover - numba
+    def skeleton_op(x: np.ndarray) -> Any:  # pragma: no cover - numba
         return _skeleton_jac(x, base, cols, const, ref, days, states, garrison)
 
     return skeleton_op

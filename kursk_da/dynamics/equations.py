@@ -164,7 +164,7 @@ _TINY = 1e-6  # troops; keeps log(U/R) finite when a side is absent
 
 
 @register_jitable
-def initial_state(p: Any) -> tuple:
+def initial_state(p: Any) -> tuple[Any, ...]:
     """State at the start of day 0 (6 August 2024), before any plan acts.
 
     Parameters
@@ -184,7 +184,7 @@ def initial_state(p: Any) -> tuple:
 
 
 @register_jitable
-def derived(p: Any, ops: Any) -> tuple:
+def derived(p: Any, ops: Any) -> tuple[Any, ...]:
     """Per-draw constants of :func:`step` (computed once per draw, not per day).
 
     Returns
@@ -205,7 +205,9 @@ def derived(p: Any, ops: Any) -> tuple:
 
 
 @register_jitable
-def step(state: tuple, p: Any, dv: tuple, lev: Any, eps: Any, t: Any, ops: Any) -> tuple:
+def step(
+    state: tuple[Any, ...], p: Any, dv: tuple[Any, ...], lev: Any, eps: Any, t: Any, ops: Any
+) -> tuple[Any, ...]:
     """Advance the campaign by one day (equations in the module docstring).
 
     Parameters

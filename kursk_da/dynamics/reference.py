@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from kursk_da.dynamics.catalogue import I_FRONT_NOISE_SD
 from kursk_da.dynamics.equations import (
-    I_FRONT_NOISE_SD,
     STATE_NAMES,
     derived,
     initial_state,

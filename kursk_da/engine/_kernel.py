@@ -36,7 +36,11 @@ parallel threads.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 from numba import njit
 from numba.extending import register_jitable
 
@@ -77,6 +81,11 @@ _REDUCE_FLAGS = {"nnan", "nsz", "contract", "afn", "reassoc"}
 
 N_DERIVED = 7  # length of the tuple returned by equations.derived
 
+# array types of the compiled functions (annotations only: numba types by value)
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
 # rows of the work array (each row holds LANES numbers)
 ROW_DV = 0  # derived constants
 ROW_LEV = ROW_DV + N_DERIVED  # levers of the day
@@ -89,22 +98,24 @@ ROW_VALID = ROW_AREA_DAY + 1  # 1 for lanes holding a draw, 0 for padding lanes
 ROW_TH = ROW_VALID + 1  # transposed input columns (campaign parameters first)
 
 
-def _loader(name: str, row: int, count: int):
+def _loader(name: str, row: int, count: int) -> Callable[..., Any]:
     """A jitted ``f(w, ln) -> tuple`` of ``w[(row + k) * LANES + ln]``, ``k < count``."""
     items = ", ".join(f"w[{(row + k) * LANES} + ln]" for k in range(count))
     src = f"def {name}(w, ln):\n    return ({items},)\n"
-    scope: dict = {}
+    scope: dict[str, Any] = {}
     exec(src, scope)  # noqa: S102 - generated from constants of this module
-    return register_jitable(inline="always")(scope[name])
+    jitted: Callable[..., Any] = register_jitable(inline="always")(scope[name])
+    return jitted
 
 
-def _storer(name: str, row: int, count: int):
+def _storer(name: str, row: int, count: int) -> Callable[..., Any]:
     """A jitted ``f(w, ln, x)`` setting ``w[(row + k) * LANES + ln] = x[k]``, ``k < count``."""
     body = "".join(f"    w[{(row + k) * LANES} + ln] = x[{k}]\n" for k in range(count))
     src = f"def {name}(w, ln, x):\n{body}"
-    scope: dict = {}
+    scope: dict[str, Any] = {}
     exec(src, scope)  # noqa: S102 - generated from constants of this module
-    return register_jitable(inline="always")(scope[name])
+    jitted: Callable[..., Any] = register_jitable(inline="always")(scope[name])
+    return jitted
 
 
 # the equations, inlined into the lane loop at numba IR level (LLVM's inliner finds
@@ -122,7 +133,7 @@ _store_derived = _storer("_store_derived", ROW_DV, N_DERIVED)
 
 
 @register_jitable
-def _sum_lanes(w, row):
+def _sum_lanes(w: FloatArray, row: int) -> float:
     """Sum of ``w[row * LANES + ln]`` over the lanes, in a fixed order.
 
     Eight partial sums (lanes ``ln = k mod 8``), then combined pairwise: SLP-vectorised
@@ -143,7 +154,7 @@ def _sum_lanes(w, row):
 
 
 @njit(nogil=True, error_model="numpy", fastmath=_FLAGS)
-def _day(w, zt, t, threshold):
+def _day(w: FloatArray, zt: FloatArray, t: int, threshold: float) -> tuple[float, int]:
     """Advance every lane of the block by day ``t`` (the vectorised loop).
 
     ``zt[t * LANES + ln]`` is the day's standard-normal shock of lane ``ln``. Returns
@@ -171,7 +182,7 @@ def _day(w, zt, t, threshold):
 
 
 @njit(nogil=True, fastmath=_FLAGS)
-def _block_shocks(z, i0, n_valid, zt):
+def _block_shocks(z: FloatArray, i0: int, n_valid: int, zt: FloatArray) -> None:
     """Shocks of draws ``i0 .. i0 + n_valid - 1`` into ``zt[t * LANES + ln]``.
 
     Padding lanes get the shock of the block's first draw. Contiguous for a
@@ -187,7 +198,7 @@ def _block_shocks(z, i0, n_valid, zt):
 
 
 @njit(nogil=True, fastmath=_FLAGS)
-def _changes(const, ref):
+def _changes(const: FloatArray, ref: IntArray) -> BoolArray:
     """``True`` on the days of a schedule whose levers differ from the day before."""
     days = const.shape[0]
     out = np.zeros(days, dtype=np.bool_)
@@ -202,7 +213,7 @@ def _changes(const, ref):
 
 
 @njit(nogil=True, fastmath=_FLAGS)
-def _set_levers(w, const, ref, t):
+def _set_levers(w: FloatArray, const: FloatArray, ref: IntArray, t: int) -> None:
     """Levers of day ``t`` of a schedule into the lever rows."""
     for j in range(N_LEVERS):
         r = ref[t, j]
@@ -218,7 +229,9 @@ def _set_levers(w, const, ref, t):
 
 
 @njit(nogil=True, fastmath=_FLAGS)
-def _store_traj(w, o, t, i0, n_traj_block, out_traj):
+def _store_traj(
+    w: FloatArray, o: int, t: int, i0: int, n_traj_block: int, out_traj: FloatArray
+) -> None:
     """Daily state of the first ``n_traj_block`` lanes into the stored trajectories."""
     for ln in range(n_traj_block):
         for k in range(out_traj.shape[3]):
@@ -227,18 +240,18 @@ def _store_traj(w, o, t, i0, n_traj_block, out_traj):
 
 @njit(nogil=True, error_model="numpy", fastmath=_FLAGS)
 def simulate_chunk(
-    theta,
-    hist_const,
-    hist_ref,
-    opt_const,
-    opt_ref,
-    z,
-    threshold,
-    out_attr,
-    out_count,
-    out_area_sum,
-    out_traj,
-):
+    theta: FloatArray,
+    hist_const: FloatArray,
+    hist_ref: IntArray,
+    opt_const: FloatArray,
+    opt_ref: IntArray,
+    z: FloatArray,
+    threshold: float,
+    out_attr: FloatArray,
+    out_count: IntArray,
+    out_area_sum: FloatArray,
+    out_traj: FloatArray,
+) -> None:
     """Simulate a chunk of draws (compiled; arguments are validated by the caller).
 
     Parameters

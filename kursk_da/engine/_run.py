@@ -108,7 +108,7 @@ def run_engine(
     inputs: np.ndarray | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     n_jobs: int | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], object] | None = None,
 ) -> EngineOutput:
     """Run every draw through the history and every option.
 

@@ -169,7 +169,8 @@ def _attribute_structure(spec: Spec, names: Sequence[str], x: np.ndarray, v: np.
                             f"{shape}, got {a.shape}")
     if not np.all(np.isfinite(a)):
         raise VOIInputError("attributes: expected finite numbers, found NaN or inf")
-    cols, inputs = [], []
+    cols: list[np.ndarray] = []
+    inputs: list[str | None] = []
     for attr in attribute_names:
         name = WEIGHT_PREFIX + str(attr)
         if name in names:

@@ -343,7 +343,7 @@ def build_result_set(
                                   "parameters, conditional prior draws of the other inputs",
                    "units": f"per {PARAMETER} (coordinate {PARAMETER}_units)"})
         idata = calibration.idata
-        prior = idata.prior.copy()
+        prior = idata["prior"].copy()
         for name in spec.input_names:
             if name in prior:
                 prior[name].attrs.update(_input_attrs(spec, name))
@@ -452,13 +452,14 @@ def _dates(obj: Any, key: str = "") -> Any:
 
 def _legacy_spec_dict(tree: xr.DataTree, text: str) -> dict[str, Any]:
     """The spec of a schema-1 file: sorted keys and dates as plain strings, repaired."""
-    raw = _dates(json.loads(text))  # spec_json has sorted keys: restore the run's orders
-    if "decision" in tree.children and OPTION in tree["decision"].coords:
-        order = [str(o) for o in tree["decision"][OPTION].values]
+    raw: dict[str, Any] = _dates(json.loads(text))  # sorted keys: restore the run's orders
+    dec = tree.children.get("decision")
+    if dec is not None and OPTION in dec.coords:
+        order = [str(o) for o in dec.coords[OPTION].values]
         raw["options"] = {o: raw["options"][o] for o in order if o in raw["options"]}
-    if "decision" in tree.children and "inputs" in tree["decision"].dataset:
+    if dec is not None and "inputs" in dec.dataset:
         # the propagated input matrix gives the run's column order
-        order = [str(p) for p in tree["decision"]["inputs"][PARAMETER].values]
+        order = [str(p) for p in dec.dataset["inputs"][PARAMETER].values]
         params = raw.get("parameters", {})
         raw["parameters"] = {**{p: params[p] for p in order if p in params}, **params}
     elif "prior" in tree.children:

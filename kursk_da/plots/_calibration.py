@@ -14,7 +14,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -135,7 +135,8 @@ def plot_trace(tree: xr.DataTree, var_names: Sequence[str] | None = None,
     idata = _idata(tree)
     if step > 1:
         # a new InferenceData (not None) since inplace=False
-        idata = cast("az.InferenceData", idata.isel(**{DRAW: slice(None, None, step)}))
+        thin: dict[str, Any] = {DRAW: slice(None, None, step)}
+        idata = cast("az.InferenceData", idata.isel(**thin))
     with _quiet_arviz():
         az.plot_trace(idata, var_names=names, axes=axes, compact=True, show=False)
     for row, name in zip(axes, names, strict=True):

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import xarray as xr
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
@@ -66,9 +67,9 @@ def _input_for_draws(tree: xr.DataTree, name: str, draws: np.ndarray) -> np.ndar
     """
     if not draws.size or draws.min() < 0:
         return None
-    dec = tree["decision"] if "/decision" in tree.groups else None
-    if dec is not None and "inputs" in dec.data_vars and PARAMETER in dec["inputs"].dims:
-        inputs = dec["inputs"]
+    dec = tree.children.get("decision")
+    if dec is not None and "inputs" in dec.data_vars and PARAMETER in dec.dataset["inputs"].dims:
+        inputs = dec.dataset["inputs"]
         if name in inputs[PARAMETER].values:
             column = inputs.sel({PARAMETER: name})
             if set(draws) <= set(column[DRAW].values.tolist()):
@@ -77,7 +78,8 @@ def _input_for_draws(tree: xr.DataTree, name: str, draws: np.ndarray) -> np.ndar
             and name in tree["prior"].data_vars:
         flat = flat_draws(tree["prior"].to_dataset(), name).reshape(-1)
         if draws.max() < flat.size:
-            return flat[draws]
+            values: np.ndarray = flat[draws]
+            return values
     return None
 
 
@@ -193,7 +195,7 @@ def plot_fan(tree: xr.DataTree | xr.Dataset, variables: str | Sequence[str] = "a
             ax.yaxis.label.set_visible(False)
         ax.set_xlabel("date")
         ax.xaxis.label.set_visible(k >= (nrows - 1) * ncols)  # shared x: bottom row only
-    handles: dict[str, object] = {}
+    handles: dict[str, Artist] = {}
     for ax in axes.flat:
         for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
             handles.setdefault(lab, h)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,9 @@ from kursk_da.sensitivity._groups import main_effects_frame, scenarios_frame, to
 from kursk_da.voi._groups import evppi_frame, group_evppi_frame
 
 __all__ = ["SECTIONS", "build_document", "assumptions_frame", "distribution_text"]
+
+_Figures = tuple[tuple[str, Callable[[xr.DataTree], Figure], str], ...]
+"""Figures of a section: (name, plot function of the result set, caption)."""
 
 
 def _clean(text: Any) -> str:
@@ -99,10 +103,12 @@ def _header(tree: xr.DataTree) -> Section:
             "Prior analysis: the inputs are drawn from their priors (no calibration to the "
             "observations). Read the results as the consequence of the stated assumptions, "
             "not as a forecast."))
-    keys = ("spec_name", "spec_path", "spec_sha256", "analysis", "converged", "draws", "seed",
-            "chunk_size", "decision_date", "horizon_days", "retention_threshold_km2",
-            "cvar_alpha", "value_units", "kursk_da_version", "result_schema", "created")
-    keys += tuple(sorted(k for k in a if k.startswith("calibration_") or k.startswith("draws_")))
+    keys: tuple[str, ...] = (
+        "spec_name", "spec_path", "spec_sha256", "analysis", "converged", "draws", "seed",
+        "chunk_size", "decision_date", "horizon_days", "retention_threshold_km2",
+        "cvar_alpha", "value_units", "kursk_da_version", "result_schema", "created")
+    keys += tuple(sorted(k for k in a if isinstance(k, str)
+                         and (k.startswith("calibration_") or k.startswith("draws_"))))
     meta = pd.DataFrame({"value": [str(a[k]) for k in keys if k in a]},
                         index=pd.Index([k for k in keys if k in a], name=ATTRIBUTE))
     sec.blocks.append(Table(meta, "Root attributes of the result set"))
@@ -119,7 +125,7 @@ def _options(tree: xr.DataTree) -> Section:
         f"EVPI of the whole decision: {float(dec['evpi']):,.1f} ± "
         f"{float(dec['evpi_mcse']):,.1f} {units}."))
     sec.blocks.append(Table(options_frame(tree).round(3), "Decision summary per option"))
-    figs = (
+    figs: _Figures = (
         ("value_distribution", plots.plot_value_distribution,
          "Distribution of the value of each option over the draws."),
         ("decision_metrics", plots.plot_decision_metrics,
@@ -133,7 +139,7 @@ def _options(tree: xr.DataTree) -> Section:
         ("casualties", plots.plot_casualties,
          "Cumulative casualties of both sides per option."),
     )
-    sec.blocks += [_image(n, lambda f=f: f(tree), c) for n, f, c in figs]
+    sec.blocks += [_image(n, partial(f, tree), c) for n, f, c in figs]
     return sec
 
 
@@ -221,15 +227,15 @@ def _calibration(tree: xr.DataTree) -> Section:
     except Exception as exc:  # noqa: BLE001
         sec.blocks.append(Warning_(f"Diagnostics table unavailable: {exc}"))
     sec.blocks += _diagnostic_tables(tree)
-    figs = (("trace", plots.plot_trace, "Trace plots (ArviZ)."),
-            ("rank", plots.plot_rank, "Rank plots (ArviZ): uniform when the chains mix."),
-            ("ppc", plots.plot_ppc, "Posterior predictive check of every observation."),
-            ("prior_posterior", plots.plot_prior_posterior,
-             "Prior against posterior, with the contraction of each parameter."))
+    figs: _Figures = (("trace", plots.plot_trace, "Trace plots (ArviZ)."),
+                      ("rank", plots.plot_rank, "Rank plots (ArviZ): uniform when the chains mix."),
+                      ("ppc", plots.plot_ppc, "Posterior predictive check of every observation."),
+                      ("prior_posterior", plots.plot_prior_posterior,
+                       "Prior against posterior, with the contraction of each parameter."))
     if has_group(tree, "/posterior_predictive"):
-        sec.blocks += [_image(n, lambda f=f: f(tree), c) for n, f, c in figs]
+        sec.blocks += [_image(n, partial(f, tree), c) for n, f, c in figs]
     else:
-        sec.blocks += [_image(n, lambda f=f: f(tree), c) for n, f, c in figs if n != "ppc"]
+        sec.blocks += [_image(n, partial(f, tree), c) for n, f, c in figs if n != "ppc"]
     return sec
 
 
@@ -255,7 +261,8 @@ def _voi(tree: xr.DataTree) -> Section:
     def dist(path: str) -> str:
         return str(tree[path].attrs.get("distribution", "prior")) if has_group(tree, path) else ""
 
-    extra = (("/sensitivity/tornado", "tornado", plots.plot_tornado,
+    extra: tuple[tuple[str, str, Callable[[xr.DataTree], Figure], str], ...] = (
+             ("/sensitivity/tornado", "tornado", plots.plot_tornado,
               "Tornado: the value difference of the two best options over each input's "
               f"5-95% {dist('/sensitivity/tornado')} interval, the other inputs keeping their "
               f"{dist('/sensitivity/tornado')} uncertainty."),
@@ -268,7 +275,7 @@ def _voi(tree: xr.DataTree) -> Section:
               "Best option over the value-weight simplex."))
     for path, name, func, caption in extra:
         if has_group(tree, path):
-            sec.blocks.append(_image(name, lambda f=func: f(tree), caption))
+            sec.blocks.append(_image(name, partial(func, tree), caption))
     if has_group(tree, "/sensitivity/tornado"):
         frame = tornado_frame(tree["sensitivity/tornado"].to_dataset()).head(15)
         sec.blocks.append(Table(frame.round(3), "Tornado swing and threshold (input value "

@@ -10,7 +10,7 @@ the report.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import pandas as pd
 import xarray as xr
@@ -213,7 +213,7 @@ def scenarios_frame(ds: xr.Dataset) -> pd.DataFrame:
         Index ``scenario``; one column per option (expected value, in the group's
         ``units``, dkm2; columns named ``option``) and ``best``. Not rounded.
     """
-    frame = ds["expected_value"].transpose(SCENARIO, OPTION).to_pandas()
+    frame = cast(pd.DataFrame, ds["expected_value"].transpose(SCENARIO, OPTION).to_pandas())
     frame["best"] = ds["best"].to_series()
     frame.index.name = SCENARIO
     return frame

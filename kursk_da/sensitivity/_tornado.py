@@ -92,7 +92,8 @@ class _Sweeper:
 
     def ev_at(self, name: str, q: float) -> np.ndarray:
         """Partial expected value of each option, shape (n_options,)."""
-        return self.values_at(name, q).mean(axis=0)
+        ev: np.ndarray = self.values_at(name, q).mean(axis=0)
+        return ev
 
 
 class _PosteriorConditioner:
@@ -108,7 +109,8 @@ class _PosteriorConditioner:
         self.spec = spec
         names = spec.input_names
         full_z = normal_scores(spec, base_inputs)
-        self.theta, self.z = base_inputs[rows], full_z[rows]
+        self.theta: np.ndarray = base_inputs[rows]
+        self.z: np.ndarray = full_z[rows]
         self.corr = pearson_correlation(spec)
         self.cal = np.isin(names, list(calibrated))
         s_idx = np.nonzero(self.cal)[0]

@@ -317,7 +317,7 @@ def as_spec(spec: Spec | str | Path, name: str = "spec") -> Spec:
                           f"{type(spec).__name__}")
 
 
-def _table(raw: Mapping[str, Any], key: str, path: str, required: bool = True) -> dict:
+def _table(raw: Mapping[str, Any], key: str, path: str, required: bool = True) -> dict[str, Any]:
     if key not in raw:
         if required:
             raise SpecError(f"{path}{key}", "missing required section")
@@ -342,7 +342,7 @@ def _number(
         if default is None:
             raise SpecError(f"{path}.{key}", "missing required field")
         return default
-    val = tbl[key]
+    val: float = tbl[key]
     ok = isinstance(val, int) if integer else isinstance(val, int | float)
     if isinstance(val, bool) or not ok:
         kind = "a whole number" if integer else "a number"

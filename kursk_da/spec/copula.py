@@ -187,7 +187,7 @@ def _parse_pair(pair: object, where: str, index: dict[str, int]) -> tuple[str, s
 
 def _check_positive_definite(matrix: np.ndarray, names: Sequence[str], path: str) -> None:
     """Both the Spearman matrix and its Pearson conversion must be positive definite."""
-    for label, m in (("rank", matrix), ("normal-copula", spearman_to_pearson(matrix))):
+    for label, m in (("rank", matrix), ("normal-copula", np.asarray(spearman_to_pearson(matrix)))):
         if m.size == 0:
             continue
         values, vectors = np.linalg.eigh(m)
@@ -331,7 +331,8 @@ def pearson_correlation(spec: Spec, names: Sequence[str] | None = None) -> np.nd
 def _names_and_columns(spec: Spec, names: str | Sequence[str] | None,
                        a: np.ndarray) -> tuple[list[str], np.ndarray, bool]:
     single = isinstance(names, str)
-    names = [names] if single else list(spec.input_names if names is None else names)
+    names = [names] if isinstance(names, str) else list(
+        spec.input_names if names is None else names)
     arr = np.asarray(a, dtype=np.float64)
     cols = arr[:, None] if single else arr
     if cols.ndim != 2 or cols.shape[1] != len(names):
@@ -349,7 +350,8 @@ def _score(dist: Distribution, x: np.ndarray) -> np.ndarray:
         return np.log(x / p["median"]) / p["sigma"]
     if dist.kind == "normal":
         return (x - p["mean"]) / p["sd"]
-    return special.ndtri(np.clip(dist.cdf(x), _U_EPS, 1.0 - _U_EPS))
+    z: np.ndarray = special.ndtri(np.clip(dist.cdf(x), _U_EPS, 1.0 - _U_EPS))
+    return z
 
 
 def normal_scores(spec: Spec, x: np.ndarray, names: str | Sequence[str] | None = None
@@ -421,8 +423,8 @@ def draw_scores(spec: Spec, n: int, rng: np.random.Generator) -> np.ndarray:
 # --------------------------------------------------------------------------- conditioning
 
 
-def conditional_normal(corr: np.ndarray, target: Sequence[int], given: Sequence[int]
-                       ) -> tuple[np.ndarray, np.ndarray]:
+def conditional_normal(corr: np.ndarray, target: Sequence[int] | np.ndarray,
+                       given: Sequence[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Law of the latent normals ``z_O`` (``O`` = `target`) given ``z_S`` (``S`` = `given`).
 
     Parameters

@@ -267,7 +267,8 @@ def _standardise(x: np.ndarray, labels: tuple[str, ...]) -> np.ndarray:
     if const:
         raise VOIInputError(f"inputs: parameter(s) {const} are constant across draws; "
                             "a constant parameter has no EVPPI (it is 0), drop it")
-    return (x - x.mean(axis=0)) / sd
+    z: np.ndarray = (x - x.mean(axis=0)) / sd
+    return z
 
 
 def _resolve_method(method: str, d: int) -> str:
@@ -289,7 +290,8 @@ def evppi_from_arrays(values: np.ndarray, focal: np.ndarray, *, method: str = "a
                       rng: np.random.Generator, n_se_draws: int = 500,
                       gp_max_train: int = 500, gp_restarts: int = 0,
                       basis_per_parameter: int | None = None,
-                      labels: tuple[str, ...] | None = None) -> tuple[float, float, str, dict]:
+                      labels: tuple[str, ...] | None = None
+                      ) -> tuple[float, float, str, dict[str, Any]]:
     """NumPy core of :func:`evppi` (validated ``float64`` arrays, no labels needed).
 
     Parameters
@@ -420,7 +422,7 @@ def evppi(values: Any, inputs: Any, parameters: Any = None, *, method: str = "au
                      n_draws=vals.data.shape[0], options=vals.labels, diagnostics=diag)
 
 
-def _call_checked(func: Callable[..., Any], args: tuple, name: str, shape0: int,
+def _call_checked(func: Callable[..., Any], args: tuple[Any, ...], name: str, shape0: int,
                   ncols: int | None = None) -> np.ndarray:
     out = np.asarray(func(*args), dtype=float)
     if out.ndim == 1 and ncols is None:

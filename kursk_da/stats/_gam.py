@@ -64,7 +64,7 @@ def margin_basis_size(n: int, d: int, requested: int | None) -> int:
 
 def _margin_knots(z: np.ndarray, n_knots: int) -> np.ndarray:
     """Quantile knots, or uniform knots when quantiles tie (discrete inputs)."""
-    knots = np.quantile(z, np.linspace(0.0, 1.0, n_knots))
+    knots: np.ndarray = np.quantile(z, np.linspace(0.0, 1.0, n_knots))
     if np.all(np.diff(knots) > 1e-12 * (z.max() - z.min())):
         return knots
     return np.linspace(z.min(), z.max(), n_knots)
@@ -74,7 +74,8 @@ def _spline_basis(z: np.ndarray, k: int) -> np.ndarray:
     """Cubic B-spline basis with ``k`` functions for one standardised input, shape (n, k)."""
     knots = _margin_knots(z, k - 2)[:, None]
     trans = SplineTransformer(degree=3, knots=knots, extrapolation="constant", include_bias=True)
-    return trans.fit_transform(z[:, None])
+    basis: np.ndarray = trans.fit_transform(z[:, None])
+    return basis
 
 
 def _difference_penalty(k: int, order: int = 2) -> np.ndarray:
@@ -152,7 +153,8 @@ def gcv_lambda(s2: np.ndarray, z2: np.ndarray, rss_resid: float, n: int,
 
 def _orthonormal_range(mat: np.ndarray, rtol: float = 1e-10) -> np.ndarray:
     u, s, _ = linalg.svd(mat, full_matrices=False)
-    return u[:, s > rtol * s.max()] if s.size and s.max() > 0 else u[:, :0]
+    basis: np.ndarray = u[:, s > rtol * s.max()] if s.size and s.max() > 0 else u[:, :0]
+    return basis
 
 
 def pspline_fits(design: np.ndarray, penalty: np.ndarray, y: np.ndarray) -> list[Fit]:

@@ -22,6 +22,8 @@ for several.  If the Gram matrix is singular (e.g. strongly dependent inputs)
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from scipy import linalg
 
@@ -40,7 +42,7 @@ _NULL_TOL = 1e-9
 
 
 def _fit_curves(basis: np.ndarray, pen: np.ndarray,
-                incr: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[dict]]:
+                incr: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[dict[str, Any]]]:
     """Coefficients ``(K, J-1)`` and posterior factors ``(J-1, K, K)`` of each increment.
 
     Raises ``numpy.linalg.LinAlgError`` if the Gram matrix is not positive definite.

@@ -15,6 +15,7 @@ array (raising :class:`ValueError`), also used by :mod:`kursk_da.decision`.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -96,8 +97,7 @@ def _default_labels(n: int) -> tuple[str, ...]:
 
 
 def _check_unique(labels: Sequence[str], name: str) -> tuple[str, ...]:
-    seen: set[str] = set()
-    dup = sorted({lab for lab in labels if lab in seen or seen.add(lab)})
+    dup = sorted({lab for lab, count in Counter(labels).items() if count > 1})
     if dup:
         raise VOIInputError(f"{name}: expected unique column labels, found duplicates {dup}")
     return tuple(labels)

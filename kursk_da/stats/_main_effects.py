@@ -83,7 +83,7 @@ def main_effects(y: np.ndarray, x: np.ndarray, *, rng: Any = None, n_se_draws: i
         tgt = np.repeat(tgt[:, None], x.shape[1], axis=1)
     if tgt.shape != x.shape or not np.all(np.isfinite(tgt)):
         raise VOIInputError(f"target: expected finite numbers of shape {y.shape} or {x.shape}, "
-                            f"got shape {np.shape(target)}")
+                            f"got shape {() if target is None else np.shape(target)}")
     generator = check_rng(rng)
     p, n = x.shape[1], y.shape[0]
     s1, se = np.zeros(p), np.full(p, np.nan if n_se_draws == 0 else 0.0)

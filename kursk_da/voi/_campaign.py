@@ -174,23 +174,25 @@ def _evppi_dataset(draws: CampaignDraws, *, parameters: Sequence[str] | None, gr
     return _assemble(draws, singles, single_res, members, group_res, n_se_draws)
 
 
-def _assemble(draws: CampaignDraws, singles: list[str], single_res: Mapping[str, tuple],
-              members: Mapping[str, tuple[str, ...]], group_res: Mapping[str, tuple],
+def _assemble(draws: CampaignDraws, singles: list[str], single_res: Mapping[str, tuple[Any, ...]],
+              members: Mapping[str, tuple[str, ...]], group_res: Mapping[str, tuple[Any, ...]],
               n_se_draws: int) -> xr.Dataset:
     evpi_val, evpi_se = evpi_core(draws.values), evpi_se_core(draws.values)
     p_order = sorted(singles, key=lambda p: -single_res[p][0])
     g_order = sorted(members, key=lambda g: -group_res[g][0])
     gmap = dict(zip(draws.names, draws.groups, strict=True))
 
-    def arr(order: Sequence[str], res: Mapping[str, tuple], k: int) -> np.ndarray:
+    def arr(order: Sequence[str], res: Mapping[str, tuple[Any, ...]], k: int) -> np.ndarray:
         out = np.array([res[o][k] for o in order])
         # the plug-in EVPPI is >= 0 exactly; clip the rounding residue (~1e-14) of a zero
-        return np.maximum(out, 0.0) if k == 0 else out
+        clipped: np.ndarray = np.maximum(out, 0.0) if k == 0 else out
+        return clipped
 
     units = {"units": VALUE_UNITS}
 
-    def total(res: Mapping[str, tuple], order: Sequence[str]) -> np.ndarray:
-        return np.hypot(arr(order, res, 1), arr(order, res, 4))
+    def total(res: Mapping[str, tuple[Any, ...]], order: Sequence[str]) -> np.ndarray:
+        se: np.ndarray = np.hypot(arr(order, res, 1), arr(order, res, 4))
+        return se
 
     data = {
         "evppi": ((PARAMETER,), arr(p_order, single_res, 0),
@@ -318,7 +320,7 @@ def campaign_evppi_from_tree(tree: xr.DataTree, **kwargs: Any) -> xr.Dataset:
     ``inputs`` and ``values``.
     """
     draws = draws_from_tree(tree)
-    opts = {"parameters": None, "groups": True, "rng": None, "n_se_draws": 100,
+    opts: dict[str, Any] = {"parameters": None, "groups": True, "rng": None, "n_se_draws": 100,
             "gp_max_draws": 20_000, "gp_max_train": 300, "n_jobs": 1}
     bad = set(kwargs) - set(opts)
     if bad:
