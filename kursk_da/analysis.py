@@ -18,9 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import xarray as xr
 
 from kursk_da.decision._summary import decision_summary
+from kursk_da.dims import CHAIN, DRAW
 from kursk_da.engine._run import DEFAULT_CHUNK_SIZE, run_engine
 from kursk_da.errors import SpecError
 from kursk_da.io._resultset import build_result_set
@@ -31,7 +33,7 @@ if TYPE_CHECKING:
     from kursk_da.calibration._result import Calibration
     from kursk_da.calibration._sampling import CompiledCalibration
 
-__all__ = ["Analysis", "analyze", "run_analysis"]
+__all__ = ["Analysis", "analyze", "run_analysis", "trajectory_rows"]
 
 
 @dataclass(frozen=True)
@@ -103,11 +105,42 @@ def run_analysis(
     per_draw = max(1, draws // cal.n_posterior)
     theta = posterior_input_matrix(spec, cal.idata["posterior"], cal.sampled, seed=seed,
                                    per_draw=per_draw)
+    sizes = cal.idata["posterior"].sizes
+    chains_shape = (int(sizes[CHAIN]), int(sizes[DRAW]))
+    rows = trajectory_rows(cal.n_posterior, per_draw, spec.trajectories)
     out = run_engine(spec, theta.shape[0], seed, inputs=theta, chunk_size=chunk_size,
-                     n_jobs=n_jobs, progress=progress)
-    summary = decision_summary(out.values, spec.option_names, spec.cvar_alpha)
+                     n_jobs=n_jobs, progress=progress, trajectory_rows=rows)
+    summary = decision_summary(out.values, spec.option_names, spec.cvar_alpha,
+                               chains=chains_shape, per_draw=per_draw)
     cal = cal.with_ranking_check(spec, out.values, per_draw)
     return Analysis(build_result_set(spec, out, summary, calibration=cal), cal)
+
+
+def trajectory_rows(n_posterior: int, per_draw: int, n_traj: int) -> np.ndarray:
+    """Rows of a posterior analysis whose daily trajectories are stored.
+
+    ``min(n_traj, n_posterior)`` posterior draws thinned evenly over the chain-major
+    order (chain x draw), so every chain is represented equally, each by the first of
+    its ``per_draw`` replicate rows.
+
+    Parameters
+    ----------
+    n_posterior : int
+        Posterior draws (chains x draws per chain).
+    per_draw : int
+        Engine rows per posterior draw.
+    n_traj : int
+        Trajectories to store (``decision.trajectories``).
+
+    Returns
+    -------
+    numpy.ndarray of int64
+        Increasing row indices into the engine input matrix.
+    """
+    k = min(int(n_traj), int(n_posterior))
+    post = (np.arange(k, dtype=np.int64) * int(n_posterior)) // max(k, 1)
+    rows: np.ndarray = post * int(per_draw)
+    return rows
 
 
 def analyze(

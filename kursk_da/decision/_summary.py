@@ -14,9 +14,14 @@ __all__ = ["decision_summary"]
 
 
 def decision_summary(
-    values: np.ndarray, options: Sequence[str], cvar_alpha: float = 0.05
+    values: np.ndarray,
+    options: Sequence[str],
+    cvar_alpha: float = 0.05,
+    *,
+    chains: tuple[int, int] | None = None,
+    per_draw: int = 1,
 ) -> xr.Dataset:
-    """Expected value, MCSE, probability best, regret, CVaR and EVPI of each option.
+    """Expected value, probability best, regret, CVaR and EVPI of each option, with MCSEs.
 
     Parameters
     ----------
@@ -26,18 +31,40 @@ def decision_summary(
         Option names (coordinate labels).
     cvar_alpha : float
         Tail probability of CVaR.
+    chains : (n_chain, n_draw), optional
+        The sampling design of a posterior analysis: the rows are MCMC draws,
+        chain-major, ``per_draw`` consecutive replicate rows per posterior draw. The
+        MCSEs are then those of the per-posterior-draw means with the ESS of the chains
+        (ArviZ). None (default): independent draws, ``sd / sqrt(n)``.
+    per_draw : int
+        Replicate rows per posterior draw (only with ``chains``).
 
     Returns
     -------
     xarray.Dataset
         Variables ``value`` (draw, option) and, over ``option``, ``expected_value``,
-        ``expected_value_mcse``, ``prob_best``, ``expected_regret``, ``cvar``; scalars
-        ``evpi`` and ``evpi_mcse``. Units in attrs.
+        ``expected_value_mcse``, ``value_difference`` (EV minus the highest EV) and
+        ``value_difference_mcse``, ``prob_best``, ``prob_best_mcse``, ``expected_regret``,
+        ``expected_regret_mcse``, ``cvar``, ``cvar_mcse``; scalars ``evpi`` and
+        ``evpi_mcse``. Units in attrs; the attribute ``mcse_design`` says how the MCSEs
+        were computed (estimators in :mod:`kursk_da.decision._metrics`).
     """
     v = metrics.as_values_array(values)
     if v.shape[1] != len(options):
         raise ValueError(f"options: expected {v.shape[1]} names, got {len(options)}")
+    if chains is None and per_draw != 1:
+        raise ValueError("per_draw: replicate rows need the chains=(n_chain, n_draw) design")
+    if isinstance(per_draw, bool) or not isinstance(per_draw, int | np.integer) or per_draw < 1:
+        raise ValueError(f"per_draw: expected an integer >= 1, got {per_draw!r}")
     mean, mcse = metrics.expected_value(v)
+    se = metrics.mcse_all(v, cvar_alpha, chains, per_draw)
+    evpi_mcse = metrics.evpi_se_core(v)
+    if chains is None:
+        design = "independent draws: sd / sqrt(n)"
+    else:
+        mcse, evpi_mcse = se["expected_value"], float(se["evpi"])
+        design = (f"{chains[0]} chains x {chains[1]} posterior draws, {per_draw} replicate "
+                  "rows each: ArviZ MCSE (ESS of the chains) of the per-posterior-draw means")
     regret = metrics.regret(v)
     opt = {OPTION: list(options)}
 
@@ -54,16 +81,29 @@ def decision_summary(
             "expected_value": da(mean, "expected value", VALUE_UNITS),
             "expected_value_mcse": da(mcse, "Monte Carlo standard error of the expected value",
                                       VALUE_UNITS),
+            "value_difference": da(mean - mean.max(),
+                                   "expected value minus the highest expected value",
+                                   VALUE_UNITS),
+            "value_difference_mcse": da(se["value_difference"],
+                                        "Monte Carlo standard error of value_difference",
+                                        VALUE_UNITS),
             "prob_best": da(metrics.prob_best(v), "probability that the option is best", "1"),
+            "prob_best_mcse": da(se["prob_best"],
+                                 "Monte Carlo standard error of prob_best", "1"),
             "expected_regret": da(regret.mean(axis=0), "expected regret", VALUE_UNITS),
+            "expected_regret_mcse": da(se["expected_regret"],
+                                       "Monte Carlo standard error of expected_regret",
+                                       VALUE_UNITS),
             "cvar": da(metrics.cvar(v, cvar_alpha),
                        f"conditional value at risk: mean of the worst {cvar_alpha:.0%} of outcomes",
                        VALUE_UNITS),
+            "cvar_mcse": da(se["cvar"], "Monte Carlo standard error of cvar (influence "
+                            "function of the CVaR estimator)", VALUE_UNITS),
             "evpi": xr.DataArray(metrics.evpi_core(v), attrs={
                 "long_name": "expected value of perfect information", "units": VALUE_UNITS}),
-            "evpi_mcse": xr.DataArray(metrics.evpi_se_core(v), attrs={
+            "evpi_mcse": xr.DataArray(evpi_mcse, attrs={
                 "long_name": "Monte Carlo standard error of the EVPI", "units": VALUE_UNITS}),
         },
-        attrs={"cvar_alpha": cvar_alpha, "value_units": VALUE_UNITS},
+        attrs={"cvar_alpha": cvar_alpha, "value_units": VALUE_UNITS, "mcse_design": design},
     )
     return ds

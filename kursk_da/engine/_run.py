@@ -18,6 +18,15 @@ chunk's draw ``i``), about three times cheaper than ``rng.standard_normal``.
 Every input draw is evaluated under every option with the same front shocks
 (common random numbers), so differences between options are not blurred by
 simulation noise.
+
+Trajectories
+------------
+By default the daily trajectories of the first ``spec.trajectories`` draws are
+recorded. With ``trajectory_rows`` the chosen rows are recorded instead: each chunk is
+run as usual (recording none) and its chosen rows are run once more through the same
+kernel with their own inputs and front shocks, recording only their trajectories (the
+kernel's lanes are independent, so these are the trajectories of those draws). No
+other number changes.
 """
 
 from __future__ import annotations
@@ -60,8 +69,12 @@ class EngineOutput:
     values : (n_draws, n_options) value of each option, dkm2.
     retained_count : (n_options, n_days) draws with area held >= threshold.
     area_sum : (n_options, n_days) sum over draws of the area held, km2.
-    trajectories : (n_traj, n_options, n_days, n_vars) daily state of the first draws.
+    trajectories : (n_traj, n_options, n_days, n_vars) daily state of the first draws,
+        or of the rows ``trajectory_rows``.
     seed, chunk_size : provenance.
+    trajectory_rows : (n_traj,) int array or None
+        Rows (draws) whose trajectories were recorded, in the order of
+        ``trajectories``; None: the first ``n_traj`` rows.
     """
 
     inputs: np.ndarray
@@ -72,6 +85,7 @@ class EngineOutput:
     trajectories: np.ndarray
     seed: int
     chunk_size: int
+    trajectory_rows: np.ndarray | None = None
 
     @property
     def n_draws(self) -> int:
@@ -109,6 +123,7 @@ def run_engine(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     n_jobs: int | None = None,
     progress: Callable[[int], object] | None = None,
+    trajectory_rows: np.ndarray | None = None,
 ) -> EngineOutput:
     """Run every draw through the history and every option.
 
@@ -128,6 +143,10 @@ def run_engine(
         Threads; default: the number of CPUs.
     progress : callable, optional
         Called with the number of draws of each finished chunk.
+    trajectory_rows : array of int, optional
+        Distinct rows (``0 <= row < draws``) whose daily trajectories to record, in
+        this order; default the first ``spec.trajectories`` rows. Changes no other
+        number.
 
     Returns
     -------
@@ -148,7 +167,10 @@ def run_engine(
     n_opt = len(spec.options)
     n_days = spec.n_days
     hc, hr, oc, orf = schedules(spec)
-    n_traj = min(spec.trajectories, draws)
+    rows = None if trajectory_rows is None else _check_rows(trajectory_rows, draws)
+    n_traj = min(spec.trajectories, draws) if rows is None else rows.size
+    chosen = np.zeros(0, dtype=np.int64) if rows is None else np.sort(rows)
+    slot = np.zeros(0, dtype=np.int64) if rows is None else np.argsort(rows)
     n_chunks = -(-draws // chunk_size)
     n_in = len(spec.input_names)
     all_inputs = np.empty((draws, n_in)) if inputs is None else inputs
@@ -171,7 +193,10 @@ def run_engine(
         z = standard_normals(rng_z, (n_days, b - a), local.z).T
         theta = np.ascontiguousarray(all_inputs[a:b])
         t_lo, t_hi = min(a, n_traj), min(b, n_traj)
-        out_traj = traj[t_lo:t_hi] if t_hi > t_lo else np.zeros((0, n_opt, n_days, traj.shape[3]))
+        if rows is not None or t_hi <= t_lo:
+            out_traj = np.zeros((0, n_opt, n_days, traj.shape[3]))
+        else:
+            out_traj = traj[t_lo:t_hi]
         simulate_chunk(
             theta,
             hc,
@@ -185,6 +210,24 @@ def run_engine(
             sums[c],
             out_traj,
         )
+        if rows is not None:
+            lo, hi = np.searchsorted(chosen, [a, b])
+            if hi > lo:
+                # at least two rows, so that the shocks keep the layout of z (a
+                # one-row array would be C-contiguous: another compiled signature)
+                local_rows = chosen[lo:hi] - a
+                m = local_rows.size
+                run_rows = np.concatenate([local_rows, local_rows[:1]]) if m == 1 else local_rows
+                sel_traj = np.zeros((m, n_opt, n_days, traj.shape[3]))
+                simulate_chunk(
+                    np.ascontiguousarray(theta[run_rows]), hc, hr, oc, orf,
+                    np.ascontiguousarray(z[run_rows].T).T,  # the layout of z
+                    float(spec.retention_threshold),
+                    np.empty((run_rows.size, n_opt, len(ATTRIBUTE_NAMES))),
+                    np.zeros((n_opt, n_days), dtype=np.int64), np.zeros((n_opt, n_days)),
+                    sel_traj,
+                )
+                traj[slot[lo:hi]] = sel_traj  # each chunk writes its own slots
         return b - a
 
     jobs = n_jobs or os.cpu_count() or 1
@@ -208,4 +251,18 @@ def run_engine(
         trajectories=traj,
         seed=seed,
         chunk_size=chunk_size,
+        trajectory_rows=rows,
     )
+
+
+def _check_rows(trajectory_rows: np.ndarray, draws: int) -> np.ndarray:
+    """``trajectory_rows`` as distinct int64 row indices in ``[0, draws)``."""
+    rows = np.asarray(trajectory_rows)
+    if rows.ndim != 1 or (rows.size and not np.issubdtype(rows.dtype, np.integer)):
+        raise ValueError("trajectory_rows: expected a 1-d array of integer row indices")
+    rows = rows.astype(np.int64)
+    if rows.size and (rows.min() < 0 or rows.max() >= draws):
+        raise ValueError(f"trajectory_rows: row indices must be in [0, {draws})")
+    if np.unique(rows).size != rows.size:
+        raise ValueError("trajectory_rows: row indices must be distinct")
+    return rows

@@ -13,15 +13,21 @@ Schema (a public contract; see README "Result-set schema")
     units in attrs: the Monte Carlo draws in the ArviZ layout.
 ``/decision``
     ``value`` (draw, option) and ``attributes`` (draw, option, attribute); over
-    ``option``: ``expected_value``, ``expected_value_mcse``, ``prob_best``,
-    ``expected_regret``, ``cvar``; scalars ``evpi``, ``evpi_mcse``.
+    ``option``: ``expected_value``, ``value_difference``, ``prob_best``,
+    ``expected_regret``, ``cvar``, each with its ``*_mcse``; scalars ``evpi``,
+    ``evpi_mcse``. The MCSEs respect the sampling design (independent draws, or the
+    chains of a posterior analysis; attribute ``mcse_design``).
 ``/trajectories``
     Over (option, date), from all draws: ``retention_probability`` (P[area held >=
-    threshold]) and ``area_held_mean``. Over (option, draw, date), for the first
-    ``decision.trajectories`` draws only (``draw`` coordinates say which):
-    ``area_held``, ``ukrainian_forces``, ``russian_forces``, ``ua_casualties``,
-    ``ru_casualties`` (cumulative since 6 Aug 2024), ``donbas_area_lost``,
-    ``ru_arrivals``. Dates are calendar dates (``date``), day 0 = 2024-08-06.
+    threshold]) and ``area_held_mean``. Over (option, draw, date), for
+    ``decision.trajectories`` draws only (the ``draw`` coordinate is the row of
+    ``/decision`` of each stored trajectory): ``area_held``, ``ukrainian_forces``,
+    ``russian_forces``, ``ua_casualties``, ``ru_casualties`` (cumulative since 6 Aug
+    2024), ``donbas_area_lost``, ``ru_arrivals``. A prior analysis stores the first
+    draws; a posterior one a subset thinned evenly over chain x draw (one replicate row
+    each), with the coordinates ``posterior_chain`` and ``posterior_draw`` (over
+    ``draw``) saying which posterior draw each one is. Dates are calendar dates
+    (``date``), day 0 = 2024-08-06.
 
 Posterior analysis (``analysis = "posterior"``, :mod:`kursk_da.calibration`)
     Root attrs add ``converged`` (``"yes"``/``"no"``), ``calibration_sampler``,
@@ -89,6 +95,8 @@ __all__ = [
     "stored_spec_dict",
     "spec_to_json",
     "SUPPORTED_SCHEMAS",
+    "POSTERIOR_CHAIN",
+    "POSTERIOR_DRAW",
 ]
 
 RESULT_SCHEMA = "2"
@@ -183,7 +191,16 @@ def _with_units(ds: xr.Dataset, spec: Spec) -> xr.Dataset:
     return ds
 
 
-def _trajectory_group(spec: Spec, out: EngineOutput) -> xr.Dataset:
+POSTERIOR_CHAIN = f"posterior_{CHAIN}"
+"""Coordinate over ``draw`` of ``/trajectories`` (posterior analyses): the chain of each
+stored trajectory."""
+POSTERIOR_DRAW = f"posterior_{DRAW}"
+"""Coordinate over ``draw`` of ``/trajectories`` (posterior analyses): the posterior draw
+(within its chain) of each stored trajectory."""
+
+
+def _trajectory_group(spec: Spec, out: EngineOutput,
+                      calibration: Calibration | None = None) -> xr.Dataset:
     options = list(spec.option_names)
     dates = spec.dates
     n = out.n_draws
@@ -200,12 +217,25 @@ def _trajectory_group(spec: Spec, out: EngineOutput) -> xr.Dataset:
         }
     )
     tr = out.trajectories  # (n_traj, n_opt, n_days, n_vars)
-    tcoords = {OPTION: options, DRAW: np.arange(tr.shape[0]), DATE: dates}
+    rows = np.arange(tr.shape[0]) if out.trajectory_rows is None else out.trajectory_rows
+    tcoords: dict[str, Any] = {OPTION: options, DRAW: rows, DATE: dates}
+    which = f"the first {tr.shape[0]} draws"
+    if calibration is not None and out.trajectory_rows is not None:
+        post = calibration.idata["posterior"]
+        n_draw, per_draw = int(post.sizes[DRAW]), int(calibration.per_draw)
+        p = rows // per_draw  # posterior draw, chain-major
+        tcoords[POSTERIOR_CHAIN] = (DRAW, p // n_draw, {
+            "long_name": "chain of the posterior draw of the trajectory", "units": "1"})
+        tcoords[POSTERIOR_DRAW] = (DRAW, p % n_draw, {
+            "long_name": "posterior draw (within its chain) of the trajectory", "units": "1"})
+        which = (f"{tr.shape[0]} draws thinned evenly over the {int(post.sizes[CHAIN])} "
+                 f"chains x {n_draw} posterior draws, one replicate row each (coordinates "
+                 f"{POSTERIOR_CHAIN}, {POSTERIOR_DRAW}; {DRAW} is the row of /decision)")
     for name, (k, long_name, units) in _TRAJ_VARS.items():
         ds[name] = xr.DataArray(np.moveaxis(tr[..., k], 0, 1), dims=(OPTION, DRAW, DATE),
                                 coords=tcoords, attrs={"long_name": long_name, "units": units})
     ds.attrs["description"] = (
-        f"daily trajectories of the first {tr.shape[0]} draws (state at the end of each day); "
+        f"daily trajectories of {which} (state at the end of each day); "
         "retention_probability and area_held_mean use all draws"
     )
     return ds
@@ -354,7 +384,7 @@ def build_result_set(
                 groups[f"/{g}"] = _with_units(idata[g], spec)
         groups["/diagnostics"] = _diagnostic_units(_diagnostics_group(calibration), spec)
     groups["/decision"] = _label_units(dec, spec)
-    groups["/trajectories"] = _trajectory_group(spec, out)
+    groups["/trajectories"] = _trajectory_group(spec, out, calibration)
     order = ["/", "/prior", "/decision", "/trajectories"]
     return xr.DataTree.from_dict({k: groups[k] for k in order + [g for g in groups
                                                                   if g not in order]})
