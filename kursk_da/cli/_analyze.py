@@ -21,6 +21,7 @@ from kursk_da.analysis import run_analysis
 from kursk_da.cli._common import (
     EXIT_OK,
     EXIT_UNCONVERGED,
+    check_out_file,
     date_type,
     int_type,
     positive_int,
@@ -65,6 +66,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Handler of ``kursk-da analyze``."""
+    check_out_file(args.out)  # before any computing
     spec = load_spec(args.spec)
     calibrating = bool(spec.observations) and not args.prior_only
     if calibrating:

@@ -14,7 +14,14 @@ from typing import Any
 
 import numpy as np
 
-from kursk_da.cli._common import EXIT_OK, load_source, positive_int, real_type
+from kursk_da.cli._common import (
+    EXIT_OK,
+    check_out_file,
+    check_plots_dir,
+    load_source,
+    positive_int,
+    real_type,
+)
 from kursk_da.cli._voi import source_parser
 from kursk_da.dims import OPTION, VALUE_UNITS
 from kursk_da.errors import ResultFileError
@@ -105,6 +112,8 @@ def format_sensitivity(res: SensitivityGroups, top: int = 10,
 
 def run(args: argparse.Namespace) -> int:
     """Handler of ``kursk-da sensitivity``."""
+    check_out_file(args.out)  # before any computing
+    check_plots_dir(args.plots)
     spec, tree = load_source(args.source, args.draws, args.seed)
     draws = draws_from_tree(tree)
     if draws.names != spec.input_names or draws.options != spec.option_names:
