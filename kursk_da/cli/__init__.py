@@ -40,6 +40,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
+from typing import Any
 
 from kursk_da import __version__
 from kursk_da.cli._status import (
@@ -48,6 +49,8 @@ from kursk_da.cli._status import (
     EXIT_SIGINT,
     EXIT_SIGTERM,
     EXIT_UNCONVERGED,
+    PENDING,
+    check_interrupted,
 )
 from kursk_da.errors import Interrupted
 
@@ -75,9 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _raise_interrupted(signum: int, frame: FrameType | None) -> None:
-    # the first signal interrupts; further ones are ignored so the clean-up can finish
+    # the first signal interrupts; further ones are ignored so the clean-up can finish.
+    # The signal is also recorded: an exception raised where Python swallows it (a weakref
+    # callback during an import) is raised again at the next check_interrupted()
     for sig in _SIGNALS:
         signal.signal(sig, signal.SIG_IGN)
+    PENDING.append(signum)
     raise Interrupted(signum)
 
 
@@ -88,6 +94,16 @@ def _signals_raise() -> Iterator[None]:
         yield
         return
     previous = {sig: signal.getsignal(sig) for sig in _SIGNALS}
+    PENDING.clear()
+    hook = sys.unraisablehook
+
+    def quiet(unraisable: Any) -> None:
+        # an Interrupted swallowed by Python (e.g. in an import's weakref callback) is not
+        # printed as a traceback: it is recorded in PENDING and raised again later
+        if not isinstance(unraisable.exc_value, Interrupted):
+            hook(unraisable)
+
+    sys.unraisablehook = quiet
     for sig in _SIGNALS:
         signal.signal(sig, _raise_interrupted)
     try:
@@ -95,6 +111,7 @@ def _signals_raise() -> Iterator[None]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        sys.unraisablehook = hook
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -111,7 +128,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return EXIT_BAD_INPUT
             from kursk_da.cli._common import run_handler
 
-            return run_handler(args.handler, args)
+            check_interrupted()
+            status = run_handler(args.handler, args)
+            check_interrupted()
+            return status
         except KeyboardInterrupt as exc:
             signum = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
             print(f"kursk-da: interrupted by {signal.Signals(signum).name}; stopped, temporary "

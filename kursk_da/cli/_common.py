@@ -17,7 +17,7 @@ from pathlib import Path
 import xarray as xr
 
 from kursk_da.analysis import analyze
-from kursk_da.cli._status import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNCONVERGED
+from kursk_da.cli._status import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNCONVERGED, check_interrupted
 from kursk_da.errors import ArgumentError, KurskDAError
 from kursk_da.io import load_result_set, spec_from_tree
 from kursk_da.spec._schema import Spec, load_spec
@@ -33,6 +33,7 @@ __all__ = [
     "positive_int",
     "seed_type",
     "load_source",
+    "check_interrupted",
     "check_out_file",
     "check_plots_dir",
     "run_handler",

@@ -16,6 +16,7 @@ import numpy as np
 
 from kursk_da.cli._common import (
     EXIT_OK,
+    check_interrupted,
     check_out_file,
     check_plots_dir,
     load_source,
@@ -135,6 +136,7 @@ def run(args: argparse.Namespace) -> int:
         for path in save_all_plots(done, args.plots):
             print(f"plot written to {path}")
     if args.out:
+        check_interrupted()
         path = save_result_set(done, args.out)
         print(f"result set written to {path}")
     return EXIT_OK

@@ -18,6 +18,7 @@ import xarray as xr
 
 from kursk_da.cli._common import (
     EXIT_OK,
+    check_interrupted,
     check_out_file,
     load_source,
     positive_int,
@@ -98,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
               f"({100 * args.error:g}% lognormal error): {float(ds['evsi']):,.2f} ± "
               f"{float(ds['evsi_se']):.2f} {VALUE_UNITS}")
     if args.out:
+        check_interrupted()
         path = save_result_set(add_voi_groups(tree, voi=ds), args.out)
         print(f"result set written to {path}")
     return EXIT_OK
