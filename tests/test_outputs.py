@@ -7,6 +7,7 @@ written or damaged (pre-existing files stay byte-identical).
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -236,17 +237,18 @@ def test_report_markdown_escapes_spec_strings(small_tree, tmp_path):
     tree = small_tree.copy()
     raw = json.loads(tree.attrs["spec_json"])
     evil = "<script>alert('x')</script> [click](javascript:alert(1))"
-    raw["description"] = evil
+    raw.setdefault("meta", {})["description"] = evil
     first = next(iter(raw["parameters"]))
     raw["parameters"][first]["source"] = "<img src=x onerror=alert(1)> | cell"
     tree.attrs["spec_json"] = json.dumps(raw)
-    html_file = write_report(tree, tmp_path / "rep", ["model"])
+    html_file = write_report(tree, tmp_path / "rep", ["assumptions"])
     md = (html_file.parent / MARKDOWN_NAME).read_text(encoding="utf-8")
     html = html_file.read_text(encoding="utf-8")
     for text in (md, html):
         assert "<script>alert" not in text and "<img src=x" not in text
     assert "&lt;script&gt;" in md and "&lt;img" in md
-    assert "](javascript:" not in md
+    assert "\\[click\\](javascript:" in md  # brackets escaped: no link
+    assert not re.search(r"(?<!\\)\]\(javascript:", md)
 
 
 # ---- seeds ----------------------------------------------------------------------------------
