@@ -27,7 +27,7 @@ from kursk_da.engine._run import DEFAULT_CHUNK_SIZE, run_engine
 from kursk_da.errors import SpecError
 from kursk_da.io._resultset import build_result_set
 from kursk_da.spec._schema import Spec, as_spec, check_run_size
-from kursk_da.validation import check_int
+from kursk_da.validation import check_int, check_seed
 
 if TYPE_CHECKING:
     from kursk_da.calibration._result import Calibration
@@ -83,7 +83,7 @@ def run_analysis(
     """
     spec = as_spec(spec)
     check_int(draws, "draws", minimum=1, error=SpecError)
-    check_int(seed, "seed", minimum=0, error=SpecError)
+    check_seed(seed, "seed", error=SpecError)
     check_int(chunk_size, "chunk_size", minimum=1, error=SpecError)
     check_run_size(spec, draws, chunk_size, n_jobs)  # before anything is allocated
     if cutoff is not None and (prior_only or not spec.observations):

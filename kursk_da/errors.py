@@ -15,6 +15,7 @@ __all__ = [
     "VOIInputError",
     "UnknownParameterError",
     "UnknownQuantityError",
+    "Interrupted",
 ]
 
 
@@ -75,3 +76,21 @@ class UnknownQuantityError(KurskDAError, KeyError):
 
     def __str__(self) -> str:  # KeyError would otherwise repr() the message
         return str(self.args[0]) if self.args else ""
+
+
+class Interrupted(KeyboardInterrupt):
+    """A signal (SIGINT, SIGTERM) received by the ``kursk-da`` command.
+
+    Raised by the CLI's signal handlers so that every ``finally``/``except BaseException``
+    block on the way out runs (the atomic writers remove their temporary files); like
+    :class:`KeyboardInterrupt` it is not an :class:`Exception`.
+
+    Parameters
+    ----------
+    signum : int
+        The signal number; the command exits with status ``128 + signum``.
+    """
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        super().__init__(signum)

@@ -13,9 +13,13 @@ The error class defaults to :class:`~kursk_da.errors.ArgumentError`; a
 
 from __future__ import annotations
 
+import json
 import math
 import numbers
+import os
+import stat
 from collections.abc import Collection
+from pathlib import Path
 from typing import Any, NoReturn
 
 import numpy as np
@@ -29,6 +33,10 @@ __all__ = [
     "check_probability",
     "check_choice",
     "check_rng",
+    "check_seed",
+    "check_output_file",
+    "check_output_dir",
+    "MAX_SEED",
     "is_integer",
     "is_real",
 ]
@@ -51,13 +59,17 @@ def is_real(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
 
 
+def _num(x: float) -> str:
+    return str(x) if isinstance(x, int) else f"{x:g}"
+
+
 def _bounds(minimum: float | None, maximum: float | None) -> str:
     if minimum is not None and maximum is not None:
-        return f" from {minimum:g} to {maximum:g}"
+        return f" from {_num(minimum)} to {_num(maximum)}"
     if minimum is not None:
-        return f" >= {minimum:g}"
+        return f" >= {_num(minimum)}"
     if maximum is not None:
-        return f" <= {maximum:g}"
+        return f" <= {_num(maximum)}"
     return ""
 
 
@@ -156,3 +168,155 @@ def check_rng(rng: Any, name: str = "rng", error: type[KurskDAError] = ArgumentE
         return np.random.default_rng(rng)
     except (TypeError, ValueError):
         fail(name, f"expected a numpy.random.Generator, a seed or None, got {rng!r}", error)
+
+
+MAX_SEED = 2**63 - 1
+"""The largest root seed: seeds are stored as a signed 64-bit integer in the result set."""
+
+
+def check_seed(value: Any, name: str = "seed", error: type[KurskDAError] = ArgumentError) -> int:
+    """A root seed: a whole number from 0 to :data:`MAX_SEED` (``2**63 - 1``).
+
+    The bound makes the seed storable losslessly (a signed 64-bit netCDF attribute).
+    """
+    return check_int(value, name, minimum=0, maximum=MAX_SEED, error=error)
+
+
+_SPECIAL = ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+            (stat.S_ISFIFO, "a named pipe (fifo)"), (stat.S_ISSOCK, "a socket"))
+
+
+def _kind(mode: int) -> str | None:
+    """What a special file is (None for a regular file or a directory)."""
+    for test, what in _SPECIAL:
+        if test(mode):
+            return what
+    return None
+
+
+def _mode(path: Path, name: str, error: type[KurskDAError]) -> int | None:
+    """``st_mode`` of ``path`` (following links), None if it does not exist."""
+    try:
+        return path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):  # missing (under a file: the parent check)
+        if path.is_symlink():
+            fail(name, f"{str(path)!r} is a broken symbolic link", error)
+        return None
+    except OSError as exc:  # e.g. no permission to look
+        fail(name, f"{str(path)!r}: cannot be used ({exc.strerror})", error)
+
+
+def _check_parent(path: Path, name: str, error: type[KurskDAError]) -> None:
+    """The directory that will hold ``path`` exists or can be created, and is writable."""
+    parent = path.absolute().parent
+    missing = []
+    while (mode := _mode(parent, name, error)) is None:  # nearest existing ancestor
+        missing.append(parent.name)
+        parent = parent.parent
+    if not stat.S_ISDIR(mode):
+        fail(name, f"{str(path)!r}: {str(parent)!r} is not a directory", error)
+    if not os.access(parent, os.W_OK | os.X_OK):
+        what = "cannot be created in" if missing else "is in"
+        fail(name, f"{str(path)!r}: {what} the directory {str(parent)!r}, which is not "
+                   "writable", error)
+
+
+def check_output_file(path: Any, name: str, error: type[KurskDAError] = ArgumentError) -> Path:
+    """A file that can be written (replaced atomically): checked before any computing.
+
+    Refused: a directory, a special file (character or block device, fifo, socket:
+    never replaced by a regular file), an existing file that is not writable, a
+    parent that is not a directory or not writable. Nothing is created.
+
+    Returns
+    -------
+    Path
+        ``path`` as a :class:`pathlib.Path`.
+    """
+    if not isinstance(path, str | os.PathLike) or not str(path):
+        fail(name, f"expected a file path, got {path!r}", error)
+    p = Path(path)
+    mode = _mode(p, name, error)
+    if mode is not None:
+        if stat.S_ISDIR(mode):
+            fail(name, f"{str(p)!r} is a directory; expected a file name", error)
+        kind = _kind(mode)
+        if kind is not None:
+            fail(name, f"{str(p)!r} is {kind}, not a regular file; refusing to replace it",
+                 error)
+        if not os.access(p, os.W_OK):
+            fail(name, f"{str(p)!r} exists and is not writable", error)
+    _check_parent(p, name, error)
+    return p
+
+
+def _manifest_files(directory: Path, manifest: str) -> set[str] | None:
+    """The file names listed in ``directory / manifest`` (None: no valid manifest)."""
+    try:
+        data = json.loads((directory / manifest).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    files = data.get("files") if isinstance(data, dict) else None
+    if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+        return None
+    return set(files)
+
+
+def check_output_dir(path: Any, name: str, *, manifest: str | None = None,
+                     error: type[KurskDAError] = ArgumentError) -> Path:
+    """A directory to write files into (created if missing): checked before any computing.
+
+    Refused: an existing file or special file, a directory that is not writable, a
+    missing directory whose nearest existing ancestor is not a writable directory.
+    Nothing is created.
+
+    Parameters
+    ----------
+    manifest : str, optional
+        The directory is replaced as a whole by one written by kursk_da, whose file
+        ``manifest`` (JSON, ``{"files": [names]}``) lists the files it wrote. Then
+        also refused: a non-empty directory without a valid manifest, or holding
+        anything the manifest does not list (nothing kursk_da did not write is ever
+        deleted); the current directory or one containing it; a parent directory
+        that is not writable.
+
+    Returns
+    -------
+    Path
+        ``path`` as a :class:`pathlib.Path` (absolute, links resolved, with ``manifest``).
+    """
+    if not isinstance(path, str | os.PathLike) or not str(path):
+        fail(name, f"expected a directory path, got {path!r}", error)
+    p = Path(path)
+    mode = _mode(p, name, error)
+    if mode is not None:
+        if not stat.S_ISDIR(mode):
+            kind = _kind(mode) or "a file"
+            fail(name, f"{str(p)!r} is {kind}; expected a directory", error)
+        if not os.access(p, os.W_OK | os.X_OK):
+            fail(name, f"{str(p)!r} is a directory that is not writable", error)
+    if manifest is None:
+        if mode is None:
+            _check_parent(p, name, error)
+        return p
+    full = p.resolve()
+    if mode is not None:
+        entries = {e.name for e in os.scandir(full)}
+        if entries:
+            listed = _manifest_files(full, manifest)
+            if listed is None:
+                fail(name, f"{str(p)!r} is a non-empty directory that is not a previous report "
+                           f"(no {manifest}); refusing to replace it: give a new or empty "
+                           "directory", error)
+            extra = sorted(entries - listed - {manifest})
+            if extra:
+                shown = ", ".join(extra[:5]) + (", ..." if len(extra) > 5 else "")
+                fail(name, f"{str(p)!r} holds files the previous report did not write "
+                           f"({shown}); refusing to replace it: move them or give another "
+                           "directory", error)
+    cwd = Path.cwd().resolve()
+    if full == cwd or full in cwd.parents:
+        fail(name, f"{str(p)!r} is the current directory or contains it, and the directory is "
+                   "replaced as a whole: give another directory", error)
+    _check_parent(full, name, error)
+    return full

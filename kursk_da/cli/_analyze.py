@@ -21,6 +21,8 @@ from kursk_da.analysis import run_analysis
 from kursk_da.cli._common import (
     EXIT_OK,
     EXIT_UNCONVERGED,
+    check_interrupted,
+    check_out_file,
     date_type,
     int_type,
     positive_int,
@@ -63,8 +65,14 @@ def register(sub: Any) -> None:
     a.set_defaults(handler=run)
 
 
+def _progress(bar: tqdm[Any], n: int) -> None:
+    check_interrupted()  # after each engine chunk: a swallowed signal stops here
+    bar.update(n)
+
+
 def run(args: argparse.Namespace) -> int:
     """Handler of ``kursk-da analyze``."""
+    check_out_file(args.out)  # before any computing
     spec = load_spec(args.spec)
     calibrating = bool(spec.observations) and not args.prior_only
     if calibrating:
@@ -77,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
             spec, args.draws, args.seed, prior_only=args.prior_only, cutoff=args.cutoff,
             sampler=args.sampler, mcmc_draws=args.mcmc_draws, tune=args.tune,
             chains=args.chains, chunk_size=args.chunk_size or DEFAULT_CHUNK_SIZE,
-            n_jobs=args.jobs, progress=bar.update)
+            n_jobs=args.jobs, progress=lambda n: _progress(bar, n))
     tree, post = result.tree, result.calibration
     if post is not None:
         # importing kursk_da.calibration imports PyMC: only when a calibration ran
@@ -86,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
         print(calibration_text(post))
         print()
     print(options_table(tree))
+    check_interrupted()
     path = save_result_set(tree, args.out)
     print(f"result set written to {path}")
     if post is not None and not post.converged:

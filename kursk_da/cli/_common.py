@@ -17,10 +17,11 @@ from pathlib import Path
 import xarray as xr
 
 from kursk_da.analysis import analyze
+from kursk_da.cli._status import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNCONVERGED, check_interrupted
 from kursk_da.errors import ArgumentError, KurskDAError
 from kursk_da.io import load_result_set, spec_from_tree
 from kursk_da.spec._schema import Spec, load_spec
-from kursk_da.validation import check_int, check_real
+from kursk_da.validation import MAX_SEED, check_int, check_output_dir, check_output_file, check_real
 
 __all__ = [
     "EXIT_OK",
@@ -32,15 +33,12 @@ __all__ = [
     "positive_int",
     "seed_type",
     "load_source",
+    "check_interrupted",
+    "check_out_file",
+    "check_plots_dir",
     "run_handler",
 ]
 
-EXIT_OK = 0
-"""Exit status on success."""
-EXIT_BAD_INPUT = 2
-"""Exit status for bad input: spec, arguments, missing or corrupt result file."""
-EXIT_UNCONVERGED = 3
-"""Exit status when the calibration fails its convergence diagnostics."""
 
 _NAME = "value"  # the name given to kursk_da.validation; argparse names the option itself
 
@@ -94,8 +92,21 @@ def date_type(text: str) -> dt.date:
 
 positive_int = int_type(minimum=1)
 """argparse type: an integer >= 1 (draws, chunks, threads, rows)."""
-seed_type = int_type(minimum=0)
-"""argparse type: a root seed, an integer >= 0."""
+seed_type = int_type(minimum=0, maximum=MAX_SEED)
+"""argparse type: a root seed, an integer from 0 to 2**63 - 1 (stored as a signed 64-bit
+integer)."""
+
+
+def check_out_file(path: Path | None, option: str = "--out") -> None:
+    """Check an output file option before any computing (exit 2 naming ``option``)."""
+    if path is not None:
+        check_output_file(path, option)
+
+
+def check_plots_dir(path: Path | None, option: str = "--plots") -> None:
+    """Check an output directory option before any computing (exit 2 naming ``option``)."""
+    if path is not None:
+        check_output_dir(path, option)
 
 
 def load_source(src: Path, draws: int, seed: int) -> tuple[Spec, xr.DataTree]:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from kursk_da.cli._common import EXIT_OK
+from kursk_da.errors import ArgumentError
 
 __all__ = ["register", "run"]
 
@@ -21,12 +22,18 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Write the report of a saved result set; a bad file raises ResultFileError (exit 2)."""
+    """Write the report of a saved result set; a bad file raises ResultFileError (exit 2).
+
+    ``--out`` must be a new or empty directory or a previous report holding only the files
+    it wrote (its manifest ``.kursk-da-report.json`` lists them); anything else is refused
+    with exit 2 and nothing is deleted.
+    """
     import matplotlib  # slow optional library: only for this sub-command
 
     matplotlib.use("Agg")  # figures are only rendered to files
-    from kursk_da.report import MARKDOWN_NAME, report_from_file
+    from kursk_da.report import MARKDOWN_NAME, check_report_dir, report_from_file
 
+    check_report_dir(args.out, "--out", ArgumentError)  # before reading or rendering
     html = report_from_file(args.path, args.out)
     print(f"report written to {html} and {html.parent / MARKDOWN_NAME}")
     return EXIT_OK

@@ -14,7 +14,15 @@ from typing import Any
 
 import numpy as np
 
-from kursk_da.cli._common import EXIT_OK, load_source, positive_int, real_type
+from kursk_da.cli._common import (
+    EXIT_OK,
+    check_interrupted,
+    check_out_file,
+    check_plots_dir,
+    load_source,
+    positive_int,
+    real_type,
+)
 from kursk_da.cli._voi import source_parser
 from kursk_da.dims import OPTION, VALUE_UNITS
 from kursk_da.errors import ResultFileError
@@ -105,6 +113,8 @@ def format_sensitivity(res: SensitivityGroups, top: int = 10,
 
 def run(args: argparse.Namespace) -> int:
     """Handler of ``kursk-da sensitivity``."""
+    check_out_file(args.out)  # before any computing
+    check_plots_dir(args.plots)
     spec, tree = load_source(args.source, args.draws, args.seed)
     draws = draws_from_tree(tree)
     if draws.names != spec.input_names or draws.options != spec.option_names:
@@ -126,6 +136,7 @@ def run(args: argparse.Namespace) -> int:
         for path in save_all_plots(done, args.plots):
             print(f"plot written to {path}")
     if args.out:
+        check_interrupted()
         path = save_result_set(done, args.out)
         print(f"result set written to {path}")
     return EXIT_OK

@@ -16,7 +16,15 @@ from typing import Any
 import pandas as pd
 import xarray as xr
 
-from kursk_da.cli._common import EXIT_OK, load_source, positive_int, real_type, seed_type
+from kursk_da.cli._common import (
+    EXIT_OK,
+    check_interrupted,
+    check_out_file,
+    load_source,
+    positive_int,
+    real_type,
+    seed_type,
+)
 from kursk_da.dims import VALUE_UNITS
 from kursk_da.io import save_result_set
 from kursk_da.io._voi_groups import add_voi_groups
@@ -80,6 +88,7 @@ def format_voi(ds: xr.Dataset, limit: int = 10) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Handler of ``kursk-da voi``."""
+    check_out_file(args.out)  # before any computing
     _, tree = load_source(args.source, args.draws, args.seed)
     ds = voi_group(tree, seed=args.seed, gp_max_draws=args.gp_max_draws,
                    n_jobs=args.jobs or os.cpu_count() or 1, evsi=args.evsi, error=args.error,
@@ -90,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
               f"({100 * args.error:g}% lognormal error): {float(ds['evsi']):,.2f} ± "
               f"{float(ds['evsi_se']):.2f} {VALUE_UNITS}")
     if args.out:
+        check_interrupted()
         path = save_result_set(add_voi_groups(tree, voi=ds), args.out)
         print(f"result set written to {path}")
     return EXIT_OK

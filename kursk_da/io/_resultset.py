@@ -57,7 +57,6 @@ import datetime as dt
 import json
 import os
 import re
-import tempfile
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -78,7 +77,9 @@ from kursk_da.dims import (
 )
 from kursk_da.dynamics.catalogue import ATTRIBUTE_NAMES, TRAJECTORIES
 from kursk_da.errors import ResultFileError, SpecError
+from kursk_da.io._atomic import make_temp_file, remove_stale
 from kursk_da.spec._schema import Spec, spec_from_dict
+from kursk_da.validation import check_output_file, check_seed
 
 if TYPE_CHECKING:
     from kursk_da.calibration._result import Calibration
@@ -393,31 +394,43 @@ def build_result_set(
 def save_result_set(tree: xr.DataTree, path: str | Path) -> Path:
     """Write a result set to netCDF atomically.
 
+    The file is written as ``.<name>.kursk-da-tmp-<pid>-<random>`` beside the target and
+    renamed into place, so the target is either the previous file or the complete new
+    one; the temporary file is removed on an error or an interrupt (SIGINT, SIGTERM in
+    the CLI), and stale ones of dead processes are removed first.
+
     Parameters
     ----------
     tree : xarray.DataTree
     path : str or Path
-        Target file; its directory is created if missing.
+        Target file; its directory is created if missing. Checked before anything is
+        written (:func:`kursk_da.validation.check_output_file`): not a directory, not a
+        special file such as ``/dev/null``, in a writable directory.
 
     Returns
     -------
     Path
         The written file.
+
+    Raises
+    ------
+    ArgumentError
+        If ``path`` cannot be written as a regular file, or the root attribute ``seed``
+        is not an integer from 0 to ``2**63 - 1`` (stored as a signed 64-bit integer).
     """
-    target = Path(path)
+    target = check_output_file(path, "path")
+    if "seed" in tree.attrs:
+        check_seed(tree.attrs["seed"], "seed")
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
+    remove_stale(target)
+    tmp = make_temp_file(target)
     try:
         tree.to_netcdf(tmp, engine="h5netcdf")
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the usual file mode
         os.replace(tmp, target)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return target
 
@@ -438,6 +451,11 @@ def validate_result_set(tree: xr.DataTree, source: str = "result set") -> None:
     if found.split(".")[0] not in SUPPORTED_SCHEMAS:
         raise ResultFileError(f"{source}: result_schema {found!r} is not supported by this "
                               f"version of kursk_da (supported: {', '.join(SUPPORTED_SCHEMAS)})")
+    if "spec_json" in tree.attrs:  # a corrupt stored spec is a corrupt file, for every command
+        try:
+            stored_spec_dict(tree)
+        except ResultFileError as exc:
+            raise ResultFileError(f"{source}: {str(exc).removeprefix('result set: ')}") from None
     for group, names in REQUIRED.items():
         if group not in tree.children:
             raise ResultFileError(f"{source}: missing group /{group}")

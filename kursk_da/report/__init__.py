@@ -15,11 +15,20 @@ from kursk_da.io._table import options_frame
 from kursk_da.report._document import Document
 from kursk_da.report._render import render_html, render_markdown
 from kursk_da.report._sections import assumptions_frame, build_document
-from kursk_da.report._writer import HTML_NAME, MARKDOWN_NAME, report_from_file, write_report
+from kursk_da.report._writer import (
+    HTML_NAME,
+    MANIFEST_NAME,
+    MARKDOWN_NAME,
+    check_report_dir,
+    report_from_file,
+    write_report,
+)
 
 __all__ = [
     "HTML_NAME",
     "MARKDOWN_NAME",
+    "MANIFEST_NAME",
+    "check_report_dir",
     "Document",
     "build_document",
     "render_html",

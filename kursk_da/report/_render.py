@@ -96,8 +96,19 @@ def render_html(doc: Document) -> str:
     return "\n".join(out) + "\n"
 
 
+_MD_SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*[]|"})
+
+
 def _md_escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Plain text (a spec's description, source, names...) safe inside Markdown.
+
+    HTML is escaped (``<script>`` becomes ``&lt;script&gt;``, so no tag of a spec string
+    reaches a Markdown renderer), and so are the Markdown characters that would make
+    links, emphasis, code or table cells (``\\ ` * [ ] |``); newlines become spaces.
+    The text renders as it reads, the same as in the HTML report.
+    """
+    return html.escape(text, quote=False).translate(_MD_SPECIAL).replace("\r", " ").replace(
+        "\n", " ")
 
 
 def _md_table(t: Table) -> str:
@@ -115,19 +126,22 @@ def _md_table(t: Table) -> str:
 
 
 def render_markdown(doc: Document) -> str:
-    """The report as Markdown; figures are linked as ``<name>.png`` beside the file."""
-    out = [f"# {doc.title}", "", f"*{doc.subtitle}*", ""]
-    out += [f"- [{s.title}](#{s.anchor})" for s in doc.sections]
+    """The report as Markdown; figures are linked as ``<name>.png`` beside the file.
+
+    Every text of the document is plain text and escaped (:func:`_md_escape`).
+    """
+    out = [f"# {_md_escape(doc.title)}", "", f"*{_md_escape(doc.subtitle)}*", ""]
+    out += [f"- [{_md_escape(s.title)}](#{s.anchor})" for s in doc.sections]
     for sec in doc.sections:
-        out += ["", f"<a id=\"{sec.anchor}\"></a>", f"## {sec.title}", ""]
+        out += ["", f"<a id=\"{html.escape(sec.anchor)}\"></a>", f"## {_md_escape(sec.title)}", ""]
         for b in sec.blocks:
             if isinstance(b, Warning_):
-                out += [f"> **{b.text}**", ""]
+                out += [f"> **{_md_escape(b.text)}**", ""]
             elif isinstance(b, Text):
-                out += [b.text, ""]
+                out += [_md_escape(b.text), ""]
             elif isinstance(b, Table):
                 out += [_md_table(b), ""]
             elif isinstance(b, Image):
                 out += [f"![{_md_escape(b.caption)}]({image_filename(b)})", "",
-                        f"*{b.caption}*", ""]
+                        f"*{_md_escape(b.caption)}*", ""]
     return "\n".join(out).rstrip() + "\n"

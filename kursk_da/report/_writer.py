@@ -1,39 +1,72 @@
 """Write the report directory atomically: ``report.html``, ``report.md`` and the PNG figures.
 
-Everything is written into a temporary directory beside the target and renamed into
-place at the end, so an error or a kill never leaves a half-written report: the target
-is either the previous report or the complete new one.
+Everything is written into a temporary directory beside the target
+(``.<target>.kursk-da-tmp-<pid>-<random>``) and renamed into place at the end, so an
+error or a kill never leaves a half-written report: the target is either the previous
+report or the complete new one. The directory holds a manifest, :data:`MANIFEST_NAME`,
+listing the files the report wrote; a non-empty directory is replaced only when it is
+such a previous report holding nothing else (checked before anything is rendered), so
+nothing the report did not write is ever deleted.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import xarray as xr
 
-from kursk_da.errors import ResultFileError
+from kursk_da.errors import KurskDAError, ResultFileError
+from kursk_da.io._atomic import make_temp_dir, remove_stale, temp_name
 from kursk_da.io._resultset import load_result_set
 from kursk_da.report._document import Document
 from kursk_da.report._render import image_filename, render_html, render_markdown
 from kursk_da.report._sections import build_document
+from kursk_da.validation import check_output_dir
 
-__all__ = ["HTML_NAME", "MARKDOWN_NAME", "write_report", "report_from_file"]
+__all__ = ["HTML_NAME", "MARKDOWN_NAME", "MANIFEST_NAME", "check_report_dir", "write_report",
+           "report_from_file"]
 
 HTML_NAME = "report.html"
 """The self-contained HTML report (figures embedded)."""
 MARKDOWN_NAME = "report.md"
 """The Markdown report (figures as PNG files in the same directory)."""
+MANIFEST_NAME = ".kursk-da-report.json"
+"""The manifest of a report directory: JSON ``{"written_by", "version", "files"}``."""
+
+
+def check_report_dir(out_dir: Any, name: str = "out_dir",
+                     error: type[KurskDAError] = ResultFileError) -> Path:
+    """Check a report directory before anything is rendered; see :func:`write_report`.
+
+    Returns
+    -------
+    Path
+        The absolute directory.
+
+    Raises
+    ------
+    KurskDAError
+        ``error``, naming ``name``: not a directory, not writable, the current
+        directory, or a non-empty directory that is not a previous report holding only
+        the files it wrote.
+    """
+    return check_output_dir(out_dir, name, manifest=MANIFEST_NAME, error=error)
 
 
 def _write_files(doc: Document, directory: Path) -> None:
-    (directory / HTML_NAME).write_text(render_html(doc), encoding="utf-8")
-    (directory / MARKDOWN_NAME).write_text(render_markdown(doc), encoding="utf-8")
-    for img in doc.images():
-        (directory / image_filename(img)).write_bytes(img.png)
+    files = {HTML_NAME: render_html(doc).encode("utf-8"),
+             MARKDOWN_NAME: render_markdown(doc).encode("utf-8")}
+    files.update({image_filename(img): img.png for img in doc.images()})
+    for fname, data in files.items():
+        (directory / fname).write_bytes(data)
+    manifest = {"written_by": "kursk-da report", "files": sorted(files)}
+    (directory / MANIFEST_NAME).write_text(json.dumps(manifest, indent=1) + "\n",
+                                           encoding="utf-8")
 
 
 def write_report(tree: xr.DataTree, out_dir: str | Path,
@@ -46,7 +79,9 @@ def write_report(tree: xr.DataTree, out_dir: str | Path,
         A result set (in memory or loaded from netCDF). Only what it holds is reported:
         nothing is simulated, calibrated or estimated here.
     out_dir : str or Path
-        The report directory; an existing report directory there is replaced as a whole.
+        The report directory, created if missing; an empty directory or a previous
+        report (holding only what it wrote, listed in :data:`MANIFEST_NAME`) there is
+        replaced as a whole. Anything else is refused before rendering.
     sections : sequence of str, optional
         Names of :data:`kursk_da.report._sections.SECTIONS` (default: all).
 
@@ -58,7 +93,7 @@ def write_report(tree: xr.DataTree, out_dir: str | Path,
     Raises
     ------
     ResultFileError
-        If ``out_dir`` exists and is not a directory.
+        If ``out_dir`` cannot be written or replaced (:func:`check_report_dir`).
 
     Examples
     --------
@@ -67,20 +102,17 @@ def write_report(tree: xr.DataTree, out_dir: str | Path,
     >>> tree = kd.load_result_set("results/kursk_2025.nc")      # doctest: +SKIP
     >>> write_report(tree, "results/report")                   # doctest: +SKIP
     """
-    target = Path(out_dir)
-    if target.exists() and not target.is_dir():
-        raise ResultFileError(f"{target}: exists and is not a directory")
+    target = check_report_dir(out_dir)
     doc = build_document(tree, sections)  # all figures rendered before anything touches the disk
+    target = check_report_dir(target)  # again: the directory may have changed meanwhile
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    remove_stale(target)
+    tmp = make_temp_dir(target)  # mode 0o777 less the umask: the usual directory mode
     old: Path | None = None
     try:
         _write_files(doc, tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp creates 0700; give the usual mode
         if target.exists():
-            old = target.with_name(f".{target.name}.{os.getpid()}.old")
+            old = temp_name(target, "old")
             os.replace(target, old)
         os.replace(tmp, target)
     except BaseException:
@@ -94,5 +126,9 @@ def write_report(tree: xr.DataTree, out_dir: str | Path,
 
 
 def report_from_file(path: str | Path, out_dir: str | Path) -> Path:
-    """Load a result set (validated) and write its report; see :func:`write_report`."""
+    """Load a result set (validated) and write its report; see :func:`write_report`.
+
+    ``out_dir`` is checked first (:func:`check_report_dir`), before the file is read.
+    """
+    check_report_dir(out_dir)
     return write_report(load_result_set(path), out_dir)
