@@ -109,7 +109,8 @@ def _storer(name: str, row: int, count: int):
 
 # the equations, inlined into the lane loop at numba IR level (LLVM's inliner finds
 # step too large, and a call in the loop body prevents vectorisation)
-_step = njit(inline="always", nogil=True, error_model="numpy", fastmath=_FLAGS)(step)
+_step = njit(inline="always", nogil=True, error_model="numpy", fastmath=_FLAGS,
+             cache=True)(step)
 
 _load_params = _loader("_load_params", ROW_TH, N_PAR)
 _load_derived = _loader("_load_derived", ROW_DV, N_DERIVED)
@@ -142,7 +143,7 @@ def _sum_lanes(w, row):
     return ((s0 + s4) + (s2 + s6)) + ((s1 + s5) + (s3 + s7))
 
 
-@njit(nogil=True, error_model="numpy", fastmath=_FLAGS)
+@njit(nogil=True, error_model="numpy", fastmath=_FLAGS, cache=True)
 def _day(w, zt, t, threshold):
     """Advance every lane of the block by day ``t`` (the vectorised loop).
 
@@ -170,7 +171,7 @@ def _day(w, zt, t, threshold):
     return _sum_lanes(w, ROW_AREA_DAY), count
 
 
-@njit(nogil=True, fastmath=_FLAGS)
+@njit(nogil=True, fastmath=_FLAGS, cache=True)
 def _block_shocks(z, i0, n_valid, zt):
     """Shocks of draws ``i0 .. i0 + n_valid - 1`` into ``zt[t * LANES + ln]``.
 
@@ -186,7 +187,7 @@ def _block_shocks(z, i0, n_valid, zt):
             zt[t * LANES + ln] = z[i0, t]
 
 
-@njit(nogil=True, fastmath=_FLAGS)
+@njit(nogil=True, fastmath=_FLAGS, cache=True)
 def _changes(const, ref):
     """``True`` on the days of a schedule whose levers differ from the day before."""
     days = const.shape[0]
@@ -201,7 +202,7 @@ def _changes(const, ref):
     return out
 
 
-@njit(nogil=True, fastmath=_FLAGS)
+@njit(nogil=True, fastmath=_FLAGS, cache=True)
 def _set_levers(w, const, ref, t):
     """Levers of day ``t`` of a schedule into the lever rows."""
     for j in range(N_LEVERS):
@@ -217,7 +218,7 @@ def _set_levers(w, const, ref, t):
                 w[base + ln] = w[src + ln]
 
 
-@njit(nogil=True, fastmath=_FLAGS)
+@njit(nogil=True, fastmath=_FLAGS, cache=True)
 def _store_traj(w, o, t, i0, n_traj_block, out_traj):
     """Daily state of the first ``n_traj_block`` lanes into the stored trajectories."""
     for ln in range(n_traj_block):
@@ -225,7 +226,7 @@ def _store_traj(w, o, t, i0, n_traj_block, out_traj):
             out_traj[i0 + ln, o, t, k] = w[(ROW_S + k) * LANES + ln]
 
 
-@njit(nogil=True, error_model="numpy", fastmath=_FLAGS)
+@njit(nogil=True, error_model="numpy", fastmath=_FLAGS, cache=True)
 def simulate_chunk(
     theta,
     hist_const,
