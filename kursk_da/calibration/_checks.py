@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 import arviz as az
 import numpy as np
 import pandas as pd
+import xarray as xr
 
 from kursk_da.calibration._priors import copula_pearson
 from kursk_da.calibration._scoring import crps_ensemble, interval_covers
@@ -220,8 +221,9 @@ def psens_table(idata: az.InferenceData) -> pd.DataFrame | None:
         return None
     cols = {}
     for comp in ("prior", "likelihood"):
-        ds = az.psens(idata, component=comp, var_names=["theta"])
-        cols[f"psens_{comp}"] = ds["theta"].to_series()
+        res = az.psens(idata, component=comp, var_names=["theta"])
+        da = res["theta"] if isinstance(res, xr.Dataset) else res  # one variable: DataArray
+        cols[f"psens_{comp}"] = da.to_series()
     out = pd.DataFrame(cols)
     out.index = pd.Index([str(p) for p in out.index], name=PARAMETER)
     return out
