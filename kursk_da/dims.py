@@ -22,6 +22,7 @@ __all__ = [
     "SWEEP",
     "WEIGHT_VALUE",
     "SIMPLEX_POINT",
+    "PRIOR_POWER",
     "UNITS",
     "VALUE_UNITS",
 ]
@@ -56,6 +57,8 @@ WEIGHT_VALUE = "weight_value"
 """Grid value of one value weight (acceptability curve), in that weight's units."""
 SIMPLEX_POINT = "simplex_point"
 """Grid point of a value-weight simplex (robustness region)."""
+PRIOR_POWER = "prior_power"
+"""Exponent of the prior in the power-scaling prior-sensitivity check (1 = the prior)."""
 
 VALUE_UNITS = "dkm2"
 """Unit of value: Donbas-equivalent square kilometres (1 km2 of Donbas ground = 1)."""

@@ -38,6 +38,7 @@ def calibrated_tree(tree: xr.DataTree, *, chains: int = 2, draws: int = 120,
     post["theta"] = (("chain", "draw", "parameter"), np.stack([post[n][1] for n in PARAMS], -1))
     post["advance_speed_unit"] = (("chain", "draw"), rng.normal(size=(chains, draws)))
     dims3 = ("chain", "draw", "observation")
+    opts = [str(o) for o in tree["decision"]["option"].values]
     groups = {p: tree[p].to_dataset() for p in tree.groups if p != "/"}
     groups.update({
         "/": tree.to_dataset(),
@@ -55,12 +56,20 @@ def calibrated_tree(tree: xr.DataTree, *, chains: int = 2, draws: int = 120,
             "contraction": (("parameter",), [0.5, 0.2, 0.7]),
             "ppc_observed": (("observation",), vals),
             "ppc_covered": (("observation",), np.ones(len(vals), np.int8)),
+            "psens_prior": (("parameter",), [0.01, 0.08, 0.02]),
+            "psens_likelihood": (("parameter",), [0.1, 0.2, 0.05]),
+            "prior_sensitivity_pareto_k": (("prior_power",), [0.0, 0.3, 0.9]),
+            "prior_sensitivity_best": (("prior_power",), ["withdraw"] * 3),
+            "prior_sensitivity_ranking_changed": (("prior_power",),
+                                                  np.zeros(3, np.int8)),
+            "prior_sensitivity_ev": (("prior_power", "option"),
+                                     np.arange(3.0 * len(opts)).reshape(3, -1)),
             "e_bfmi": (("chain",), np.full(chains, 0.9)),
             "divergences": ((), 0)},
-            coords={"parameter": list(PARAMS), "observation": names},
+            coords={"parameter": list(PARAMS), "observation": names,
+                    "prior_power": [1.0, 0.5, 2.0], "option": opts},
             attrs={"converged": "yes" if converged else "no",
-                   "prior_sensitivity": json.dumps([{"prior_scale": 2.0, "best": "withdraw",
-                                                     "ranking_changed": False}])}),
+                   "ranking_depends_on_prior": "no"}),
     })
     out = xr.DataTree.from_dict(groups)
     out.attrs = {**tree.attrs, "analysis": "posterior", "converged": "yes" if converged else "no"}

@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 import xarray as xr
+from scipy import stats
 
 pm = pytest.importorskip("pymc")
 
@@ -23,7 +24,7 @@ from kursk_da.calibration import (  # noqa: E402
 )
 from kursk_da.calibration._checks import log_prior_density  # noqa: E402
 from kursk_da.calibration._model import build_model, calibration_setup  # noqa: E402
-from kursk_da.calibration._priors import pymc_prior  # noqa: E402
+from kursk_da.calibration._priors import copula_members, pymc_prior  # noqa: E402
 from kursk_da.calibration._skeleton import (  # noqa: E402
     QUANTITY_STATE,
     observation_map,
@@ -39,6 +40,7 @@ from kursk_da.spec._distributions import parse_distribution  # noqa: E402
 from kursk_da.spec._observations import Observation  # noqa: E402
 from kursk_da.spec._plans import date_of  # noqa: E402
 from kursk_da.spec._sampling import sample_inputs  # noqa: E402
+from kursk_da.spec.copula import normal_scores  # noqa: E402
 
 MODELS = __import__("pathlib").Path(__file__).resolve().parents[1] / "models"
 
@@ -161,9 +163,19 @@ def test_model_prior_with_copula_is_the_spec_prior(spec_2025, compiled_2025):
     x = sample_inputs(spec_2025, 2, np.random.default_rng(4))[:, setup.cols]
     f = model.compile_fn(model.logp(vars=[*model.free_RVs, *model.potentials], jacobian=False),
                          inputs=model.value_vars, on_unused_input="ignore")
+    corr = [setup.sampled[i] for i in copula_members(setup.pearson)]
+    assert corr, "the 2025 spec has correlated sampled parameters"
     for row in x:
         point = {}
+        # latent copula: z_i = Phi^-1(F_i(x_i)); log p(x) = log p(z) + sum log |dz_i/dx_i|
+        xc = row[[setup.sampled.index(n) for n in corr]]
+        z = normal_scores(spec_2025, xc[None], corr)[0]
+        point["prior_copula_z"] = z
+        dz = sum(float(spec_2025.inputs[n].dist.logpdf(np.array([v]))[0])
+                 - stats.norm.logpdf(zi) for n, v, zi in zip(corr, xc, z, strict=True))
         for rv in model.free_RVs:
+            if rv.name == "prior_copula_z":
+                continue
             name = rv.name[:-5] if rv.name.endswith("_unit") else rv.name
             val = row[setup.sampled.index(name)]
             if rv.name.endswith("_unit"):
@@ -172,7 +184,7 @@ def test_model_prior_with_copula_is_the_spec_prior(spec_2025, compiled_2025):
             tr = model.rvs_to_transforms.get(rv)
             vv = model.rvs_to_values[rv]
             point[vv.name] = tr.forward(val, *rv.owner.inputs).eval() if tr else val
-        got = f(point)
+        got = f(point) + dz
         dists = [spec_2025.inputs[n].dist for n in setup.sampled]
         jac = sum(math.log(d.support[1] - d.support[0]) for d in dists
                   if d.kind in ("beta", "pert"))

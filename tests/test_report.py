@@ -131,7 +131,8 @@ def test_unconverged_result_set_gets_a_visible_warning(small_tree, tmp_path):
     assert "class=\"warning\">WARNING: the calibration did NOT converge" in html
     assert "Convergence diagnostics per parameter" in html
     assert "Posterior predictive check per observation" in html
-    assert "Prior sensitivity" in html  # JSON attribute rendered as a table
+    assert "Prior sensitivity of the option ranking" in html  # prior_power variables
+    assert "psens_prior" in html  # az.psens beside it (diagnostics table)
     pngs = check_self_contained(html)
     assert len(pngs) == 4  # trace, rank, PPC, prior against posterior
     ok = write_report(calibrated_tree(small_tree, converged=True), tmp_path / "ok", sections)

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 import arviz as az
 import numpy as np
 import pandas as pd
+import xarray as xr
 
 from kursk_da.calibration._priors import copula_pearson
 from kursk_da.calibration._scoring import crps_ensemble, interval_covers
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from kursk_da.spec._schema import Spec
 
 __all__ = ["ppc_table", "contraction", "log_prior_density", "prior_sensitivity",
-           "ranking_verdict", "forecast_table", "PRIOR_POWERS", "PARETO_K_MAX"]
+           "psens_table", "ranking_verdict", "forecast_table", "PRIOR_POWERS", "PARETO_K_MAX"]
 
 PRIOR_POWERS: tuple[float, ...] = (0.5, 0.8, 1.25, 2.0)
 """Prior power-scaling exponents of the sensitivity check."""
@@ -199,6 +200,32 @@ def prior_sensitivity(spec: Spec, idata: az.InferenceData, values: np.ndarray, *
                      **{f"ev_{n}": float(v) for n, v in zip(names, ev, strict=True)}})
     out = pd.DataFrame(rows)
     out["reliable"] = out["pareto_k"] <= PARETO_K_MAX
+    return out
+
+
+def psens_table(idata: az.InferenceData) -> pd.DataFrame | None:
+    """ArviZ's power-scaling sensitivity (``az.psens``) of each sampled parameter.
+
+    Columns ``psens_prior`` and ``psens_likelihood``: the cumulative Jensen-Shannon
+    distance derivative of each parameter's posterior under power-scaling of the prior
+    (``log_prior`` group) or of the likelihood (``log_likelihood``); values above
+    about 0.05 flag sensitivity (Kallioinen et al. 2023). None when the InferenceData
+    has no ``log_prior``/``log_likelihood`` group.
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        One row per sampled parameter (index ``parameter``).
+    """
+    if not {"log_prior", "log_likelihood", "posterior"} <= set(idata.groups()):
+        return None
+    cols = {}
+    for comp in ("prior", "likelihood"):
+        res = az.psens(idata, component=comp, var_names=["theta"])
+        da = res["theta"] if isinstance(res, xr.Dataset) else res  # one variable: DataArray
+        cols[f"psens_{comp}"] = da.to_series()
+    out = pd.DataFrame(cols)
+    out.index = pd.Index([str(p) for p in out.index], name=PARAMETER)
     return out
 
 

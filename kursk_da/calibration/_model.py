@@ -6,8 +6,10 @@ can extend it, condition it (``pm.observe``) or intervene on it (``pm.do``). Its
 variables:
 
 ``<name>`` (one per sampled parameter)
-    Prior from the spec distribution (:mod:`kursk_da.calibration._priors`), with the
-    spec's rank correlations as a Gaussian-copula ``Potential`` (``prior_copula``).
+    Prior from the spec distribution (:mod:`kursk_da.calibration._priors`). The
+    parameters with rank correlations are deterministics ``F^-1(Phi(z))`` of the latent
+    ``prior_copula_z ~ MvNormal(0, P)`` (a generative Gaussian copula: prior
+    predictive sampling keeps the correlations); the others are PyMC distributions.
 ``theta`` (parameter)
     The sampled parameters stacked (input of the skeleton).
 ``mu`` (observation)
@@ -45,7 +47,12 @@ from kursk_da.calibration._likelihood import (
     process_scales,
     total_scales,
 )
-from kursk_da.calibration._priors import copula_pearson, copula_potential, pymc_prior
+from kursk_da.calibration._priors import (
+    copula_latent,
+    copula_members,
+    copula_pearson,
+    pymc_prior,
+)
 from kursk_da.calibration._skeleton import (
     ObservationMap,
     SkeletonOp,
@@ -260,10 +267,15 @@ def build_model(spec: Spec | str | Path, *, cutoff: dt.date | None = None,
     setup = setup or calibration_setup(spec, cutoff=cutoff)
     coords = {PARAMETER: list(setup.sampled), OBSERVATION: [o.name for o in setup.used]}
     with pm.Model(coords=coords) as model:
-        rvs = {n: pymc_prior(n, spec.inputs[n].dist) for n in setup.sampled}
-        if setup.pearson is not None:
-            copula_potential(rvs, {n: spec.inputs[n].dist for n in setup.sampled},
-                             setup.pearson)
+        members = copula_members(setup.pearson)
+        rvs: dict[str, Any] = {}
+        if len(members) and setup.pearson is not None:
+            corr = [setup.sampled[i] for i in members]
+            rvs.update(copula_latent(corr, {n: spec.inputs[n].dist for n in corr},
+                                     setup.pearson[np.ix_(members, members)]))
+        for n in setup.sampled:
+            if n not in rvs:
+                rvs[n] = pymc_prior(n, spec.inputs[n].dist)
         x = pm.Deterministic("theta", pt.stack([rvs[n] for n in setup.sampled]),
                              dims=PARAMETER)
         if skeleton == "op":

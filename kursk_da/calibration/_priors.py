@@ -14,11 +14,13 @@ Mapping of :class:`kursk_da.spec._distributions.Distribution` kinds:
 ``fixed``       a constant (not a random variable)
 ==============  ==========================================================
 
-Rank correlations between sampled parameters enter as a ``pm.Potential`` with the
-log density of the Gaussian copula, ``-1/2 z' (P^-1 - I) z - 1/2 log det P``, where
-``z_i = Phi^-1(F_i(x_i))`` are the normal scores and ``P`` the Pearson correlation of
-the normal scores (``2 sin(pi rho_s / 6)``), exactly as the Monte Carlo sampler draws
-them. The joint prior of the sampled parameters is then the spec's prior.
+Rank correlations between sampled parameters are generative: the correlated
+parameters are ``x_i = F_i^-1(Phi(z_i))`` of a latent ``prior_copula_z ~ MvNormal(0, P)``
+(:func:`copula_latent`), ``P`` the Pearson correlation of the normal scores
+(``2 sin(pi rho_s / 6)``), exactly as the Monte Carlo sampler draws them. The joint
+prior of the sampled parameters is then the spec's prior (marginals times the
+Gaussian copula), and ``pm.sample_prior_predictive`` reproduces the rank
+correlations. Uncorrelated parameters keep their PyMC distribution (table above).
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ from kursk_da.spec.copula import pearson_correlation
 if TYPE_CHECKING:
     from kursk_da.spec._schema import Spec
 
-__all__ = ["pymc_prior", "copula_potential", "copula_pearson"]
+__all__ = ["pymc_prior", "copula_pearson", "copula_members", "copula_latent",
+           "marginal_quantile"]
 
 
 def pymc_prior(name: str, dist: Distribution, dims: Any = None) -> Any:
@@ -88,34 +91,6 @@ def pymc_prior(name: str, dist: Distribution, dims: Any = None) -> Any:
     raise ValueError(f"no PyMC mapping for distribution kind {kind!r}")
 
 
-def _as_dist(dist: Distribution) -> Any:
-    """Unnamed PyMC distribution object of ``dist`` (for ``pm.logcdf``)."""
-    p = dist.params
-    if dist.kind == "gamma":
-        return pm.Gamma.dist(alpha=p["shape"], beta=1.0 / p["scale"])
-    if dist.kind == "truncnormal":
-        return pm.TruncatedNormal.dist(mu=p["mean"], sigma=p["sd"], lower=p["lower"],
-                                       upper=p["upper"])
-    if dist.kind == "triangular":
-        return pm.Triangular.dist(lower=p["min"], c=p["mode"], upper=p["max"])
-    if dist.kind in ("beta", "pert"):
-        if dist.kind == "beta":
-            a, b, lo, hi = p["a"], p["b"], p["lower"], p["upper"]
-        else:
-            lo, hi, lamb = p["min"], p["max"], p["lamb"]
-            a = 1.0 + lamb * (p["mode"] - lo) / (hi - lo)
-            b = 1.0 + lamb * (hi - p["mode"]) / (hi - lo)
-        return _ScaledBeta(a, b, lo, hi)
-    raise ValueError(f"no PyMC mapping for distribution kind {dist.kind!r}")
-
-
-class _ScaledBeta:
-    """Marker for the scaled beta (handled in :func:`copula_potential`)."""
-
-    def __init__(self, a: float, b: float, lo: float, hi: float) -> None:
-        self.a, self.b, self.lo, self.hi = a, b, lo, hi
-
-
 def copula_pearson(spec: Spec, names: Sequence[str]) -> np.ndarray | None:
     """Pearson correlation of the normal scores of ``names`` (a sub-block).
 
@@ -130,46 +105,90 @@ def copula_pearson(spec: Spec, names: Sequence[str]) -> np.ndarray | None:
     return block
 
 
-def copula_potential(
-    rvs: dict[str, Any], dists: dict[str, Distribution], pearson: np.ndarray
-) -> Any:
-    """Add the Gaussian-copula log density of ``rvs`` to the model as a Potential.
-
-    Parameters
-    ----------
-    rvs : dict name -> variable
-        Sampled variables, in the order of ``pearson``'s rows.
-    dists : dict name -> Distribution
-    pearson : array (k, k)
-        Correlation of the normal scores.
+def copula_members(pearson: np.ndarray | None) -> np.ndarray:
+    """Positions of the rows of ``pearson`` correlated with at least one other row.
 
     Returns
     -------
-    pytensor variable
-        The potential.
+    int array
+        Empty when ``pearson`` is None or the identity.
     """
-    names = list(rvs)
-    z = pt.stack([_score(rvs[n], dists[n]) for n in names])
-    prec = np.linalg.inv(pearson) - np.eye(len(names))
-    _, logdet = np.linalg.slogdet(pearson)
-    return pm.Potential("prior_copula", -0.5 * pt.dot(z, pt.dot(prec, z)) - 0.5 * logdet)
+    if pearson is None:
+        return np.zeros(0, dtype=np.int64)
+    off = np.abs(pearson - np.eye(len(pearson))) > 0.0
+    return np.flatnonzero(off.any(axis=1)).astype(np.int64)
 
 
-def _score(rv: Any, dist: Distribution) -> Any:
-    """Normal score of a sampled variable (closed form or through its cdf)."""
+def copula_latent(names: Sequence[str], dists: dict[str, Distribution],
+                  pearson: np.ndarray) -> dict[str, Any]:
+    """Correlated inputs as a latent multivariate normal mapped through their marginals.
+
+    ``prior_copula_z ~ MvNormal(0, P)`` (``P`` the Pearson correlation of the normal
+    scores) and ``x_i = F_i^-1(Phi(z_i))`` (a deterministic named after the input, in
+    its units). The induced density of ``x`` is the spec's: the marginals times the
+    Gaussian copula; unlike a ``Potential`` it is generative, so prior predictive
+    sampling keeps the rank correlations.
+
+    Parameters
+    ----------
+    names : sequence of str
+        The correlated inputs, in the order of ``pearson``'s rows.
+    dists : dict name -> Distribution
+    pearson : array (k, k)
+        Correlation of the normal scores (positive definite).
+
+    Returns
+    -------
+    dict name -> pytensor variable
+    """
+    chol = np.linalg.cholesky(pearson)
+    z = pm.MvNormal("prior_copula_z", mu=np.zeros(len(names)), chol=chol)
+    return {n: pm.Deterministic(n, marginal_quantile(dists[n], z[i]))
+            for i, n in enumerate(names)}
+
+
+def _phi(z: Any) -> Any:
+    """Standard normal cdf."""
+    return 0.5 * pt.erfc(-z / math.sqrt(2.0))
+
+
+def _pert_ab(p: dict[str, float]) -> tuple[float, float]:
+    lo, hi, lamb = p["min"], p["max"], p["lamb"]
+    return 1.0 + lamb * (p["mode"] - lo) / (hi - lo), 1.0 + lamb * (hi - p["mode"]) / (hi - lo)
+
+
+def marginal_quantile(dist: Distribution, z: Any) -> Any:
+    """``F^-1(Phi(z))``: the value of ``dist`` whose normal score is ``z`` (pytensor).
+
+    Closed form for normal, lognormal, uniform, truncated normal and triangular; the
+    regularised incomplete gamma / beta inverses for gamma, beta and PERT.
+    """
     p = dist.params
-    if dist.kind == "normal":
-        return (rv - p["mean"]) / p["sd"]
-    if dist.kind == "lognormal":
-        return (pt.log(rv) - math.log(p["median"])) / p["sigma"]
-    if dist.kind == "uniform":
-        u = (rv - p["lower"]) / (p["upper"] - p["lower"])
-    else:
-        d = _as_dist(dist)
-        if isinstance(d, _ScaledBeta):
-            x = (rv - d.lo) / (d.hi - d.lo)
-            u = pt.exp(pm.logcdf(pm.Beta.dist(alpha=d.a, beta=d.b), x))
+    kind = dist.kind
+    if kind == "normal":
+        return p["mean"] + p["sd"] * z
+    if kind == "lognormal":
+        return pt.exp(math.log(p["median"]) + p["sigma"] * z)
+    u = pt.clip(_phi(z), 1e-300, 1.0 - 1e-16)
+    if kind == "uniform":
+        return p["lower"] + (p["upper"] - p["lower"]) * u
+    if kind == "truncnormal":
+        a = 0.5 * math.erfc(-(p["lower"] - p["mean"]) / p["sd"] / math.sqrt(2.0))
+        b = 0.5 * math.erfc(-(p["upper"] - p["mean"]) / p["sd"] / math.sqrt(2.0))
+        v = pt.clip(a + (b - a) * u, 1e-300, 1.0 - 1e-16)
+        return p["mean"] + p["sd"] * (-math.sqrt(2.0)) * pt.erfcinv(2.0 * v)
+    if kind == "triangular":
+        lo, c, hi = p["min"], p["mode"], p["max"]
+        fc = (c - lo) / (hi - lo)
+        left = lo + pt.sqrt(u * (hi - lo) * (c - lo))
+        right = hi - pt.sqrt((1.0 - u) * (hi - lo) * (hi - c))
+        return pt.switch(u < fc, left, right)
+    if kind == "gamma":
+        return p["scale"] * pt.gammaincinv(p["shape"], u)
+    if kind in ("beta", "pert"):
+        if kind == "beta":
+            a_, b_, lo, hi = p["a"], p["b"], p["lower"], p["upper"]
         else:
-            u = pt.exp(pm.logcdf(d, rv))
-    u = pt.clip(u, 1e-15, 1.0 - 1e-15)
-    return -math.sqrt(2.0) * pt.erfcinv(2.0 * u)
+            (a_, b_), lo, hi = _pert_ab(p), p["min"], p["max"]
+        return lo + (hi - lo) * pt.betaincinv(a_, b_, u)
+    raise ValueError(f"no PyMC mapping for distribution kind {kind!r}")

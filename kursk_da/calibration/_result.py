@@ -28,6 +28,7 @@ from kursk_da.calibration._checks import (
     forecast_table,
     ppc_table,
     prior_sensitivity,
+    psens_table,
     ranking_verdict,
 )
 from kursk_da.calibration._diagnostics import Diagnostics, diagnose
@@ -63,6 +64,10 @@ class Calibration:
     sensitivity : pandas.DataFrame or None
         The option ranking under power-scaled priors (None until
         :meth:`with_ranking_check`).
+    psens : pandas.DataFrame or None
+        ``az.psens`` of each sampled parameter under power-scaling of the prior and of
+        the likelihood (:func:`kursk_da.calibration._checks.psens_table`; None until
+        :meth:`with_ranking_check`).
     per_draw : int
         Engine draws per posterior draw in the propagation (1 until set).
     """
@@ -74,6 +79,7 @@ class Calibration:
     forecast: pd.DataFrame | None = None
     sensitivity: pd.DataFrame | None = None
     per_draw: int = 1
+    psens: pd.DataFrame | None = None
 
     @property
     def converged(self) -> bool:
@@ -120,7 +126,8 @@ class Calibration:
         Calibration
         """
         sens = prior_sensitivity(spec, self.idata, values, per_draw=per_draw)
-        return dataclasses.replace(self, sensitivity=sens, per_draw=int(per_draw))
+        return dataclasses.replace(self, sensitivity=sens, per_draw=int(per_draw),
+                                   psens=psens_table(self.idata))
 
 
 def run_calibration(

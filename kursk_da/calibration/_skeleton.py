@@ -30,8 +30,11 @@ the state at the end of the observation day; ``ru_buildup`` is ``R - ru_garrison
 
 from __future__ import annotations
 
+import hashlib
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
@@ -41,11 +44,14 @@ from numba import njit
 from pytensor.gradient import DisconnectedType
 from pytensor.graph.basic import Apply, Variable
 from pytensor.graph.op import Op
-from pytensor.link.numba.dispatch import numba_funcify
+from pytensor.link.numba.dispatch.basic import register_funcify_and_cache_key
 
+from kursk_da.dynamics import catalogue as _catalogue
+from kursk_da.dynamics import equations as _equations
 from kursk_da.dynamics.catalogue import I_RU_GARRISON, OBSERVABLES, STATE_NAMES
 from kursk_da.dynamics.equations import derived, initial_state, step
 from kursk_da.dynamics.reference import simulate_plan
+from kursk_da.engine import numba_cache_dir  # noqa: F401 - sets the cache dir first
 
 if TYPE_CHECKING:
     from kursk_da.spec._observations import Observation
@@ -151,7 +157,7 @@ def skeleton_numpy(theta: np.ndarray, omap: ObservationMap) -> np.ndarray:
     return out
 
 
-@njit
+@njit(cache=True)
 def _run(p: np.ndarray, const: np.ndarray, ref: np.ndarray, days: np.ndarray,  # pragma: no cover
          states: np.ndarray, garrison: np.ndarray, out: np.ndarray) -> None:  # (numba)
     """One skeleton run; ``p`` float64 or complex128; fills ``out`` (m,)."""
@@ -172,7 +178,7 @@ def _run(p: np.ndarray, const: np.ndarray, ref: np.ndarray, days: np.ndarray,  #
                 out[q] = state[states[q]] - garrison[q] * p[I_RU_GARRISON]
 
 
-@njit
+@njit(cache=True)
 def _skeleton_jac(x: np.ndarray, base: np.ndarray, cols: np.ndarray,  # pragma: no cover
                   const: np.ndarray, ref: np.ndarray, days: np.ndarray, states: np.ndarray,
                   garrison: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -318,14 +324,35 @@ class SkeletonOp(Op):
         return [[True, True]]
 
 
-@numba_funcify.register(SkeletonOp)
-def _numba_skeleton(op: SkeletonOp, node: Any = None, **kwargs: Any) -> Any:
-    """Numba implementation for nutpie's numba backend (constants are frozen in)."""
+@register_funcify_and_cache_key(SkeletonOp)
+def _numba_skeleton(op: SkeletonOp, node: Any = None, **kwargs: Any) -> tuple[Any, str]:
+    """Numba implementation for nutpie's numba backend (constants are frozen in).
+
+    Returns the function and a cache key (a hash of the frozen constants and of this
+    module's source), so PyTensor's numba cache can keep the compiled graph on disk.
+    """
     base, cols, om = op.base, op.cols, op.omap
     const, ref, days, states, garrison = om.const, om.ref, om.days, om.states, om.garrison
 
-    @njit
+    @njit(cache=True)
     def skeleton_op(x: np.ndarray) -> Any:  # pragma: no cover - numba
         return _skeleton_jac(x, base, cols, const, ref, days, states, garrison)
 
-    return skeleton_op
+    return skeleton_op, _op_key(op)
+
+
+def _op_key(op: SkeletonOp) -> str:
+    """Cache key of a SkeletonOp: its constants and the source of the compiled code."""
+    h = hashlib.sha256(b"SkeletonOp-1")
+    h.update(_SOURCE_KEY.encode())
+    om = op.omap
+    for a in (op.base, op.cols, om.const, om.ref, om.days, om.states, om.garrison):
+        arr = np.ascontiguousarray(a)
+        h.update(f"{arr.dtype.str}{arr.shape}".encode())
+        h.update(arr.tobytes())
+    return h.hexdigest()
+
+
+_SOURCE_KEY = hashlib.sha256(b"".join(
+    Path(m.__file__).read_bytes() for m in (sys.modules[__name__], _equations, _catalogue)
+    if m.__file__)).hexdigest()

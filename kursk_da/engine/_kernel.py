@@ -120,7 +120,8 @@ def _storer(name: str, row: int, count: int) -> Callable[..., Any]:
 
 # the equations, inlined into the lane loop at numba IR level (LLVM's inliner finds
 # step too large, and a call in the loop body prevents vectorisation)
-_step = njit(inline="always", nogil=True, error_model="numpy", fastmath=_FLAGS)(step)
+_step = njit(inline="always", nogil=True, error_model="numpy", fastmath=_FLAGS,
+             cache=True)(step)
 
 _load_params = _loader("_load_params", ROW_TH, N_PAR)
 _load_derived = _loader("_load_derived", ROW_DV, N_DERIVED)
@@ -153,7 +154,7 @@ def _sum_lanes(w: FloatArray, row: int) -> float:
     return ((s0 + s4) + (s2 + s6)) + ((s1 + s5) + (s3 + s7))
 
 
-@njit(nogil=True, error_model="numpy", fastmath=_FLAGS)
+@njit(nogil=True, error_model="numpy", fastmath=_FLAGS, cache=True)
 def _day(w: FloatArray, zt: FloatArray, t: int, threshold: float) -> tuple[float, int]:
     """Advance every lane of the block by day ``t`` (the vectorised loop).
 
@@ -181,7 +182,7 @@ def _day(w: FloatArray, zt: FloatArray, t: int, threshold: float) -> tuple[float
     return _sum_lanes(w, ROW_AREA_DAY), count
 
 
-@njit(nogil=True, fastmath=_FLAGS)
+@njit(nogil=True, fastmath=_FLAGS, cache=True)
 def _block_shocks(z: FloatArray, i0: int, n_valid: int, zt: FloatArray) -> None:
     """Shocks of draws ``i0 .. i0 + n_valid - 1`` into ``zt[t * LANES + ln]``.
 
@@ -197,7 +198,7 @@ def _block_shocks(z: FloatArray, i0: int, n_valid: int, zt: FloatArray) -> None:
             zt[t * LANES + ln] = z[i0, t]
 
 
-@njit(nogil=True, fastmath=_FLAGS)
+@njit(nogil=True, fastmath=_FLAGS, cache=True)
 def _changes(const: FloatArray, ref: IntArray) -> BoolArray:
     """``True`` on the days of a schedule whose levers differ from the day before."""
     days = const.shape[0]
@@ -212,7 +213,7 @@ def _changes(const: FloatArray, ref: IntArray) -> BoolArray:
     return out
 
 
-@njit(nogil=True, fastmath=_FLAGS)
+@njit(nogil=True, fastmath=_FLAGS, cache=True)
 def _set_levers(w: FloatArray, const: FloatArray, ref: IntArray, t: int) -> None:
     """Levers of day ``t`` of a schedule into the lever rows."""
     for j in range(N_LEVERS):
@@ -228,7 +229,7 @@ def _set_levers(w: FloatArray, const: FloatArray, ref: IntArray, t: int) -> None
                 w[base + ln] = w[src + ln]
 
 
-@njit(nogil=True, fastmath=_FLAGS)
+@njit(nogil=True, fastmath=_FLAGS, cache=True)
 def _store_traj(
     w: FloatArray, o: int, t: int, i0: int, n_traj_block: int, out_traj: FloatArray
 ) -> None:
@@ -238,7 +239,7 @@ def _store_traj(
             out_traj[i0 + ln, o, t, k] = w[(ROW_S + k) * LANES + ln]
 
 
-@njit(nogil=True, error_model="numpy", fastmath=_FLAGS)
+@njit(nogil=True, error_model="numpy", fastmath=_FLAGS, cache=True)
 def simulate_chunk(
     theta: FloatArray,
     hist_const: FloatArray,

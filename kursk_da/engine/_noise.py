@@ -50,7 +50,8 @@ _C7 = -1.0 / 87178291200.0
 _C8 = 1.0 / 20922789888000.0
 
 
-@njit(nogil=True, error_model="numpy", fastmath=_FLAGS, inline="always")
+@njit(nogil=True, error_model="numpy", fastmath=_FLAGS, inline="always",
+      cache=True)
 def _cos_sin_turn(u: float) -> tuple[float, float]:
     """``(cos(2 pi u), sin(2 pi u))`` for ``0 <= u < 1`` (branch free)."""
     q = math.floor(4.0 * u + 0.5)  # nearest quarter turn, 0..4
@@ -71,7 +72,7 @@ def _cos_sin_turn(u: float) -> tuple[float, float]:
     return cos_v, sin_v
 
 
-@njit(nogil=True, error_model="numpy", fastmath=_FLAGS)
+@njit(nogil=True, error_model="numpy", fastmath=_FLAGS, cache=True)
 def _box_muller(buf: np.ndarray) -> None:
     """Uniforms in [0, 1) to standard normals, in place.
 

@@ -72,6 +72,7 @@ from kursk_da.dims import (
     OBSERVATION,
     OPTION,
     PARAMETER,
+    PRIOR_POWER,
     VALUE_UNITS,
     WITHHELD,
 )
@@ -82,6 +83,8 @@ from kursk_da.spec._schema import Spec, spec_from_dict
 from kursk_da.validation import check_output_file, check_seed
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from kursk_da.calibration._result import Calibration
     from kursk_da.engine._run import EngineOutput
 
@@ -254,6 +257,48 @@ def _attributes(spec: Spec, out: EngineOutput, draws: np.ndarray) -> xr.DataArra
     )
 
 
+def prior_sensitivity_dataset(table: pd.DataFrame) -> xr.Dataset:
+    """The power-scaling check of the option ranking as variables over ``prior_power``.
+
+    ``prior_sensitivity_ev`` (``prior_power``, ``option``; dkm2): expected value of each
+    option under the prior raised to each power (importance-weighted posterior; power
+    1 is the posterior itself); ``prior_sensitivity_best`` and
+    ``prior_sensitivity_ranking`` (strings); ``prior_sensitivity_pareto_k`` (PSIS
+    Pareto k of the weights), ``prior_sensitivity_reliable`` (k <= 0.7) and
+    ``prior_sensitivity_ranking_changed`` (0/1).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`kursk_da.calibration.prior_sensitivity`.
+    """
+    powers = table["power"].to_numpy(dtype=float)
+    ev_cols = [c for c in table.columns if str(c).startswith("ev_")]
+    options = [str(c).removeprefix("ev_") for c in ev_cols]
+    coords = {PRIOR_POWER: powers}
+    flag = {"units": "1 (0/1)"}
+    return xr.Dataset({
+        "prior_sensitivity_ev": xr.DataArray(
+            table[ev_cols].to_numpy(dtype=float), dims=(PRIOR_POWER, OPTION),
+            coords={**coords, OPTION: options},
+            attrs={"long_name": "expected value under the power-scaled prior",
+                   "units": VALUE_UNITS}),
+        "prior_sensitivity_best": xr.DataArray(
+            table["best"].astype(str).to_numpy(), dims=(PRIOR_POWER,), coords=coords),
+        "prior_sensitivity_ranking": xr.DataArray(
+            table["ranking"].astype(str).to_numpy(), dims=(PRIOR_POWER,), coords=coords),
+        "prior_sensitivity_pareto_k": xr.DataArray(
+            table["pareto_k"].to_numpy(dtype=float), dims=(PRIOR_POWER,), coords=coords,
+            attrs={"long_name": "PSIS Pareto k of the importance weights", "units": "1"}),
+        "prior_sensitivity_reliable": xr.DataArray(
+            table["reliable"].to_numpy().astype(np.int8), dims=(PRIOR_POWER,),
+            coords=coords, attrs=flag),
+        "prior_sensitivity_ranking_changed": xr.DataArray(
+            table["ranking_changed"].to_numpy().astype(np.int8), dims=(PRIOR_POWER,),
+            coords=coords, attrs=flag),
+    })
+
+
 def _diagnostics_group(cal: Calibration) -> xr.Dataset:
     """``/diagnostics``: the gate, contraction, the posterior predictive check, checks."""
     dgroup = cal.diagnostics.to_dataset()
@@ -268,8 +313,15 @@ def _diagnostics_group(cal: Calibration) -> xr.Dataset:
             vals.astype(np.int8) if col == "covered" else vals, dims=(OBSERVATION,),
             coords={OBSERVATION: list(ppc.index)})
     if cal.sensitivity is not None:
-        dgroup.attrs["prior_sensitivity"] = cal.sensitivity.to_json(orient="records")
+        dgroup = dgroup.merge(prior_sensitivity_dataset(cal.sensitivity))
         dgroup.attrs["ranking_depends_on_prior"] = cal.ranking_depends_on_prior
+    if cal.psens is not None:
+        for col in cal.psens.columns:
+            dgroup[str(col)] = xr.DataArray(
+                cal.psens[col].reindex(list(dgroup[PARAMETER].values)).to_numpy(),
+                dims=(PARAMETER,),
+                attrs={"long_name": f"az.psens of the posterior under power-scaling of the "
+                                    f"{str(col).removeprefix('psens_')}", "units": "1"})
     fc = cal.forecast
     if fc is not None:
         dgroup.attrs["forecast"] = fc.to_json(orient="index")

@@ -17,7 +17,7 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from kursk_da import plots
-from kursk_da.dims import ATTRIBUTE, DATE, OBSERVATION, OPTION, PARAMETER
+from kursk_da.dims import ATTRIBUTE, DATE, OBSERVATION, OPTION, PARAMETER, PRIOR_POWER
 from kursk_da.io._resultset import spec_from_tree
 from kursk_da.io._table import options_frame
 from kursk_da.plots._calibration import is_calibrated
@@ -174,6 +174,24 @@ def _json_frame(text: str) -> pd.DataFrame | None:
     return None
 
 
+def _prior_sensitivity_frame(ds: xr.Dataset) -> pd.DataFrame | None:
+    """The ``prior_sensitivity_*`` variables of ``/diagnostics`` as one row per power."""
+    names = [str(k) for k, v in ds.data_vars.items() if PRIOR_POWER in v.dims]
+    if not names:
+        return None
+    cols: dict[str, Any] = {}
+    for k in names:
+        v = ds[k]
+        short = k.removeprefix("prior_sensitivity_")
+        if v.dims == (PRIOR_POWER,):
+            cols[short] = v.to_numpy()
+        elif v.ndim == 2 and v.dims[0] == PRIOR_POWER:
+            for j, lab in enumerate(v[v.dims[1]].values):
+                cols[f"{short} {lab}"] = v.to_numpy()[:, j]
+    frame = pd.DataFrame(cols, index=pd.Index(ds[PRIOR_POWER].to_numpy(), name=PRIOR_POWER))
+    return frame.round(4)
+
+
 def _diagnostic_tables(tree: xr.DataTree) -> list[Table]:
     """Sampler-level diagnostics, the predictive check and JSON tables of ``/diagnostics``."""
     if not has_group(tree, "/diagnostics"):
@@ -182,7 +200,14 @@ def _diagnostic_tables(tree: xr.DataTree) -> list[Table]:
     rows: dict[str, str] = {}
     per_obs: dict[str, pd.Series] = {}
     tables: list[Table] = []
+    sens = _prior_sensitivity_frame(ds)
+    if sens is not None:
+        tables.append(Table(sens, "Prior sensitivity of the option ranking (power-scaling "
+                                  "of the prior; az.psens per parameter is in the "
+                                  "diagnostics table)"))
     for k, v in ds.data_vars.items():
+        if PRIOR_POWER in v.dims:
+            continue
         if v.ndim == 0:
             rows[str(k)] = _clean(v.values.item())
         elif v.dims == (OBSERVATION,):

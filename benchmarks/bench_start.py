@@ -1,0 +1,85 @@
+"""Benchmark of the start-up cost: cold and warm wall times of the CLI (issue 10, item 9).
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_start.py [--spec models/kursk_2025.toml]
+        [--skip-calibrated] [--keep-cache DIR]
+
+Runs ``kursk-da analyze SPEC --prior-only --draws 20000`` twice, then the calibrated
+``kursk-da analyze SPEC`` twice, each in a fresh subprocess (``python -m kursk_da.cli``)
+with a fresh cache: ``NUMBA_CACHE_DIR`` and PyTensor's ``compiledir`` point into a new
+temporary directory, so the first run of each pair is cold (compiles everything) and
+the second warm (loads the numba kernels, the PyTensor graph and nutpie's numba model
+from the disk caches). Prints the wall times and their ratio.
+
+Goals: prior-only warm <= 1/3 of cold; calibrated warm <= 60% of cold.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+GOALS = {"prior-only": 1.0 / 3.0, "calibrated": 0.6}
+
+
+def _run(args: list[str], env: dict[str, str], out: Path) -> float:
+    """Wall time (s) of ``python -m kursk_da.cli ARGS --out OUT`` in a fresh process."""
+    cmd = [sys.executable, "-m", "kursk_da.cli", *args, "--out", str(out)]
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if proc.returncode not in (0, 3):  # 3: ran but did not converge (still timed)
+        sys.stderr.write(proc.stdout[-2000:] + proc.stderr[-4000:])
+        raise SystemExit(f"command failed with status {proc.returncode}: {' '.join(cmd)}")
+    return wall
+
+
+def _pair(name: str, args: list[str], cache: Path) -> tuple[float, float]:
+    env = dict(os.environ)
+    env["NUMBA_CACHE_DIR"] = str(cache / "numba")
+    env["PYTENSOR_FLAGS"] = f"base_compiledir={cache / 'pytensor'}"
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(
+        os.pathsep)
+    cold = _run(args, env, cache / f"{name}-cold.nc")
+    warm = _run(args, env, cache / f"{name}-warm.nc")
+    ratio = warm / cold
+    verdict = "ok" if ratio <= GOALS[name] else "MISSED"
+    print(f"{name:>11}: cold {cold:7.1f} s   warm {warm:7.1f} s   warm/cold {ratio:5.2f} "
+          f"(goal <= {GOALS[name]:.2f}: {verdict})", flush=True)
+    return cold, warm
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; exit status 0 when every goal is met."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--spec", default=str(ROOT / "models" / "kursk_2025.toml"))
+    p.add_argument("--skip-calibrated", action="store_true",
+                   help="only the prior-only pair (the calibrated pair takes minutes)")
+    p.add_argument("--keep-cache", default=None,
+                   help="use (and keep) this directory instead of a temporary one")
+    a = p.parse_args(argv)
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus, "
+          f"load {os.getloadavg()[0]:.1f}", flush=True)
+    ok = True
+    with tempfile.TemporaryDirectory(prefix="kursk-da-bench-start-") as tmp:
+        root = Path(a.keep_cache) if a.keep_cache else Path(tmp)
+        pairs = [("prior-only", ["analyze", a.spec, "--prior-only", "--draws", "20000"])]
+        if not a.skip_calibrated:
+            pairs.append(("calibrated", ["analyze", a.spec]))
+        for name, args in pairs:
+            cache = root / name
+            cache.mkdir(parents=True, exist_ok=True)
+            cold, warm = _pair(name, args, cache)
+            ok &= warm / cold <= GOALS[name]
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
