@@ -30,6 +30,7 @@ from kursk_da.report import (
 )
 from kursk_da.report._document import Document, Section, Table
 from kursk_da.report._render import render_html, render_markdown
+from kursk_da.report._sections import options_display
 
 matplotlib.use("Agg")
 
@@ -222,7 +223,7 @@ def test_committed_example_report_is_self_contained():
         _decode_png(data)
 
 
-def test_console_and_report_render_the_same_options_frame(small_tree):
+def test_console_and_report_render_the_same_options_frame(small_tree, report_dir):
     frame = options_frame(small_tree)
     units = small_tree.attrs["value_units"]
     assert list(frame.columns) == [f"expected value ({units})", f"MCSE ({units})", "P(best)",
@@ -235,9 +236,7 @@ def test_console_and_report_render_the_same_options_frame(small_tree):
         assert cells[0] == option
         assert cells[1] == f"{values.iloc[0]:,.1f}" and cells[3] == f"{values.iloc[1]:,.1f}"
         assert cells[4] == f"{values.iloc[2]:.3f}"
-    doc = build_document(small_tree, ["options"])
-    tables = [b for b in doc.sections[0].blocks if isinstance(b, Table)]
-    shown = tables[0].frame
+    shown = options_display(small_tree)  # the report's options table (checked in the HTML below)
     assert list(shown.index) == list(frame.index)  # same rows, same order
     dec = small_tree["decision"]
     for option, row in shown.iterrows():
@@ -247,6 +246,9 @@ def test_console_and_report_render_the_same_options_frame(small_tree):
         assert row.iloc[1] == format_estimate(frame.loc[option].iloc[2], p_se)
         c_se = float(dec["cvar_mcse"].sel(option=option))
         assert row.iloc[3] == format_estimate(frame.loc[option].iloc[4], c_se)
+    html = (report_dir / HTML_NAME).read_text(encoding="utf-8")
+    cells = "".join(f'<td class="num">{c}</td>' for c in shown.iloc[0])
+    assert f"<tr><th>{shown.index[0]}</th>{cells}</tr>" in html
 
 
 # ----------------------------------------------------------------------------- rounding
