@@ -18,11 +18,12 @@ import numpy as np
 import xarray as xr
 
 from kursk_da.decision import _metrics as metrics
-from kursk_da.dims import DRAW, OPTION, PARAMETER, VALUE_UNITS
+from kursk_da.dims import DRAW, GROUP, OPTION, PARAMETER, VALUE_UNITS
 from kursk_da.dynamics.catalogue import ATTRIBUTES
 from kursk_da.plots._common import has_group, spec_dict
 from kursk_da.report._document import Bullets, Lead, Section, Text, Warning_
 from kursk_da.report._numbers import format_estimate, format_fixed, format_with_error
+from kursk_da.spec._scenarios import BASE_SCENARIO
 
 __all__ = ["TOSS_UP", "CLEAR_LEAD", "INTERVAL", "BriefNumbers", "brief_numbers", "design",
            "brief_section"]
@@ -34,6 +35,9 @@ toss-up (analyst judgement)."""
 CLEAR_LEAD = 0.8
 """From this probability of beating the runner-up on, the lead is called clear (analyst
 judgement); in between, moderate."""
+
+VALUE_WEIGHTS_GROUP = "value_weights"
+"""The input group of the value weights (spec ``[value.weights]``)."""
 
 INTERVAL = (0.05, 0.95)
 """Quantiles of the 90% interval of a value difference."""
@@ -200,12 +204,17 @@ def _drivers(tree: xr.DataTree, b: BriefNumbers, units: str) -> list[str]:
     if has_group(tree, "/voi"):
         voi = tree["voi"].to_dataset()
         evpi = float(voi["evpi"]) if "evpi" in voi else b.evpi
+        groups: list[str] = []
         if "group_evppi" in voi:
             g = voi["group_evppi"].sortby(voi["group_evppi"], ascending=False)
             gse = voi["group_evppi_se"] if "group_evppi_se" in voi else g * np.nan
-            items = [f"{k} {format_with_error(float(g.sel(group=k)), float(gse.sel(group=k)))}"
-                     f" {units} ({float(g.sel(group=k)) / evpi:.0%} of the EVPI)"
-                     for k in [str(x) for x in g[g.dims[0]].values[:3]]]
+            groups = [str(x) for x in g[GROUP].values]
+
+            def at(da: xr.DataArray, k: str) -> float:
+                return float(da.sel({GROUP: k}))
+
+            items = [f"{k} {format_with_error(at(g, k), at(gse, k))} {units} "
+                     f"({at(g, k) / evpi:.0%} of the EVPI)" for k in groups[:3]]
             out.append("Input groups worth most to learn (EVPPI): " + "; ".join(items) + ".")
         ev = voi["evppi"].sortby(voi["evppi"], ascending=False)
         se = voi["evppi_se"] if "evppi_se" in voi else ev * np.nan
@@ -214,10 +223,8 @@ def _drivers(tree: xr.DataTree, b: BriefNumbers, units: str) -> list[str]:
             f"{n} {format_with_error(float(ev.sel({PARAMETER: n})), float(se.sel({PARAMETER: n})))}"
             f" {units}" for n in names) + ".")
         weights = [n for n in names if n.startswith("weight_")]
-        if "group_evppi" in voi and "value_weights" in [str(x) for x in
-                                                       voi["group_evppi"][voi["group_evppi"]
-                                                                          .dims[0]].values]:
-            vw = float(voi["group_evppi"].sel(group="value_weights"))
+        if VALUE_WEIGHTS_GROUP in groups:
+            vw = float(voi["group_evppi"].sel({GROUP: VALUE_WEIGHTS_GROUP}))
             out.append(f"The value weights (value judgements, not facts about the campaign) "
                        f"carry {vw / evpi:.0%} of the EVPI"
                        + (f"; {', '.join(weights)} among the top inputs" if weights else "")
@@ -241,7 +248,7 @@ def _changes(tree: xr.DataTree, b: BriefNumbers) -> list[str]:
             if not np.isfinite(thr) or below == above:
                 continue
             name = str(t[PARAMETER].values[i])
-            sweep = t["sweep_value"].values[i]
+            sweep = t["sweep_value"].transpose(PARAMETER, ...).values[i]
             out.append(f"{name} (5-95% {dist} range {format_fixed(sweep[0], _dec(sweep))} to "
                        f"{format_fixed(sweep[-1], _dec(sweep))}): below "
                        f"{format_fixed(thr, _dec(sweep))} the best option is {below}, "
@@ -258,7 +265,7 @@ def _changes(tree: xr.DataTree, b: BriefNumbers) -> list[str]:
         s = tree["scenarios/summary"].to_dataset()
         for k in [str(x) for x in s["best"][s["best"].dims[0]].values]:
             best = str(s["best"].sel({s["best"].dims[0]: k}).values)
-            if best != b.recommended and k != "base":
+            if best != b.recommended and k != BASE_SCENARIO:
                 desc = str(s["description"].sel({s["best"].dims[0]: k}).values) \
                     if "description" in s else ""
                 out.append(f"Scenario {k} ({desc}): the best option becomes {best} (prior "
