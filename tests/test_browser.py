@@ -125,11 +125,10 @@ def test_first_screen_states_the_recommendation_probability_and_runner_up(page, 
         });
         return out.join('\\n');""")
     assert f"Recommended: {rec}" in visible
-    assert f"P(best) {format_estimate(p_best, se)}" in visible
-    assert f"runner-up, {run}," in visible
+    assert f"probability {format_estimate(p_best, se)} (P(best))" in visible
     wins = v[:, options.index(rec)] > v[:, options.index(run)]  # independent draws (prior)
     p_se = float(np.std(wins, ddof=1) / np.sqrt(wins.size))
-    assert f"{run}, in {format_estimate(100 * wins.mean(), 100 * p_se)}% of the draws" in visible
+    assert f"runner-up, {run}, with probability {format_estimate(wins.mean(), p_se)}" in visible
 
 
 def test_explorer_starts_at_the_prior_means_equal_to_python(page, data):

@@ -313,7 +313,7 @@ def test_report_opens_with_the_brief_and_ends_with_the_metadata(report_dir, smal
     head = text[lead:text.index("</p>", lead)]
     assert f"Recommended: {b.recommended}" in head and f"runner-up, {b.runner_up}" in head
     p = b.prob_best[b.recommended]
-    assert f"P(best) {format_estimate(p, b.prob_best_mcse[b.recommended])}" in head
+    assert f"probability {format_estimate(p, b.prob_best_mcse[b.recommended])} (P(best))" in head
     lo, hi = b.difference_interval[b.runner_up]
     se = b.difference_mcse[b.runner_up]
     assert f"90% interval {format_estimate(lo, se)} to {format_estimate(hi, se)}" in head

@@ -158,11 +158,6 @@ def brief_numbers(tree: xr.DataTree) -> BriefNumbers:
     )
 
 
-def _pct(p: float, mcse: float) -> str:
-    """A probability as a percentage, rounded to its MCSE."""
-    return f"{format_estimate(100.0 * p, 100.0 * mcse)}%"
-
-
 def _interval(b: BriefNumbers, o: str, units: str) -> str:
     lo, hi = b.difference_interval[o]
     d = b.difference_mcse[o]
@@ -170,19 +165,19 @@ def _interval(b: BriefNumbers, o: str, units: str) -> str:
 
 
 def headline(b: BriefNumbers, units: str = VALUE_UNITS) -> str:
-    """The first sentence of the report: the recommendation, how sure, the runner-up."""
+    """The first paragraph of the report: the recommendation, how sure, the runner-up."""
     rec, run = b.recommended, b.runner_up
     p = b.p_beats[run]
     strength = ("close to a toss-up" if p < TOSS_UP else
                 "a moderate lead" if p < CLEAR_LEAD else "a clear lead")
     return (f"Recommended: {rec} (highest expected value, "
             f"{format_with_error(b.expected_value[rec], b.expected_value_mcse[rec])} {units}). "
-            f"It is the best option in {_pct(b.prob_best[rec], b.prob_best_mcse[rec])} of the "
-            f"draws (P(best) {format_estimate(b.prob_best[rec], b.prob_best_mcse[rec])}) and "
-            f"beats the runner-up, {run}, in {_pct(p, b.p_beats_mcse[run])} of the draws: "
-            f"{strength}. Value difference {rec} - {run}: mean "
-            f"{format_with_error(b.difference[run], b.difference_mcse[run])} {units}, "
-            f"90% interval {_interval(b, run, units)}.")
+            f"It is the best option with probability "
+            f"{format_estimate(b.prob_best[rec], b.prob_best_mcse[rec])} (P(best)) and beats "
+            f"the runner-up, {run}, with probability "
+            f"{format_estimate(p, b.p_beats_mcse[run])}: {strength}. Value difference {rec} - "
+            f"{run}: mean {format_with_error(b.difference[run], b.difference_mcse[run])} "
+            f"{units}, 90% interval {_interval(b, run, units)}.")
 
 
 def _worse_text(b: BriefNumbers, units: str) -> str:
@@ -191,8 +186,8 @@ def _worse_text(b: BriefNumbers, units: str) -> str:
         return (f"No option is clearly worse than {rec}: none is expected to lose more than "
                 f"the EVPI ({format_with_error(b.evpi, b.evpi_mcse)} {units}) against it.")
     parts = [f"{o} (expected {format_with_error(-b.difference[o], b.difference_mcse[o])} "
-             f"{units} against {rec}; better than {rec} in "
-             f"{_pct(1.0 - b.p_beats[o], b.p_beats_mcse[o])} of the draws)"
+             f"{units} against {rec}; better than {rec} with probability "
+             f"{format_estimate(1.0 - b.p_beats[o], b.p_beats_mcse[o])})"
              for o in b.clearly_worse]
     return (f"Clearly worse: {'; '.join(parts)}. Each loses more in expectation than perfect "
             f"information about every input would be worth (EVPI "
@@ -268,7 +263,8 @@ def _changes(tree: xr.DataTree, b: BriefNumbers) -> list[str]:
             if best != b.recommended and k != BASE_SCENARIO:
                 desc = str(s["description"].sel({s["best"].dims[0]: k}).values) \
                     if "description" in s else ""
-                out.append(f"Scenario {k} ({desc}): the best option becomes {best} (prior "
+                short = desc.split(". ")[0].rstrip(".")
+                out.append(f"Scenario {k} ({short}): the best option becomes {best} (prior "
                            "analysis of the scenario).")
     if has_group(tree, "/scenarios/simplex"):
         share = tree["scenarios/simplex"].to_dataset()["region_share"]
