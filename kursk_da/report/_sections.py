@@ -22,7 +22,15 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from kursk_da import plots
-from kursk_da.dims import ATTRIBUTE, DATE, OBSERVATION, OPTION, PARAMETER, PRIOR_POWER
+from kursk_da.dims import (
+    ATTRIBUTE,
+    DATE,
+    OBSERVATION,
+    OPTION,
+    PARAMETER,
+    PRIOR_POWER,
+    VALUE_UNITS,
+)
 from kursk_da.io._resultset import spec_from_tree
 from kursk_da.io._table import options_frame
 from kursk_da.plots._calibration import is_calibrated
@@ -238,7 +246,10 @@ def _prior_sensitivity_frame(ds: xr.Dataset) -> pd.DataFrame | None:
             for j, lab in enumerate(v[v.dims[1]].values):
                 cols[f"{short} {lab}"] = v.to_numpy()[:, j]
     frame = pd.DataFrame(cols, index=pd.Index(ds[PRIOR_POWER].to_numpy(), name=PRIOR_POWER))
-    return yes_no(frame.round(4), ["reliable", "ranking_changed"])
+    frame = yes_no(frame.round(4), ["reliable", "ranking_changed"])
+    return frame.rename(columns={c: f"EV {c.removeprefix('ev ')} ({VALUE_UNITS})"
+                                 for c in frame.columns if c.startswith("ev ")}
+                        | {"pareto_k": "Pareto k (1)"})
 
 
 def _diagnostic_tables(tree: xr.DataTree) -> list[Table]:
@@ -299,7 +310,9 @@ def _calibration(tree: xr.DataTree) -> Section:
         sec.blocks.append(Warning_("Unconverged: see the rows of the table below that fail "
                                    "R-hat <= 1.01, ESS >= 400 or show divergences."))
     try:
-        sec.blocks.append(Table(yes_no(plots.diagnostics_table(tree).round(4), ["ok"]),
+        diag = yes_no(plots.diagnostics_table(tree).round(4), ["ok"])
+        diag.insert(0, "units", _input_units(tree, list(diag.index)))
+        sec.blocks.append(Table(diag,
                                 "Convergence diagnostics per parameter (ok: passes R-hat <= "
                                 "1.01 and ESS >= 400)"))
     except Exception as exc:  # noqa: BLE001
@@ -372,11 +385,18 @@ def _voi(tree: xr.DataTree) -> Section:
             sec.blocks.append(_image(name, partial(func, tree), caption))
     if has_group(tree, "/sensitivity/tornado"):
         frame = tornado_frame(tree["sensitivity/tornado"].to_dataset()).head(15)
-        sec.blocks.append(Table(frame.round(3), "Tornado swing and threshold (input value "
-                                                "where the best option changes)"))
+        frame = frame.rename(columns={"threshold": "threshold (input's units)"}).round(3)
+        frame["threshold (input's units)"] = [
+            "" if not np.isfinite(x) else f"{x:.3g}"
+            for x in tornado_frame(tree["sensitivity/tornado"].to_dataset()).head(15)["threshold"]]
+        frame.insert(len(frame.columns) - 2, "input's units", _input_units(tree, list(frame.index)))
+        sec.blocks.append(Table(frame, "Tornado swing and threshold (input value "
+                                                "where the best option changes; empty: it "
+                                                "does not change over the interval)"))
     if has_group(tree, "/sensitivity/main_effects"):
         me = tree["sensitivity/main_effects"].to_dataset()
-        sec.blocks.append(Table(main_effects_frame(me).head(15).round(3), (
+        sec.blocks.append(Table(main_effects_frame(me).head(15).round(3).rename(
+            columns={"S1": "S1 (share, 1)", "SE": "SE (1)"}), (
             f"First-order indices of {me.attrs.get('leader')} - {me.attrs.get('runner_up')}: "
             "share of its variance explained by each input alone, from the "
             f"{me.attrs.get('distribution', 'prior')} draws (valid for dependent inputs)")))
@@ -422,6 +442,15 @@ def _assumptions(tree: xr.DataTree) -> Section:
                               for k, v in options.items()]).set_index(OPTION)
         sec.blocks.append(Table(frame, "Options as defined in the spec"))
     return sec
+
+
+def _input_units(tree: xr.DataTree, names: Sequence[Any]) -> list[str]:
+    """Units of each named input (spec parameter or value weight), empty when unknown."""
+    spec = spec_dict(tree)
+    raw = {**spec.get("parameters", {}),
+           **{f"weight_{k}": v for k, v in spec.get("value", {}).get("weights", {}).items()}}
+    return [str(raw.get(str(n), {}).get("units", "")) if isinstance(raw.get(str(n)), dict)
+            else "" for n in names]
 
 
 def _explorer(tree: xr.DataTree) -> Section:
