@@ -170,3 +170,23 @@ def test_moving_sliders_changes_the_ranking_as_python_says(page, data):
 
 def test_report_file_is_small(report):
     assert report.name == HTML_NAME and report.stat().st_size < 5_000_000
+
+
+def test_first_screen_screenshot_is_a_png_listed_in_the_manifest(small_tree, tmp_path):
+    import json
+    from io import BytesIO
+
+    from PIL import Image
+
+    from kursk_da.report import FIRST_SCREEN_NAME, MANIFEST_NAME, screenshot_first_screen
+
+    out = tmp_path / "rep"
+    write_report(small_tree, out, ["brief", "run"])
+    png = screenshot_first_screen(out)
+    assert png == out / FIRST_SCREEN_NAME
+    with Image.open(BytesIO(png.read_bytes())) as img:
+        assert img.format == "PNG" and img.size[0] >= 1000 and img.size[1] >= 700
+        assert np.unique(np.asarray(img.convert("L"))).size > 10  # not a blank page
+    assert FIRST_SCREEN_NAME in json.loads((out / MANIFEST_NAME).read_text())["files"]
+    write_report(small_tree, out, ["brief"])  # a report with its screenshot is still replaced
+    assert not (out / FIRST_SCREEN_NAME).exists()
