@@ -16,7 +16,7 @@ and the browser test compares the two.
 from __future__ import annotations
 
 import math
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 __all__ = ["FALLBACK_SIGNIFICANT", "mcse_decimals", "round_to_mcse", "format_fixed",
            "format_estimate", "format_with_error"]
@@ -58,7 +58,9 @@ def _fallback_decimals(x: float, significant: int = FALLBACK_SIGNIFICANT) -> int
 def _quantize(x: float, decimals: int) -> Decimal:
     """``x`` rounded to ``decimals`` (negative: tens, hundreds...), half away from zero."""
     q = Decimal(1).scaleb(-decimals)
-    return Decimal(float(x)).quantize(q, rounding=ROUND_HALF_UP)
+    with localcontext() as ctx:
+        ctx.prec = 400  # room for any double's digits (1e308) at any sensible decimals
+        return Decimal(float(x)).quantize(q, rounding=ROUND_HALF_UP)
 
 
 def round_to_mcse(x: float, mcse: float) -> float:
