@@ -31,14 +31,16 @@ test-slow: $(BIN)/.installed
 
 # The committed example report (results/report/) of the default (calibrated) analysis:
 # calibrate and propagate, add the EVPPI ranking (voi) and the tornado, Sobol' indices and
-# scenarios (sensitivity) to the same result set, then write the report. Modest draws keep
-# it small.
+# scenarios (sensitivity) to the same result set, then write the report and a screenshot of
+# its first screen in headless Chromium (results/report/first_screen.png; needs Debian's
+# chromium and chromium-driver, see .ci/run). Modest draws keep it small.
 REPORT_DRAWS ?= 5000
 report: $(BIN)/.installed
 	$(BIN)/kursk-da analyze models/kursk_2025.toml --draws $(REPORT_DRAWS) --seed $(SEED) --out results/example.nc --no-progress
 	$(BIN)/kursk-da voi results/example.nc --seed $(SEED) --out results/example.nc
 	$(BIN)/kursk-da sensitivity results/example.nc --seed $(SEED) --out results/example.nc
 	$(BIN)/kursk-da report results/example.nc --out results/report
+	$(BIN)/python tools/report_screenshot.py results/report
 
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/bench_engine.py

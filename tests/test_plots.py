@@ -104,3 +104,44 @@ def test_trace_shows_the_sampled_parameters_only(loaded_calibrated):
 def test_calibration_plots_need_a_posterior(loaded):
     with pytest.raises(KeyError, match="posterior"):
         plots.plot_trace(loaded)
+
+
+def test_value_distribution_trims_without_piling_draws_on_the_edges(loaded):
+    import numpy as np
+
+    trim = 0.01
+    fig = plots.plot_value_distribution(loaded, trim=trim)
+    ax = fig.axes[0]
+    v = loaded["decision"]["value"].transpose("draw", "option")
+    lo, hi = np.quantile(v.values, [trim, 1 - trim])
+    # each violin spans only the draws inside the range (none moved onto its ends)
+    order = [t.get_text() for t in ax.get_yticklabels()]
+    for body, option in zip(ax.collections, order, strict=False):
+        x = body.get_paths()[0].vertices[:, 0]
+        inside = v.sel(option=option).values
+        inside = inside[(inside >= lo) & (inside <= hi)]
+        assert x.min() >= inside.min() - 1e-9 and x.max() <= inside.max() + 1e-9
+    # the share beyond each end is printed, computed from all draws
+    texts = {t.get_text() for t in ax.texts}
+    for option in order:
+        x = v.sel(option=option).values
+        below = np.mean(x < lo)
+        if below >= 0.001:
+            assert f"◀ {below:.1%} beyond" in texts
+    labels = {t.get_text() for t in fig.legends[0].get_texts()}
+    assert {"median (all draws)", "expected value ± 2 MCSE", "zero"} <= labels
+    assert any(lab.startswith("CVaR") for lab in labels)
+    assert any(lab.startswith("draws of the option inside the range") for lab in labels)
+    assert f"{trim:.1%} to {1 - trim:.1%} quantiles" in ax.get_title()
+
+
+def test_retention_options_differ_by_line_style_and_marker(loaded):
+    fig = plots.plot_retention(loaded)
+    lines = [ln for ln in fig.axes[0].get_lines() if ln.get_label() in
+             {str(o) for o in loaded["decision"]["option"].values}]
+    assert len(lines) == loaded["decision"].sizes["option"]
+    styles = {(ln.get_linestyle(), ln.get_marker()) for ln in lines}
+    assert len(styles) == len(lines)  # overlapping curves stay distinguishable
+    assert len({ln.get_linestyle() for ln in lines}) >= min(4, len(lines))
+    labels = {t.get_text() for t in fig.axes[0].get_legend().get_texts()}
+    assert {ln.get_label() for ln in lines} <= labels

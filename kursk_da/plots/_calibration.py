@@ -43,6 +43,7 @@ __all__ = [
     "plot_rank",
     "diagnostics_table",
     "plot_ppc",
+    "PPC_TRIM",
     "plot_prior_posterior",
 ]
 
@@ -206,12 +207,18 @@ def _observation_samples(tree: xr.DataTree) -> tuple[xr.DataArray, xr.DataArray 
     return pp[name], obs
 
 
+PPC_TRIM = 0.005
+"""Tail probability left out of each end of the predictive histograms of :func:`plot_ppc`."""
+
+
 def plot_ppc(tree: xr.DataTree, ncols: int = 3) -> Figure:
     """Posterior predictive check of every observation.
 
     Each panel is the posterior predictive distribution of one observation (histogram
     of ``/posterior_predictive``; the prior predictive too when stored) with the observed
-    value and the spec's stated interval.
+    value and the spec's stated interval. The histograms cover the central 99% of the
+    posterior predictive draws (:data:`PPC_TRIM` in each tail); draws beyond are left out,
+    not piled onto the edge bins, and their share is in the suptitle.
     """
     pred, obs = _observation_samples(tree)
     labels = ([str(o) for o in pred[OBSERVATION].values] if OBSERVATION in pred.dims
@@ -226,12 +233,12 @@ def plot_ppc(tree: xr.DataTree, ncols: int = 3) -> Figure:
     for ax, label in zip(axes, labels, strict=False):
         sel = {OBSERVATION: label} if OBSERVATION in pred.dims else {}
         x = np.asarray(pred.sel(sel).values).ravel()
-        lo, hi = np.nanquantile(x, [0.005, 0.995])
+        lo, hi = np.nanquantile(x, [PPC_TRIM, 1 - PPC_TRIM])
         if prior_pred is not None:
             xp = np.asarray(prior_pred.sel(sel).values).ravel()
-            ax.hist(np.clip(xp, lo, hi), bins=40, density=True, color="0.6", alpha=0.5,
+            ax.hist(xp, bins=40, range=(lo, hi), density=True, color="0.6", alpha=0.5,
                     label="prior predictive")
-        ax.hist(np.clip(x, lo, hi), bins=40, density=True, color="tab:blue", alpha=0.7,
+        ax.hist(x, bins=40, range=(lo, hi), density=True, color="tab:blue", alpha=0.7,
                 label="posterior predictive")
         o = spec_obs.get(label)
         value = float(obs.sel(sel)) if obs is not None else (o.value if o else np.nan)
@@ -255,7 +262,9 @@ def plot_ppc(tree: xr.DataTree, ncols: int = 3) -> Figure:
             handles.setdefault(lab, h)
     fig.legend(list(handles.values()), list(handles.keys()), loc="outside lower center",
                ncols=4, fontsize=8)
-    fig.suptitle("Posterior predictive check of each observation")
+    fig.suptitle("Posterior predictive check of each observation (histograms over the central "
+                 f"{1 - 2 * PPC_TRIM:.0%} of the posterior predictive draws; the rest is left "
+                 "out)", fontsize=10)
     return fig
 
 

@@ -28,6 +28,7 @@ __all__ = [
     "observations",
     "decision_date",
     "option_colors",
+    "option_styles",
     "new_figure",
     "mark_decision",
     "flat_draws",
@@ -137,6 +138,22 @@ def decision_date(obj: xr.DataTree | xr.Dataset) -> np.datetime64 | None:
 def option_colors(options: Any) -> dict[str, str]:
     """A stable colour per option, in the order of the ``option`` coordinate."""
     return {str(o): _CYCLE[i % len(_CYCLE)] for i, o in enumerate(options)}
+
+
+_LINESTYLES = ("-", "--", "-.", ":")
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
+
+
+def option_styles(options: Any) -> dict[str, dict[str, Any]]:
+    """Colour, line style and marker per option (``option`` order), for lines that overlap.
+
+    Options whose curves coincide (e.g. two that both leave the salient) stay apart by
+    dash pattern and marker, not by colour alone.
+    """
+    colors = option_colors(options)
+    return {str(o): {"color": colors[str(o)], "ls": _LINESTYLES[i % len(_LINESTYLES)],
+                     "marker": _MARKERS[i % len(_MARKERS)]}
+            for i, o in enumerate(options)}
 
 
 def new_figure(

@@ -29,6 +29,7 @@ from kursk_da.plots._common import (
     new_figure,
     observations,
     option_colors,
+    option_styles,
     units_of,
 )
 
@@ -241,15 +242,25 @@ def plot_casualties(tree: xr.DataTree | xr.Dataset,
 
 
 def plot_retention(tree: xr.DataTree | xr.Dataset) -> Figure:
-    """Probability of retaining territory (area held >= threshold) over time, per option."""
+    """Probability of retaining territory (area held >= threshold) over time, per option.
+
+    Each option has its own colour, dash pattern and marker (markers staggered between
+    options), so options whose curves coincide, such as two that both leave the
+    salient, stay distinguishable.
+    """
     ds = group(tree, "/trajectories")
     da = ds["retention_probability"]
-    colors = option_colors(ds[OPTION].values)
+    styles = option_styles(ds[OPTION].values)
     dates = date_values(ds)
     fig = new_figure(8, 4.5)
     ax = fig.subplots()
-    for opt in ds[OPTION].values:
-        ax.plot(dates, da.sel({OPTION: opt}).values, color=colors[str(opt)], label=str(opt))
+    n_opt = ds.sizes[OPTION]
+    every = max(1, len(dates) // 12)
+    for k, opt in enumerate(ds[OPTION].values):
+        st = styles[str(opt)]
+        ax.plot(dates, da.sel({OPTION: opt}).values, color=st["color"], ls=st["ls"],
+                marker=st["marker"], ms=5, lw=1.6, markevery=(k * every // n_opt, every),
+                label=str(opt), zorder=3 + k)  # later (dotted) styles on top
     mark_decision(ax, decision_date(tree))
     format_date_axis(ax)
     threshold = da.attrs.get("threshold_km2", tree.attrs.get("retention_threshold_km2", ""))

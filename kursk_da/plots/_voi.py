@@ -15,6 +15,7 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from kursk_da.dims import GROUP, OPTION, OUTPUT, PARAMETER, VALUE_UNITS, WEIGHT_VALUE
+from kursk_da.plots._common import option_styles
 
 __all__ = ["plot_evppi", "plot_tornado", "plot_sobol", "plot_acceptability", "plot_simplex",
            "save_all_plots"]
@@ -38,9 +39,10 @@ def plot_evppi(obj: xr.DataTree | xr.Dataset, top: int = 15) -> Figure:
             (ax2, GROUP, "group_evppi", "group_evppi_se", "input groups")):
         d = ds[[var, se]].isel({dim: slice(0, top)})
         y = np.arange(d.sizes[dim])[::-1]
-        ax.barh(y, d[var].values, xerr=2 * np.nan_to_num(d[se].values), color="tab:blue")
+        ax.barh(y, d[var].values, xerr=2 * np.nan_to_num(d[se].values), color="tab:blue",
+                label="EVPPI (error bar: ± 2 SE)")
         ax.set_yticks(y, [str(v) for v in d[dim].values])
-        ax.axvline(float(ds["evpi"]), color="tab:red", ls="--", label="EVPI")
+        ax.axvline(float(ds["evpi"]), color="tab:red", ls="--", label="EVPI (all inputs)")
         ax.set_xlabel(f"EVPPI ({VALUE_UNITS})")
         ax.set_title(title)
         ax.legend(loc="lower right")
@@ -59,7 +61,7 @@ def plot_tornado(obj: xr.DataTree | xr.Dataset, top: int = 15) -> Figure:
     lo, hi = ds["difference"].values[:, 0], ds["difference"].values[:, -1]
     ax.barh(y, lo - base, left=base, color="tab:orange", label="input at 5% quantile")
     ax.barh(y, hi - base, left=base, color="tab:blue", label="input at 95% quantile")
-    ax.axvline(base, color="k", lw=1)
+    ax.axvline(base, color="k", lw=1, label="base difference (all inputs uncertain)")
     ax.axvline(0.0, color="tab:red", ls="--", lw=1, label="options equal")
     ax.set_yticks(y, [str(p) for p in ds[PARAMETER].values])
     ax.set_xlabel(f"EV({ds.attrs['leader']}) - EV({ds.attrs['runner_up']}) ({VALUE_UNITS})")
@@ -79,7 +81,8 @@ def plot_sobol(obj: xr.DataTree | xr.Dataset, output: str = "difference", top: i
     for var, off, color in (("S1", 0.2, "tab:blue"), ("ST", -0.2, "tab:orange")):
         err = np.vstack([ds[var] - ds[f"{var}_conf_low"], ds[f"{var}_conf_high"] - ds[var]])
         ax.barh(y + off, ds[var].values, height=0.4, xerr=np.clip(err, 0, None), color=color,
-                label="first order" if var == "S1" else "total")
+                label=("first order S1" if var == "S1" else "total ST")
+                + " (error bar: bootstrap interval)")
     ax.set_yticks(y, [str(p) for p in ds[PARAMETER].values])
     ax.set_xlabel("share of output variance (1)")
     label = (f"{ds.attrs['leader']} - {ds.attrs['runner_up']}"
@@ -95,8 +98,13 @@ def plot_acceptability(obj: xr.DataTree | xr.Dataset) -> Figure:
     fig = Figure(figsize=(8, 5), layout="constrained")
     ax = fig.subplots()
     x = ds[WEIGHT_VALUE].values
-    for opt in ds[OPTION].values:
-        ax.plot(x, ds["prob_best"].sel({OPTION: opt}).values, label=str(opt))
+    styles = option_styles(ds[OPTION].values)
+    every = max(1, x.size // 10)
+    for k, opt in enumerate(ds[OPTION].values):
+        st = styles[str(opt)]
+        ax.plot(x, ds["prob_best"].sel({OPTION: opt}).values, color=st["color"], ls=st["ls"],
+                marker=st["marker"], ms=5, markevery=(k * every // ds.sizes[OPTION], every),
+                label=str(opt))
     ax.set_xlabel(f"weight of {ds.attrs['weight']} ({ds.attrs['weight_units']})")
     ax.set_ylabel("probability best (1)")
     ax.set_ylim(0, 1)
@@ -115,10 +123,13 @@ def plot_simplex(obj: xr.DataTree | xr.Dataset) -> Figure:
     fig = Figure(figsize=(7, 6), layout="constrained")
     ax = fig.subplots()
     best = ds["best"].values
+    styles = option_styles(ds[OPTION].values)
     for opt in ds[OPTION].values:
         m = best == opt
         if m.any():
-            ax.scatter(x[m], y[m], s=40, label=str(opt))
+            st = styles[str(opt)]
+            ax.scatter(x[m], y[m], s=40, color=st["color"], marker=st["marker"],
+                       label=f"{opt} best")
     ax.plot([0, 1, 0.5, 0], [0, 0, np.sqrt(3) / 2, 0], color="k", lw=1)
     for (px, py), n in zip([(0, 0), (1, 0), (0.5, np.sqrt(3) / 2)], names, strict=True):
         ax.annotate(f"all weight on\n{n}", (px, py), ha="center", va="top" if py == 0 else "bottom")

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 from matplotlib.figure import Figure
 
-__all__ = ["Text", "Warning_", "Table", "Image", "Section", "Document", "figure_png"]
+__all__ = ["Text", "Lead", "Bullets", "Warning_", "Table", "Image", "Html", "Block", "Section",
+           "Document", "figure_png"]
 
 FIGURE_DPI = 80
 """Resolution of the report's figures (keeps the HTML small)."""
@@ -26,6 +27,33 @@ class Text:
 
 
 @dataclass(frozen=True)
+class Lead:
+    """The paragraph a reader sees first (drawn large, in a box)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Bullets:
+    """A list of plain-text items under an optional heading."""
+
+    items: tuple[str, ...]
+    heading: str = ""
+
+
+@dataclass(frozen=True)
+class Html:
+    """Interactive HTML (inline script, no external reference) with a Markdown stand-in.
+
+    ``html`` goes into the HTML report as it is; ``markdown`` (plain text) replaces it
+    in the Markdown report, which cannot run a script.
+    """
+
+    html: str
+    markdown: str
+
+
+@dataclass(frozen=True)
 class Warning_:
     """A paragraph the reader must not miss (drawn as a red box)."""
 
@@ -34,7 +62,11 @@ class Warning_:
 
 @dataclass(frozen=True)
 class Table:
-    """A table with a caption; the index is written as the first column."""
+    """A table with a caption.
+
+    A named index (``option``, ``parameter``...) is written as the first column, in
+    header cells; an unnamed index (0, 1, 2, ...) is not written.
+    """
 
     frame: pd.DataFrame
     caption: str = ""
@@ -49,13 +81,17 @@ class Image:
     caption: str
 
 
+Block = Text | Lead | Bullets | Warning_ | Table | Image | Html
+"""Any block of a section."""
+
+
 @dataclass
 class Section:
     """A titled section: a list of blocks in order."""
 
     title: str
     anchor: str
-    blocks: list[Text | Warning_ | Table | Image] = field(default_factory=list)
+    blocks: list[Block] = field(default_factory=list)
 
 
 @dataclass

@@ -1,8 +1,12 @@
 """Render a :class:`~kursk_da.report._document.Document` as HTML or Markdown.
 
 The HTML is self-contained: figures are ``data:image/png;base64`` URIs, the style sheet
-is inline, and there is no script, font, link or other external reference, so the file
-opens offline. The Markdown refers to the PNG files written beside it.
+and the weight explorer's script are inline, and there is no external script, font, link
+or other reference, so the file opens offline. The Markdown refers to the PNG files
+written beside it.
+
+Table cells: booleans (and numpy booleans) print as yes/no, numbers with thousands
+separators; an unnamed index (0, 1, 2, ...) is not printed.
 """
 
 from __future__ import annotations
@@ -10,10 +14,12 @@ from __future__ import annotations
 import base64
 import html
 import math
+import re
 
+import numpy as np
 import pandas as pd
 
-from kursk_da.report._document import Document, Image, Table, Text, Warning_
+from kursk_da.report._document import Bullets, Document, Html, Image, Lead, Table, Text, Warning_
 
 __all__ = ["render_html", "render_markdown", "image_filename"]
 
@@ -32,8 +38,21 @@ th { background: #f3f3f3; } td.num { text-align: right; font-variant-numeric: ta
 figure { margin: 1em 0 2em 0; }
 figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { color: #444; font-size: 0.9em; }
-nav ul { columns: 2; }
+nav ul { columns: 3; font-size: 0.9em; margin: 0.3em 0; }
+.lead { font-size: 1.2em; background: #eef4fb; border-left: 6px solid #1f5fa8;
+        padding: 0.7em 1em; margin: 0.6em 0; }
+section#brief h2 { margin-top: 0.6em; }
+h3 { font-size: 1em; margin: 0.8em 0 0.2em 0; }
+ul.bullets { margin-top: 0.2em; }
+.explorer { border: 1px solid #bbb; border-radius: 4px; padding: 0.5em 1em; background: #fafafa; }
+.kd-sliders { display: grid; grid-template-columns: repeat(auto-fill, minmax(330px, 1fr));
+              gap: 0.3em 1.5em; }
+.kd-slider label { display: block; font-size: 0.85em; }
+.kd-slider input { width: 70%; vertical-align: middle; }
+.kd-slider output { font-variant-numeric: tabular-nums; margin-left: 0.5em; }
 """
+
+_NUMERIC = re.compile(r"^[-+]?[\d,]*\.?\d+( ± [\d,]*\.?\d+)?%?$")
 
 
 def image_filename(img: Image) -> str:
@@ -42,6 +61,12 @@ def image_filename(img: Image) -> str:
 
 
 def _cell(value: object) -> tuple[str, bool]:
+    if isinstance(value, bool | np.bool_):
+        return ("yes" if value else "no"), False
+    if isinstance(value, np.integer):
+        value = int(value)
+    elif isinstance(value, np.floating):
+        value = float(value)
     if isinstance(value, float):
         if not math.isfinite(value):
             return ("" if math.isnan(value) else str(value)), True
@@ -50,16 +75,26 @@ def _cell(value: object) -> tuple[str, bool]:
         return (f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.1f}"), True
     if isinstance(value, int):
         return f"{value:,}", True
-    return str(value), False
+    text = str(value)
+    return text, bool(_NUMERIC.match(text))
+
+
+def _has_index(frame: pd.DataFrame) -> bool:
+    """Whether the index is worth printing (named, or not a plain 0..n-1 range)."""
+    if frame.index.name is not None:
+        return True
+    return not (isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0
+                and frame.index.step == 1)
 
 
 def _html_table(t: Table) -> str:
     frame = t.frame
+    index = _has_index(frame)
     head = "".join(f"<th>{html.escape(str(c))}</th>"
-                   for c in [frame.index.name or "", *frame.columns])
+                   for c in ([frame.index.name or ""] if index else []) + list(frame.columns))
     rows = []
     for idx, row in frame.iterrows():
-        cells = [f"<th>{html.escape(str(idx))}</th>"]
+        cells = [f"<th>{html.escape(str(idx))}</th>"] if index else []
         for v in row.tolist():
             text, num = _cell(v)
             cells.append(f"<td class=\"num\">{html.escape(text)}</td>" if num
@@ -74,13 +109,26 @@ def render_html(doc: Document) -> str:
     out = ["<!DOCTYPE html>", "<html lang=\"en\"><head><meta charset=\"utf-8\">",
            f"<title>{html.escape(doc.title)}</title>", f"<style>{_CSS}</style></head><body>",
            f"<h1>{html.escape(doc.title)}</h1>",
-           f"<p class=\"subtitle\">{html.escape(doc.subtitle)}</p>", "<nav><ul>"]
-    out += [f"<li><a href=\"#{s.anchor}\">{html.escape(s.title)}</a></li>" for s in doc.sections]
-    out.append("</ul></nav>")
-    for sec in doc.sections:
+           f"<p class=\"subtitle\">{html.escape(doc.subtitle)}</p>"]
+    nav = ["<nav><ul>"] + [f"<li><a href=\"#{s.anchor}\">{html.escape(s.title)}</a></li>"
+                           for s in doc.sections] + ["</ul></nav>"]
+    if not doc.sections or doc.sections[0].anchor != "brief":
+        out += nav  # the brief comes first; the contents follow it
+    for i, sec in enumerate(doc.sections):
+        if i == 1 and doc.sections[0].anchor == "brief":
+            out += nav
         out.append(f"<section id=\"{sec.anchor}\"><h2>{html.escape(sec.title)}</h2>")
         for b in sec.blocks:
-            if isinstance(b, Warning_):
+            if isinstance(b, Html):
+                out.append(b.html)
+            elif isinstance(b, Lead):
+                out.append(f"<p class=\"lead\" id=\"lead\">{html.escape(b.text)}</p>")
+            elif isinstance(b, Bullets):
+                if b.heading:
+                    out.append(f"<h3>{html.escape(b.heading)}</h3>")
+                out.append("<ul class=\"bullets\">" + "".join(
+                    f"<li>{html.escape(x)}</li>" for x in b.items) + "</ul>")
+            elif isinstance(b, Warning_):
                 out.append(f"<p class=\"warning\">{html.escape(b.text)}</p>")
             elif isinstance(b, Text):
                 out.append(f"<p>{html.escape(b.text)}</p>")
@@ -113,14 +161,15 @@ def _md_escape(text: str) -> str:
 
 def _md_table(t: Table) -> str:
     frame: pd.DataFrame = t.frame
-    cols = [str(frame.index.name or ""), *[str(c) for c in frame.columns]]
+    index = _has_index(frame)
+    cols = ([str(frame.index.name or "")] if index else []) + [str(c) for c in frame.columns]
     lines = []
     if t.caption:
         lines += [f"**{_md_escape(t.caption)}**", ""]
     lines.append("| " + " | ".join(_md_escape(c) for c in cols) + " |")
     lines.append("|" + "|".join("---" for _ in cols) + "|")
     for idx, row in frame.iterrows():
-        cells = [str(idx)] + [_cell(v)[0] for v in row.tolist()]
+        cells = ([str(idx)] if index else []) + [_cell(v)[0] for v in row.tolist()]
         lines.append("| " + " | ".join(_md_escape(c) for c in cells) + " |")
     return "\n".join(lines)
 
@@ -135,7 +184,15 @@ def render_markdown(doc: Document) -> str:
     for sec in doc.sections:
         out += ["", f"<a id=\"{html.escape(sec.anchor)}\"></a>", f"## {_md_escape(sec.title)}", ""]
         for b in sec.blocks:
-            if isinstance(b, Warning_):
+            if isinstance(b, Html):
+                out += [_md_escape(b.markdown), ""]
+            elif isinstance(b, Lead):
+                out += [f"**{_md_escape(b.text)}**", ""]
+            elif isinstance(b, Bullets):
+                if b.heading:
+                    out += [f"**{_md_escape(b.heading)}**", ""]
+                out += [f"- {_md_escape(x)}" for x in b.items] + [""]
+            elif isinstance(b, Warning_):
                 out += [f"> **{_md_escape(b.text)}**", ""]
             elif isinstance(b, Text):
                 out += [_md_escape(b.text), ""]

@@ -1,7 +1,12 @@
 """Build the report's :class:`~kursk_da.report._document.Document` from a result set.
 
 The report only shows what the file holds: it runs no simulation, calibration or VOI
-itself. Sections whose groups are absent say which command adds them.
+itself. Sections whose groups are absent say which command adds them. It opens with the
+decision brief (:mod:`kursk_da.report._brief`) and the weight explorer
+(:mod:`kursk_da.report._explorer`); the run's metadata is the appendix at the end. Each
+figure has a caption saying what to read from it; tables carry their units in the
+headers, yes/no for flags, and numbers rounded to their Monte Carlo error where it is
+stored.
 """
 
 from __future__ import annotations
@@ -17,16 +22,28 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from kursk_da import plots
-from kursk_da.dims import ATTRIBUTE, DATE, OBSERVATION, OPTION, PARAMETER, PRIOR_POWER
+from kursk_da.dims import (
+    ATTRIBUTE,
+    DATE,
+    OBSERVATION,
+    OPTION,
+    PARAMETER,
+    PRIOR_POWER,
+    VALUE_UNITS,
+)
 from kursk_da.io._resultset import spec_from_tree
 from kursk_da.io._table import options_frame
 from kursk_da.plots._calibration import is_calibrated
 from kursk_da.plots._common import has_group, observations, spec_dict
+from kursk_da.report._brief import brief_section
 from kursk_da.report._document import Document, Image, Section, Table, Text, Warning_, figure_png
+from kursk_da.report._explorer import EXPLORER_DRAWS, explorer_block
+from kursk_da.report._numbers import format_estimate, format_with_error
 from kursk_da.sensitivity._groups import main_effects_frame, scenarios_frame, tornado_frame
 from kursk_da.voi._groups import evppi_frame, group_evppi_frame
 
-__all__ = ["SECTIONS", "build_document", "assumptions_frame", "distribution_text"]
+__all__ = ["SECTIONS", "build_document", "assumptions_frame", "distribution_text",
+           "options_display", "yes_no"]
 
 _Figures = tuple[tuple[str, Callable[[xr.DataTree], Figure], str], ...]
 """Figures of a section: (name, plot function of the result set, caption)."""
@@ -90,19 +107,20 @@ def assumptions_frame(tree: xr.DataTree) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("input") if rows else pd.DataFrame()
 
 
-def _header(tree: xr.DataTree) -> Section:
+def yes_no(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """``frame`` with the 0/1 (or boolean) flags of ``columns`` written as yes/no."""
+    out = frame.copy()
+    for c in columns:
+        if c in out:
+            out[c] = ["" if pd.isna(x) else ("yes" if bool(x) else "no") for x in out[c]]
+    return out
+
+
+def _appendix(tree: xr.DataTree) -> Section:
     a = tree.attrs
-    sec = Section("Run", "run")
-    if a.get("converged") == "no":
-        sec.blocks.append(Warning_(
-            "WARNING: the calibration did NOT converge (root attribute converged = 'no'). The "
-            "diagnostics below name the failing parameters; the decisions in this report are "
-            "flagged and must not be relied on."))
-    if a.get("analysis", "prior") != "posterior":
-        sec.blocks.append(Text(
-            "Prior analysis: the inputs are drawn from their priors (no calibration to the "
-            "observations). Read the results as the consequence of the stated assumptions, "
-            "not as a forecast."))
+    sec = Section("Appendix: run metadata", "run")
+    sec.blocks.append(Text("The root attributes of the result set: what was run, with which "
+                           "spec (its SHA-256), seed, chunking and timings."))
     keys: tuple[str, ...] = (
         "spec_name", "spec_path", "spec_sha256", "analysis", "converged", "draws", "seed",
         "chunk_size", "decision_date", "horizon_days", "retention_threshold_km2",
@@ -115,6 +133,31 @@ def _header(tree: xr.DataTree) -> Section:
     return sec
 
 
+def options_display(tree: xr.DataTree) -> pd.DataFrame:
+    """The options table as the report prints it: numbers rounded to their MCSE.
+
+    The rows and columns of :func:`kursk_da.io.options_frame` (best expected value
+    first), with the expected value as ``x ± MCSE`` and P(best), expected regret and
+    CVaR rounded to their own MCSE (``/decision`` ``*_mcse``) where stored.
+    """
+    frame = options_frame(tree)
+    dec = tree["decision"].dataset
+    cols = list(frame.columns)
+    units = tree.attrs.get("value_units", "dkm2")
+
+    def mcse(var: str) -> pd.Series:
+        if f"{var}_mcse" in dec:
+            return dec[f"{var}_mcse"].to_series().reindex(frame.index)
+        return pd.Series(np.nan, index=frame.index)
+
+    out = pd.DataFrame(index=frame.index)
+    out[f"expected value ± MCSE ({units})"] = [
+        format_with_error(x, e) for x, e in zip(frame[cols[0]], frame[cols[1]], strict=True)]
+    for col, var in ((cols[2], "prob_best"), (cols[3], "expected_regret"), (cols[4], "cvar")):
+        out[col] = [format_estimate(x, e) for x, e in zip(frame[col], mcse(var), strict=True)]
+    return out
+
+
 def _options(tree: xr.DataTree) -> Section:
     dec = tree["decision"].to_dataset()
     units = tree.attrs.get("value_units", "dkm2")
@@ -122,22 +165,34 @@ def _options(tree: xr.DataTree) -> Section:
     sec.blocks.append(Text(
         f"Values in {units} (Donbas-equivalent km²: losing one km² of Donbas ground is -1; "
         "higher is better). MCSE: Monte Carlo standard error of the expected value. "
-        f"EVPI of the whole decision: {float(dec['evpi']):,.1f} ± "
-        f"{float(dec['evpi_mcse']):,.1f} {units}."))
-    sec.blocks.append(Table(options_frame(tree).round(3), "Decision summary per option"))
+        "EVPI of the whole decision (what perfect information about every input would be "
+        f"worth): {format_with_error(float(dec['evpi']), float(dec['evpi_mcse']))} {units}."))
+    sec.blocks.append(Table(options_display(tree),
+                            "Decision summary per option (best expected value first; numbers "
+                            "rounded to their Monte Carlo error)"))
     figs: _Figures = (
         ("value_distribution", plots.plot_value_distribution,
-         "Distribution of the value of each option over the draws."),
+         "Read: how widely each option's value spreads over the draws, and how far apart the "
+         "options are. Further right is better; the diamond is the expected value, the bar the "
+         "median, the triangle the CVaR (mean of the worst outcomes). The axis shows the "
+         "central range stated in the title; the share of draws beyond it is printed at the "
+         "edges (no draw is moved onto the edge)."),
         ("decision_metrics", plots.plot_decision_metrics,
-         "Expected value, probability best, expected regret and CVaR per option."),
+         "Read: the options side by side on four criteria. A long bar is good for the expected "
+         "value, the probability of being best and the CVaR, bad for the expected regret."),
         ("area_held", plots.plot_area_held,
-         "Area held per option: 5-95% and 25-75% bands and median of the stored trajectories, "
-         "mean over all draws, decision date, observations with their intervals."),
+         "Read: how much of Kursk oblast each option keeps over time. Bands: 5-95% and "
+         "25-75% of the stored trajectories; line: median; dotted: mean over all draws; "
+         "dashed: the decision date; diamonds: the reported figures with their intervals."),
         ("retention", plots.plot_retention,
-         "Probability of retaining at least the threshold area, per option and date."),
-        ("forces", plots.plot_forces, "Ukrainian and Russian troops in Kursk per option."),
+         "Read: the chance of still holding at least the threshold area on each date. "
+         "Options whose curves overlap (withdraw and strike_only both leave) are told apart by "
+         "line style and marker."),
+        ("forces", plots.plot_forces,
+         "Read: the troops each side keeps in Kursk under each option (bands as above)."),
         ("casualties", plots.plot_casualties,
-         "Cumulative casualties of both sides per option."),
+         "Read: cumulative casualties of both sides since 6 August 2024 under each option; "
+         "the gap between the rows is the exchange the option buys."),
     )
     sec.blocks += [_image(n, partial(f, tree), c) for n, f, c in figs]
     return sec
@@ -152,12 +207,14 @@ def _model(tree: xr.DataTree) -> Section:
         "October 2024, about 50,000 Russian reinforcements including about 12,000 North Korean "
         "soldiers."))
     sec.blocks.append(_image("prior_predictive", lambda: plots.plot_prior_predictive(tree),
-                             f"{kind.capitalize()} predictive of area held, Russian build-up "
-                             "and casualties, with the essay's figures."))
+                             f"Read: whether the model ({kind} predictive) reproduces what "
+                             "happened. Each essay figure (marked) should fall inside the bulk "
+                             "of its histogram; one in a far tail means the model disagrees "
+                             "with it."))
     if has_group(tree, "/prior"):
         sec.blocks.append(_image("prior_inputs", lambda: plots.plot_prior_inputs(tree),
-                                 "Monte Carlo draws of every uncertain input (units on the x "
-                                 "axes)."))
+                                 "Read: the range each uncertain input takes in the Monte Carlo "
+                                 "draws (units on the x axes): the stated assumptions."))
     return sec
 
 
@@ -189,7 +246,10 @@ def _prior_sensitivity_frame(ds: xr.Dataset) -> pd.DataFrame | None:
             for j, lab in enumerate(v[v.dims[1]].values):
                 cols[f"{short} {lab}"] = v.to_numpy()[:, j]
     frame = pd.DataFrame(cols, index=pd.Index(ds[PRIOR_POWER].to_numpy(), name=PRIOR_POWER))
-    return frame.round(4)
+    frame = yes_no(frame.round(4), ["reliable", "ranking_changed"])
+    return frame.rename(columns={c: f"EV {c.removeprefix('ev ')} ({VALUE_UNITS})"
+                                 for c in frame.columns if c.startswith("ev ")}
+                        | {"pareto_k": "Pareto k (1)"})
 
 
 def _diagnostic_tables(tree: xr.DataTree) -> list[Table]:
@@ -221,7 +281,8 @@ def _diagnostic_tables(tree: xr.DataTree) -> list[Table]:
         if text[:1] in "[{":
             frame = _json_frame(text)
             if frame is not None:
-                tables.append(Table(frame.round(4), k.replace("_", " ").capitalize()))
+                frame = yes_no(frame.round(4), ["reliable", "ranking_changed", "covered"])
+                tables.append(Table(frame, k.replace("_", " ").capitalize()))
                 continue
         rows[str(k)] = text
     out = []
@@ -230,8 +291,10 @@ def _diagnostic_tables(tree: xr.DataTree) -> list[Table]:
                                       index=pd.Index(list(rows.keys()), name="diagnostic")),
                          "Sampler diagnostics and thresholds"))
     if per_obs:
-        out.append(Table(pd.DataFrame(per_obs).rename_axis(OBSERVATION).round(3),
-                         "Posterior predictive check per observation (90% interval)"))
+        out.append(Table(yes_no(pd.DataFrame(per_obs).rename_axis(OBSERVATION).round(3),
+                                ["covered"]),
+                         "Posterior predictive check per observation (90% interval; covered: "
+                         "the observed value is inside it)"))
     return out + tables
 
 
@@ -247,16 +310,27 @@ def _calibration(tree: xr.DataTree) -> Section:
         sec.blocks.append(Warning_("Unconverged: see the rows of the table below that fail "
                                    "R-hat <= 1.01, ESS >= 400 or show divergences."))
     try:
-        sec.blocks.append(Table(plots.diagnostics_table(tree).round(4),
-                                "Convergence diagnostics per parameter"))
+        diag = yes_no(plots.diagnostics_table(tree).round(4), ["ok"])
+        diag.insert(0, "units", _input_units(tree, list(diag.index)))
+        sec.blocks.append(Table(diag,
+                                "Convergence diagnostics per parameter (ok: passes R-hat <= "
+                                "1.01 and ESS >= 400)"))
     except Exception as exc:  # noqa: BLE001
         sec.blocks.append(Warning_(f"Diagnostics table unavailable: {exc}"))
     sec.blocks += _diagnostic_tables(tree)
-    figs: _Figures = (("trace", plots.plot_trace, "Trace plots (ArviZ)."),
-                      ("rank", plots.plot_rank, "Rank plots (ArviZ): uniform when the chains mix."),
-                      ("ppc", plots.plot_ppc, "Posterior predictive check of every observation."),
+    figs: _Figures = (("trace", plots.plot_trace,
+                       "Read: each chain (colour) should wander over the same range with no "
+                       "trend; the densities on the left should agree."),
+                      ("rank", plots.plot_rank,
+                       "Read: flat bars mean the chains mix; a slope or a bump means they do "
+                       "not explore the same region."),
+                      ("ppc", plots.plot_ppc,
+                       "Read: the observed value (line) should sit inside the posterior "
+                       "predictive histogram, not in a tail."),
                       ("prior_posterior", plots.plot_prior_posterior,
-                       "Prior against posterior, with the contraction of each parameter."))
+                       "Read: how much the observations taught about each parameter: a "
+                       "posterior much narrower than its prior (high contraction) was learned "
+                       "from the data; one that matches its prior was not."))
     if has_group(tree, "/posterior_predictive"):
         sec.blocks += [_image(n, partial(f, tree), c) for n, f, c in figs]
     else:
@@ -277,37 +351,52 @@ def _voi(tree: xr.DataTree) -> Section:
             f"EVPI {float(voi['evpi']):,.1f} {units}. The EVPPI of an input is what perfect "
             "knowledge of it alone would be worth to the decision (regression method, "
             "standard errors in brackets)."))
-        sec.blocks.append(Table(evppi_frame(voi).head(15).round(2),
+        sec.blocks.append(Table(_evppi_display(evppi_frame(voi).head(15), units),
                                 f"EVPPI of the top inputs ({units})"))
-        sec.blocks.append(Table(group_evppi_frame(voi).round(2),
+        sec.blocks.append(Table(_evppi_display(group_evppi_frame(voi), units),
                                 f"EVPPI of the input groups ({units})"))
         sec.blocks.append(_image("evppi", lambda: plots.plot_evppi(tree),
-                                 "EVPPI ranking of inputs and groups (± 2 SE)."))
+                                 "Read: which uncertainties are worth resolving before "
+                                 "deciding. A longer bar (± 2 SE) means knowing that input or "
+                                 "group exactly would change the decision more often and by "
+                                 "more."))
     def dist(path: str) -> str:
         return str(tree[path].attrs.get("distribution", "prior")) if has_group(tree, path) else ""
 
     extra: tuple[tuple[str, str, Callable[[xr.DataTree], Figure], str], ...] = (
              ("/sensitivity/tornado", "tornado", plots.plot_tornado,
-              "Tornado: the value difference of the two best options over each input's "
-              f"5-95% {dist('/sensitivity/tornado')} interval, the other inputs keeping their "
-              f"{dist('/sensitivity/tornado')} uncertainty."),
+              "Read: which inputs could flip the choice between the two best options. Each bar "
+              "is the value difference (leader - runner-up) as one input moves over its 5-95% "
+              f"{dist('/sensitivity/tornado')} interval, the others keeping their "
+              f"{dist('/sensitivity/tornado')} uncertainty; a bar crossing zero marks an input "
+              "with a threshold."),
              ("/sensitivity/sobol", "sobol", plots.plot_sobol,
-              "Sobol' indices of the value difference, under the spec's prior (the estimator "
-              "needs independent inputs)."),
+              "Read: the share of the variance of the value difference due to each input "
+              "alone (S1) and with its interactions (ST), under the spec's prior (the "
+              "estimator needs independent inputs)."),
              ("/scenarios/acceptability", "acceptability", plots.plot_acceptability,
-              "Acceptability curve."),
+              "Read: how the probability that each option is best changes with the weight put "
+              "on Ukrainian casualties."),
              ("/scenarios/simplex", "simplex", plots.plot_simplex,
-              "Best option over the value-weight simplex."))
+              "Read: which option is best for each mix of three value weights; a large region "
+              "means the choice holds over many value judgements."))
     for path, name, func, caption in extra:
         if has_group(tree, path):
             sec.blocks.append(_image(name, partial(func, tree), caption))
     if has_group(tree, "/sensitivity/tornado"):
         frame = tornado_frame(tree["sensitivity/tornado"].to_dataset()).head(15)
-        sec.blocks.append(Table(frame.round(3), "Tornado swing and threshold (input value "
-                                                "where the best option changes)"))
+        frame = frame.rename(columns={"threshold": "threshold (input's units)"}).round(3)
+        frame["threshold (input's units)"] = [
+            "" if not np.isfinite(x) else f"{x:.3g}"
+            for x in tornado_frame(tree["sensitivity/tornado"].to_dataset()).head(15)["threshold"]]
+        frame.insert(len(frame.columns) - 2, "input's units", _input_units(tree, list(frame.index)))
+        sec.blocks.append(Table(frame, "Tornado swing and threshold (input value "
+                                                "where the best option changes; empty: it "
+                                                "does not change over the interval)"))
     if has_group(tree, "/sensitivity/main_effects"):
         me = tree["sensitivity/main_effects"].to_dataset()
-        sec.blocks.append(Table(main_effects_frame(me).head(15).round(3), (
+        sec.blocks.append(Table(main_effects_frame(me).head(15).round(3).rename(
+            columns={"S1": "S1 (share, 1)", "SE": "SE (1)"}), (
             f"First-order indices of {me.attrs.get('leader')} - {me.attrs.get('runner_up')}: "
             "share of its variance explained by each input alone, from the "
             f"{me.attrs.get('distribution', 'prior')} draws (valid for dependent inputs)")))
@@ -355,13 +444,50 @@ def _assumptions(tree: xr.DataTree) -> Section:
     return sec
 
 
+def _input_units(tree: xr.DataTree, names: Sequence[Any]) -> list[str]:
+    """Units of each named input (spec parameter or value weight), empty when unknown."""
+    spec = spec_dict(tree)
+    raw = {**spec.get("parameters", {}),
+           **{f"weight_{k}": v for k, v in spec.get("value", {}).get("weights", {}).items()}}
+    return [str(raw.get(str(n), {}).get("units", "")) if isinstance(raw.get(str(n)), dict)
+            else "" for n in names]
+
+
+def _explorer(tree: xr.DataTree) -> Section:
+    sec = Section("Set your own value weights", "explorer")
+    try:
+        sec.blocks.append(explorer_block(tree))
+    except Exception as exc:  # noqa: BLE001 - an old file without attributes keeps its report
+        sec.blocks.append(Warning_(f"The weight explorer needs /decision/attributes and the "
+                                   f"stored spec: {exc}"))
+        return sec
+    sec.blocks.append(Text(
+        f"The explorer works on a fixed subsample of at most {EXPLORER_DRAWS:,} draws (chosen "
+        "with the run's seed), so the report stays small and opens offline; all computation "
+        "runs in the page."))
+    return sec
+
+
+def _evppi_display(frame: pd.DataFrame, units: str) -> pd.DataFrame:
+    """An EVPPI frame with the estimate and its SE in one column, rounded to the SE."""
+    ev, se = frame.columns[0], frame.columns[1]
+    out = pd.DataFrame({f"EVPPI ± SE ({units})": [format_with_error(x, e) for x, e in
+                                                   zip(frame[ev], frame[se], strict=True)]},
+                       index=frame.index)
+    for c in frame.columns[2:]:
+        out[c] = frame[c]
+    return out
+
+
 SECTIONS: dict[str, Callable[[xr.DataTree], Section]] = {
-    "run": _header,
+    "brief": brief_section,
+    "explorer": _explorer,
     "options": _options,
     "model": _model,
     "calibration": _calibration,
     "voi": _voi,
     "assumptions": _assumptions,
+    "run": _appendix,
 }
 """The report's sections in order: name -> builder."""
 
