@@ -17,7 +17,14 @@ from pathlib import Path
 import xarray as xr
 
 from kursk_da.analysis import analyze
-from kursk_da.cli._status import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNCONVERGED, check_interrupted
+from kursk_da.cli._log import LOGGER
+from kursk_da.cli._status import (
+    EXIT_BAD_INPUT,
+    EXIT_INTERNAL,
+    EXIT_OK,
+    EXIT_UNCONVERGED,
+    check_interrupted,
+)
 from kursk_da.errors import ArgumentError, KurskDAError
 from kursk_da.io import load_result_set, spec_from_tree
 from kursk_da.spec._schema import Spec, load_spec
@@ -130,11 +137,16 @@ def run_handler(handler: Callable[[argparse.Namespace], int], args: argparse.Nam
     Returns
     -------
     int
-        The handler's exit status, or :data:`EXIT_BAD_INPUT` after printing
-        ``kursk-da: error: <message>`` on stderr.
+        The handler's exit status; :data:`EXIT_BAD_INPUT` after printing
+        ``kursk-da: error: <message>`` on stderr; :data:`EXIT_INTERNAL` after logging the
+        traceback of any other exception (a bug).
     """
     try:
         return int(handler(args))
     except KurskDAError as exc:
         print(f"kursk-da: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except Exception:
+        LOGGER.exception("internal error (please report it with the command and this "
+                         "traceback)")
+        return EXIT_INTERNAL
