@@ -28,7 +28,7 @@ from kursk_da.cli._common import (
     real_type,
     seed_type,
 )
-from kursk_da.cli._log import LOGGER, Stages
+from kursk_da.cli._log import LOGGER, Stages, progress_bar
 from kursk_da.cli._summary import add_format_option, emit
 from kursk_da.dims import VALUE_UNITS
 from kursk_da.io import save_result_set
@@ -114,9 +114,16 @@ def run(args: argparse.Namespace) -> int:
     _, tree = load_source(args.source, args.draws, args.seed)
     stages.start("VOI tasks", "EVPPI of every uncertain input and group"
                  + (f", EVSI of {args.evsi}" if args.evsi else ""))
-    ds = voi_group(tree, seed=args.seed, gp_max_draws=args.gp_max_draws,
-                   n_jobs=args.jobs or os.cpu_count() or 1, evsi=args.evsi, error=args.error,
-                   n_obs=args.n_obs)
+    with progress_bar(stages.label("VOI tasks"), None, "task") as bar:
+
+        def tick(done: int, total: int) -> None:
+            check_interrupted()
+            bar.total = total
+            bar.update(done - bar.n)
+
+        ds = voi_group(tree, seed=args.seed, gp_max_draws=args.gp_max_draws,
+                       n_jobs=args.jobs or os.cpu_count() or 1, evsi=args.evsi,
+                       error=args.error, n_obs=args.n_obs, progress=tick)
     stages.done()
     if args.format == "table":
         emit(format_voi(ds, args.top) + format_evsi(ds), None)
