@@ -34,7 +34,8 @@ divergences, E-BFMI): the failing parameters are named on stderr and the result 
 still written, marked ``converged = "no"``; with ``--allow-unconverged`` the status is 0
 and the table and file are flagged. Output paths (``--out``, ``--plots``) are checked
 before anything is computed (exit 2). 130 after SIGINT (Ctrl-C), 143 after SIGTERM: one
-line on stderr, no traceback, and the temporary files of the writers removed (a previous
+line on stderr (after any stage lines), no traceback, and the temporary files of the
+writers removed (a previous
 output is kept intact).
 """
 

@@ -149,7 +149,8 @@ def run(args: argparse.Namespace) -> int:
     LOGGER.info("result set written to %s", path)
     if post is not None and not post.converged:
         names = ", ".join(post.diagnostics.failing)
-        LOGGER.error("the calibration did not converge (failing: %s); the result set is "
-                     "marked converged = no", names)
+        log = LOGGER.warning if args.allow_unconverged else LOGGER.error
+        log("the calibration did not converge (failing: %s); the result set is marked "
+            "converged = no", names)
         return EXIT_OK if args.allow_unconverged else EXIT_UNCONVERGED
     return EXIT_OK
