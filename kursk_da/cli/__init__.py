@@ -35,8 +35,7 @@ still written, marked ``converged = "no"``; with ``--allow-unconverged`` the sta
 and the table and file are flagged. Output paths (``--out``, ``--plots``) are checked
 before anything is computed (exit 2). 130 after SIGINT (Ctrl-C), 143 after SIGTERM: one
 line on stderr (after any stage lines), no traceback, and the temporary files of the
-writers removed (a previous
-output is kept intact).
+writers removed (a previous output is kept intact).
 """
 
 from __future__ import annotations
