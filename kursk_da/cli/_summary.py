@@ -12,31 +12,18 @@ its MCSE and units) or ``markdown`` (a pipe table, text escaped). Formats in
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import Any
 
 import xarray as xr
 
-from kursk_da.cli._common import EXIT_OK, check_out_file
-from kursk_da.cli._log import LOGGER
+from kursk_da.cli._common import EXIT_OK, add_format_option, check_out_file, emit
+from kursk_da.cli._voi import format_evsi, format_voi
 from kursk_da.errors import ArgumentError
 from kursk_da.io import load_result_set, options_table
-from kursk_da.io._atomic import make_temp_file, remove_stale
-from kursk_da.io._table import EXPORT_FORMATS, options_export, render_table, voi_export
+from kursk_da.io._table import options_export, render_table, voi_export
 
-__all__ = ["register", "run", "add_format_option", "emit"]
-
-FORMATS = ("table", *EXPORT_FORMATS)
-
-
-def add_format_option(parser: argparse.ArgumentParser) -> None:
-    """``--format table|csv|json|markdown`` (shared with ``kursk-da voi``)."""
-    parser.add_argument("--format", choices=FORMATS, default="table",
-                        help="table: the console text (default); csv: one header row with "
-                             "units, no index column; json: unrounded numbers with MCSE and "
-                             "units; markdown: a pipe table to paste")
-
+__all__ = ["register", "run", "voi_text"]
 
 def register(sub: Any) -> None:
     """Add the ``summary`` sub-parser (handler in ``handler``)."""
@@ -51,32 +38,6 @@ def register(sub: Any) -> None:
     s.set_defaults(handler=run)
 
 
-def _write_text(target: Path, text: str) -> Path:
-    """Write ``text`` to ``target`` atomically (a temporary file beside it, then renamed)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale(target)
-    tmp = make_temp_file(target)
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return target
-
-
-def emit(text: str, out: Path | None) -> None:
-    """Print ``text`` on stdout, or write it atomically to ``out`` (logged)."""
-    text = text if text.endswith("\n") else text + "\n"
-    if out is None:
-        print(text, end="")
-        return
-    LOGGER.info("table written to %s", _write_text(out, text))
-
-
 def voi_text(tree: xr.DataTree, fmt: str, top: int = 10) -> str:
     """The EVPPI ranking of ``tree["voi"]`` in ``fmt`` (``table``: :func:`format_voi`)."""
     if "voi" not in tree.children:
@@ -84,8 +45,6 @@ def voi_text(tree: xr.DataTree, fmt: str, top: int = 10) -> str:
                             "PATH --out FILE' first and summarise FILE")
     ds = tree["voi"].to_dataset()
     if fmt == "table":
-        from kursk_da.cli._voi import format_evsi, format_voi
-
         return format_voi(ds, top) + format_evsi(ds)
     return render_table(voi_export(ds, tree), fmt)
 

@@ -21,15 +21,16 @@ import xarray as xr
 
 from kursk_da.cli._common import (
     EXIT_OK,
+    add_format_option,
     check_interrupted,
     check_out_file,
+    emit,
     load_source,
     positive_int,
     real_type,
     seed_type,
 )
 from kursk_da.cli._log import LOGGER, Stages, progress_bar
-from kursk_da.cli._summary import add_format_option, emit
 from kursk_da.dims import VALUE_UNITS
 from kursk_da.io import save_result_set
 from kursk_da.io._table import render_table, voi_export
