@@ -339,7 +339,8 @@ def test_interrupt_during_the_write_removes_the_temp_file(signum, tmp_path, monk
         raise Interrupted(signum)
 
     monkeypatch.setattr(xr.DataTree, "to_netcdf", killed)
-    assert main(["analyze", SPEC, *FAST, "--out", str(out)]) == 128 + signum
+    # -q: the stage lines are silenced, so the interruption is the only line on stderr
+    assert main(["-q", "analyze", SPEC, *FAST, "--out", str(out)]) == 128 + signum
     err = _error(capsys)
     assert err.count("\n") == 1 and signal.Signals(signum).name in err
     assert out.read_bytes() == b"previous result"
@@ -403,7 +404,7 @@ def test_signal_ends_with_one_line_and_leaves_nothing(signum, tmp_path):
     out = tmp_path / "r.nc"
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "kursk_da.cli", "analyze", SPEC, "--prior-only", "--draws",
+        [sys.executable, "-m", "kursk_da.cli", "-q", "analyze", SPEC, "--prior-only", "--draws",
          "2000000", "--out", str(out)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
     try:

@@ -11,24 +11,31 @@ its console output; the computing is the library's.
     calibration), ``--cutoff DATE`` (calibrate on observations up to DATE and score the
     forecasts of the others: coverage, CRPS), ``--sampler nutpie|pymc``,
     ``--mcmc-draws``, ``--tune``, ``--chains``, ``--allow-unconverged``.
-``kursk-da summary PATH`` (:mod:`kursk_da.cli._summary`)
-    Print the options table of a saved result set.
-``kursk-da voi SRC`` (:mod:`kursk_da.cli._voi`)
+``kursk-da summary PATH [--voi] [--format table|csv|json|markdown] [--out FILE]``
+    (:mod:`kursk_da.cli._summary`) Print the options table (or, with ``--voi``, the
+    stored EVPPI ranking) of a saved result set, as console text or to paste.
+``kursk-da voi SRC [--format ...]`` (:mod:`kursk_da.cli._voi`)
     EVPPI ranking of every input and group (and EVSI).
 ``kursk-da sensitivity SRC`` (:mod:`kursk_da.cli._sensitivity`)
     Tornado with thresholds, Sobol' indices, scenarios and robustness.
 ``kursk-da report PATH --out DIR`` (:mod:`kursk_da.cli._report`)
     The HTML and Markdown report of a saved result set.
 
-Exit status: 0 on success, 2 for bad input (invalid spec or arguments, missing or
-corrupt result file), with a message on stderr that names the field and what was
-expected; no output file is written in that case. 3 when the calibration fails the
-convergence diagnostics (R-hat, ESS, divergences, E-BFMI): the failing parameters are
-named on stderr and the result set is still written, marked ``converged = "no"``;
-with ``--allow-unconverged`` the status is 0 and the table and file are flagged.
-Output paths (``--out``, ``--plots``) are checked before anything is computed (exit 2).
-130 after SIGINT (Ctrl-C), 143 after SIGTERM: one line on stderr, no traceback, and
-the temporary files of the writers removed (a previous output is kept intact).
+Global options (before or after the sub-command): ``-q`` (warnings and errors only, no
+progress bar) and ``-v`` (debug messages and third-party warnings; ``-vv`` also their
+info messages); logging goes to stderr (:mod:`kursk_da.cli._log`), the tables to stdout.
+
+Exit status (:mod:`kursk_da.cli._status`, listed at the end of ``--help``): 0 on
+success; 1 after an internal error (a bug: the traceback is logged on stderr); 2 for bad
+input (invalid spec or arguments, missing or corrupt result file), with a message on
+stderr that names the field and what was expected; no output file is written in that
+case. 3 when the calibration fails the convergence diagnostics (R-hat, ESS,
+divergences, E-BFMI): the failing parameters are named on stderr and the result set is
+still written, marked ``converged = "no"``; with ``--allow-unconverged`` the status is 0
+and the table and file are flagged. Output paths (``--out``, ``--plots``) are checked
+before anything is computed (exit 2). 130 after SIGINT (Ctrl-C), 143 after SIGTERM: one
+line on stderr (after any stage lines), no traceback, and the temporary files of the
+writers removed (a previous output is kept intact).
 """
 
 from __future__ import annotations
@@ -45,17 +52,19 @@ from typing import Any
 from kursk_da import __version__
 from kursk_da.cli._status import (
     EXIT_BAD_INPUT,
+    EXIT_INTERNAL,
     EXIT_OK,
     EXIT_SIGINT,
     EXIT_SIGTERM,
+    EXIT_STATUS_HELP,
     EXIT_UNCONVERGED,
     PENDING,
     check_interrupted,
 )
 from kursk_da.errors import Interrupted
 
-__all__ = ["main", "build_parser", "EXIT_OK", "EXIT_BAD_INPUT", "EXIT_UNCONVERGED",
-           "EXIT_SIGINT", "EXIT_SIGTERM"]
+__all__ = ["main", "build_parser", "EXIT_OK", "EXIT_INTERNAL", "EXIT_BAD_INPUT",
+           "EXIT_UNCONVERGED", "EXIT_SIGINT", "EXIT_SIGTERM"]
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -65,16 +74,38 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kursk-da",
         description="Monte Carlo and Bayesian decision analysis of Ukraine's Kursk offensives.",
+        epilog=EXIT_STATUS_HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     # the sub-commands import the library (numba, xarray): imported here, after main()
     # has installed its signal handlers, so an early Ctrl-C is handled too
     from kursk_da.cli import _analyze, _report, _sensitivity, _summary, _voi
 
     parser.add_argument("--version", action="store_true", help="print the version and exit")
+    _verbosity_options(parser, argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command")
     for module in (_analyze, _summary, _voi, _sensitivity, _report):  # order of --help
         module.register(sub)
+    for command in sub.choices.values():  # every sub-command, whoever registered it
+        _verbosity_options(command, argparse.SUPPRESS)
+        command.epilog = command.epilog or EXIT_STATUS_HELP
+        command.formatter_class = argparse.RawDescriptionHelpFormatter
     return parser
+
+
+def _verbosity_options(parser: argparse.ArgumentParser, default: Any) -> None:
+    # SUPPRESS: a flag given before the sub-command is not reset by the sub-parser
+    group = parser.add_argument_group("logging (to stderr)")
+    group.add_argument("-q", "--quiet", action="store_true", default=default,
+                       help="only warnings and errors; no progress bar")
+    group.add_argument("-v", "--verbose", action="count", default=default,
+                       help="debug messages and third-party (PyMC, PyTensor, numba, ArviZ) "
+                            "warnings; -vv also their info messages")
+
+
+def _verbosity(args: argparse.Namespace) -> int:
+    if getattr(args, "quiet", False):
+        return -1
+    return int(getattr(args, "verbose", 0) or 0)
 
 
 def _raise_interrupted(signum: int, frame: FrameType | None) -> None:
@@ -127,10 +158,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 parser.print_help()
                 return EXIT_BAD_INPUT
             from kursk_da.cli._common import run_handler
+            from kursk_da.cli._log import configured
 
-            check_interrupted()
-            status = run_handler(args.handler, args)
-            check_interrupted()
+            with configured(_verbosity(args)):
+                check_interrupted()
+                status = run_handler(args.handler, args)
+                check_interrupted()
             return status
         except KeyboardInterrupt as exc:
             signum = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT

@@ -6,12 +6,18 @@ diagnostics, the posterior predictive check and the prior-sensitivity check; the
 options table is then that of the posterior. Exit status 3 when the calibration fails
 its convergence diagnostics (0 with ``--allow-unconverged``); the result set is written
 either way, marked ``converged = "no"``.
+
+Progress on stderr, per stage, each labelled ``[k/n] stage`` in the log and on its bar:
+``compile`` (the calibration model, PyMC/nutpie), ``sampling`` (NUTS and the checks of
+fit), ``propagation`` (the engine on every draw and option: a bar over the draws); a
+prior analysis has the propagation only. The sampler draws no bar of its own; the
+propagation bar appears with the engine's first finished chunk, which is also when the
+sampling stage is logged as done.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +34,10 @@ from kursk_da.cli._common import (
     positive_int,
     seed_type,
 )
+from kursk_da.cli._log import LOGGER, Stages, progress_bar
 from kursk_da.engine._run import DEFAULT_CHUNK_SIZE
 from kursk_da.io import options_table, save_result_set
-from kursk_da.spec._schema import load_spec
+from kursk_da.spec._schema import check_run_size, load_spec
 
 __all__ = ["register", "run"]
 
@@ -65,9 +72,29 @@ def register(sub: Any) -> None:
     a.set_defaults(handler=run)
 
 
-def _progress(bar: tqdm[Any], n: int) -> None:
-    check_interrupted()  # after each engine chunk: a swallowed signal stops here
-    bar.update(n)
+class _Propagation:
+    """The engine's progress callback: opens the propagation stage and its bar lazily."""
+
+    def __init__(self, stages: Stages, total: int, enabled: bool, detail: str) -> None:
+        self.stages, self.total, self.enabled, self.detail = stages, total, enabled, detail
+        self.bar: tqdm[Any] | None = None
+
+    def open(self) -> None:
+        if self.bar is None:
+            self.stages.start("propagation", self.detail)
+            self.bar = progress_bar(self.stages.label("propagation"), self.total, "draw",
+                                    self.enabled)
+
+    def __call__(self, n: int) -> None:
+        check_interrupted()  # after each engine chunk: a swallowed signal stops here
+        self.open()
+        assert self.bar is not None
+        self.bar.update(n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+        self.stages.done()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -75,20 +102,43 @@ def run(args: argparse.Namespace) -> int:
     check_out_file(args.out)  # before any computing
     spec = load_spec(args.spec)
     calibrating = bool(spec.observations) and not args.prior_only
+    compiled = None
+    n_options = len(spec.option_names)
+    check_run_size(spec, args.draws, args.chunk_size or DEFAULT_CHUNK_SIZE, args.jobs)
     if calibrating:
-        print(f"calibrating {spec.name} on {len(spec.observations)} observations "
-              f"({args.sampler})...", file=sys.stderr)
-    with tqdm(total=args.draws, unit="draw", desc="simulating", disable=args.no_progress or None,
-              file=sys.stderr) as bar:
+        stages = Stages("compile", "sampling", "propagation")
+        n_post = args.chains * args.mcmc_draws
+        total = n_post * max(1, args.draws // n_post)  # engine rows of the posterior analysis
+        stages.start("compile", f"calibration model of {spec.name} on "
+                                f"{len(spec.observations)} observations ({args.sampler})")
+        # importing kursk_da.calibration imports PyMC: only when a calibration runs
+        from kursk_da.calibration import compile_calibration
+
+        compiled = compile_calibration(spec, cutoff=args.cutoff, sampler=args.sampler)
+        check_interrupted()
+        stages.start("sampling", f"NUTS ({args.sampler}), {args.chains} chains x "
+                                 f"{args.mcmc_draws} draws ({args.tune} tuning), then the "
+                                 "checks of fit")
+        detail = (f"{total} engine draws (posterior draws x {total // n_post}) x "
+                  f"{n_options} options")
+    else:
+        stages = Stages("propagation")
+        total = args.draws
+        detail = f"{total} prior draws x {n_options} options"
+    propagation = _Propagation(stages, total, not args.no_progress, detail)
+    if not calibrating:
+        propagation.open()
+    try:
         # the one call of the orchestrator (kd.analyze returns result.tree)
         result = run_analysis(
             spec, args.draws, args.seed, prior_only=args.prior_only, cutoff=args.cutoff,
             sampler=args.sampler, mcmc_draws=args.mcmc_draws, tune=args.tune,
             chains=args.chains, chunk_size=args.chunk_size or DEFAULT_CHUNK_SIZE,
-            n_jobs=args.jobs, progress=lambda n: _progress(bar, n))
+            n_jobs=args.jobs, progress=propagation, compiled=compiled)
+    finally:
+        propagation.close()
     tree, post = result.tree, result.calibration
     if post is not None:
-        # importing kursk_da.calibration imports PyMC: only when a calibration ran
         from kursk_da.cli._calibration import calibration_text
 
         print(calibration_text(post))
@@ -96,10 +146,11 @@ def run(args: argparse.Namespace) -> int:
     print(options_table(tree))
     check_interrupted()
     path = save_result_set(tree, args.out)
-    print(f"result set written to {path}")
+    LOGGER.info("result set written to %s", path)
     if post is not None and not post.converged:
         names = ", ".join(post.diagnostics.failing)
-        print(f"kursk-da: the calibration did not converge (failing: {names}); the result set "
-              f"is marked converged = no", file=sys.stderr)
+        log = LOGGER.warning if args.allow_unconverged else LOGGER.error
+        log("the calibration did not converge (failing: %s); the result set is marked "
+            "converged = no", names)
         return EXIT_OK if args.allow_unconverged else EXIT_UNCONVERGED
     return EXIT_OK

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -17,9 +18,18 @@ from pathlib import Path
 import xarray as xr
 
 from kursk_da.analysis import analyze
-from kursk_da.cli._status import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNCONVERGED, check_interrupted
+from kursk_da.cli._log import LOGGER
+from kursk_da.cli._status import (
+    EXIT_BAD_INPUT,
+    EXIT_INTERNAL,
+    EXIT_OK,
+    EXIT_UNCONVERGED,
+    check_interrupted,
+)
 from kursk_da.errors import ArgumentError, KurskDAError
 from kursk_da.io import load_result_set, spec_from_tree
+from kursk_da.io._atomic import make_temp_file, remove_stale
+from kursk_da.io._table import EXPORT_FORMATS
 from kursk_da.spec._schema import Spec, load_spec
 from kursk_da.validation import MAX_SEED, check_int, check_output_dir, check_output_file, check_real
 
@@ -37,6 +47,9 @@ __all__ = [
     "check_out_file",
     "check_plots_dir",
     "run_handler",
+    "FORMATS",
+    "add_format_option",
+    "emit",
 ]
 
 
@@ -130,11 +143,53 @@ def run_handler(handler: Callable[[argparse.Namespace], int], args: argparse.Nam
     Returns
     -------
     int
-        The handler's exit status, or :data:`EXIT_BAD_INPUT` after printing
-        ``kursk-da: error: <message>`` on stderr.
+        The handler's exit status; :data:`EXIT_BAD_INPUT` after printing
+        ``kursk-da: error: <message>`` on stderr; :data:`EXIT_INTERNAL` after logging the
+        traceback of any other exception (a bug).
     """
     try:
         return int(handler(args))
     except KurskDAError as exc:
         print(f"kursk-da: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except Exception:
+        LOGGER.exception("internal error (please report it with the command and this "
+                         "traceback)")
+        return EXIT_INTERNAL
+
+
+FORMATS = ("table", *EXPORT_FORMATS)
+
+
+def add_format_option(parser: argparse.ArgumentParser) -> None:
+    """``--format table|csv|json|markdown`` (``kursk-da summary`` and ``kursk-da voi``)."""
+    parser.add_argument("--format", choices=FORMATS, default="table",
+                        help="table: the console text (default); csv: one header row with "
+                             "units, no index column; json: unrounded numbers with MCSE and "
+                             "units; markdown: a pipe table to paste")
+
+
+def _write_text(target: Path, text: str) -> Path:
+    """Write ``text`` to ``target`` atomically (a temporary file beside it, then renamed)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale(target)
+    tmp = make_temp_file(target)
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return target
+
+
+def emit(text: str, out: Path | None) -> None:
+    """Print ``text`` on stdout, or write it atomically to ``out`` (logged)."""
+    text = text if text.endswith("\n") else text + "\n"
+    if out is None:
+        print(text, end="")
+        return
+    LOGGER.info("table written to %s", _write_text(out, text))

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from kursk_da.cli._common import EXIT_OK
+from kursk_da.cli._log import LOGGER
 from kursk_da.errors import ArgumentError
 
 __all__ = ["register", "run"]
@@ -35,5 +36,5 @@ def run(args: argparse.Namespace) -> int:
 
     check_report_dir(args.out, "--out", ArgumentError)  # before reading or rendering
     html = report_from_file(args.path, args.out)
-    print(f"report written to {html} and {html.parent / MARKDOWN_NAME}")
+    LOGGER.info("report written to %s and %s", html, html.parent / MARKDOWN_NAME)
     return EXIT_OK

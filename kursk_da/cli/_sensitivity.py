@@ -23,6 +23,7 @@ from kursk_da.cli._common import (
     positive_int,
     real_type,
 )
+from kursk_da.cli._log import LOGGER
 from kursk_da.cli._voi import source_parser
 from kursk_da.dims import OPTION, VALUE_UNITS
 from kursk_da.errors import ResultFileError
@@ -134,9 +135,9 @@ def run(args: argparse.Namespace) -> int:
         from kursk_da.plots._voi import save_all_plots  # matplotlib: only when plotting
 
         for path in save_all_plots(done, args.plots):
-            print(f"plot written to {path}")
+            LOGGER.info("plot written to %s", path)
     if args.out:
         check_interrupted()
         path = save_result_set(done, args.out)
-        print(f"result set written to {path}")
+        LOGGER.info("result set written to %s", path)
     return EXIT_OK

@@ -6,11 +6,13 @@ import signal
 
 from kursk_da.errors import Interrupted
 
-__all__ = ["EXIT_OK", "EXIT_BAD_INPUT", "EXIT_UNCONVERGED", "EXIT_SIGINT", "EXIT_SIGTERM",
-           "PENDING", "check_interrupted"]
+__all__ = ["EXIT_OK", "EXIT_INTERNAL", "EXIT_BAD_INPUT", "EXIT_UNCONVERGED", "EXIT_SIGINT",
+           "EXIT_SIGTERM", "EXIT_STATUS_HELP", "PENDING", "check_interrupted"]
 
 EXIT_OK = 0
 """Exit status on success."""
+EXIT_INTERNAL = 1
+"""Exit status after an internal error (a bug): the traceback is logged on stderr."""
 EXIT_BAD_INPUT = 2
 """Exit status for bad input: spec, arguments, output paths, missing or corrupt result file."""
 EXIT_UNCONVERGED = 3
@@ -19,6 +21,18 @@ EXIT_SIGINT = 128 + signal.SIGINT
 """Exit status after SIGINT (Ctrl-C): 130."""
 EXIT_SIGTERM = 128 + signal.SIGTERM
 """Exit status after SIGTERM: 143."""
+
+EXIT_STATUS_HELP = f"""\
+exit status:
+  {EXIT_OK:<3}  success
+  {EXIT_INTERNAL:<3}  internal error (a bug; the traceback is on stderr)
+  {EXIT_BAD_INPUT:<3}  bad input: spec, arguments, output paths, missing or corrupt result
+       file (one line on stderr naming the field or option; nothing written)
+  {EXIT_UNCONVERGED:<3}  the calibration failed its convergence diagnostics (the result set is
+       still written, marked converged = "no"; 0 with --allow-unconverged)
+  {EXIT_SIGINT:<3}  interrupted by SIGINT (Ctrl-C); temporary files removed
+  {EXIT_SIGTERM:<3}  terminated by SIGTERM; temporary files removed"""
+"""The exit statuses as listed at the end of ``kursk-da --help`` (and of every sub-command's)."""
 
 PENDING: list[int] = []
 """Signals received by ``kursk-da`` (SIGINT, SIGTERM), in order; set by its handlers."""

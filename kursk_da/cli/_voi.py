@@ -1,9 +1,12 @@
-"""``kursk-da voi SRC [--draws N --seed S] [--out PATH] [--evsi PARAM --error E]``.
+"""``kursk-da voi SRC [--draws N --seed S] [--out PATH] [--evsi PARAM --error E] [--format F]``.
 
 Ranked EVPPI of every uncertain input and group (and optionally the EVSI of a noisy
 measurement); with ``--out`` the result set gains ``/voi``. ``SRC`` is a spec
 (``.toml``: analysed first with ``--draws``/``--seed``) or a saved result set (``.nc``:
-its draws and its stored spec are used).
+its draws and its stored spec are used). ``--format csv|json|markdown`` prints the
+ranking to paste (:func:`kursk_da.io._table.voi_export`), the same as ``kursk-da
+summary OUT --voi --format ...`` on the written result set; ``table`` (default) is the
+console text of :func:`format_voi`.
 """
 
 from __future__ import annotations
@@ -18,19 +21,23 @@ import xarray as xr
 
 from kursk_da.cli._common import (
     EXIT_OK,
+    add_format_option,
     check_interrupted,
     check_out_file,
+    emit,
     load_source,
     positive_int,
     real_type,
     seed_type,
 )
+from kursk_da.cli._log import LOGGER, Stages, progress_bar
 from kursk_da.dims import VALUE_UNITS
 from kursk_da.io import save_result_set
+from kursk_da.io._table import render_table, voi_export
 from kursk_da.io._voi_groups import add_voi_groups
 from kursk_da.voi._groups import evppi_frame, group_evppi_frame, voi_group
 
-__all__ = ["register", "run", "source_parser", "format_voi"]
+__all__ = ["register", "run", "source_parser", "format_voi", "format_evsi"]
 
 
 def source_parser() -> argparse.ArgumentParser:
@@ -43,7 +50,8 @@ def source_parser() -> argparse.ArgumentParser:
     common.add_argument("--seed", type=seed_type, default=0, help="root seed (default 0)")
     common.add_argument("--out", type=Path, default=None,
                         help="write the result set with the new groups here")
-    common.add_argument("--top", type=positive_int, default=10, help="rows to print")
+    common.add_argument("--top", type=positive_int, default=10,
+                        help="rows to print (console table; csv, json and markdown have all)")
     return common
 
 
@@ -61,6 +69,7 @@ def register(sub: Any) -> None:
     v.add_argument("--jobs", type=positive_int, default=None,
                    help="threads over inputs (default: the number of CPUs; results do not "
                         "depend on it)")
+    add_format_option(v)
     v.set_defaults(handler=run)
 
 
@@ -86,20 +95,43 @@ def format_voi(ds: xr.Dataset, limit: int = 10) -> str:
                         _table(g, g_names, "groups (smoother, inputs)", len(g))])
 
 
+def format_evsi(ds: xr.Dataset) -> str:
+    """The EVSI line of a ``/voi`` Dataset (empty when no EVSI was computed)."""
+    if "evsi" not in ds:
+        return ""
+    a = ds["evsi"].attrs
+    return (f"\n\nEVSI of {a.get('n_obs')} measurement(s) of {a.get('parameter')} "
+            f"({100 * float(a.get('error', float('nan'))):g}% lognormal error): "
+            f"{float(ds['evsi']):,.2f} ± {float(ds['evsi_se']):.2f} {VALUE_UNITS}")
+
+
 def run(args: argparse.Namespace) -> int:
     """Handler of ``kursk-da voi``."""
     check_out_file(args.out)  # before any computing
+    stages = Stages(*(("propagation",) if args.source.suffix == ".toml" else ()),
+                    "VOI tasks")
+    if args.source.suffix == ".toml":
+        stages.start("propagation", f"prior analysis of {args.source}, {args.draws} draws")
     _, tree = load_source(args.source, args.draws, args.seed)
-    ds = voi_group(tree, seed=args.seed, gp_max_draws=args.gp_max_draws,
-                   n_jobs=args.jobs or os.cpu_count() or 1, evsi=args.evsi, error=args.error,
-                   n_obs=args.n_obs)
-    print(format_voi(ds, args.top))
-    if "evsi" in ds:
-        print(f"\nEVSI of {args.n_obs} measurement(s) of {args.evsi} "
-              f"({100 * args.error:g}% lognormal error): {float(ds['evsi']):,.2f} ± "
-              f"{float(ds['evsi_se']):.2f} {VALUE_UNITS}")
+    stages.start("VOI tasks", "EVPPI of every uncertain input and group"
+                 + (f", EVSI of {args.evsi}" if args.evsi else ""))
+    with progress_bar(stages.label("VOI tasks"), None, "task") as bar:
+
+        def tick(done: int, total: int) -> None:
+            check_interrupted()
+            bar.total = total
+            bar.update(done - bar.n)
+
+        ds = voi_group(tree, seed=args.seed, gp_max_draws=args.gp_max_draws,
+                       n_jobs=args.jobs or os.cpu_count() or 1, evsi=args.evsi,
+                       error=args.error, n_obs=args.n_obs, progress=tick)
+    stages.done()
+    if args.format == "table":
+        emit(format_voi(ds, args.top) + format_evsi(ds), None)
+    else:
+        emit(render_table(voi_export(ds, tree), args.format), None)
     if args.out:
         check_interrupted()
         path = save_result_set(add_voi_groups(tree, voi=ds), args.out)
-        print(f"result set written to {path}")
+        LOGGER.info("result set written to %s", path)
     return EXIT_OK

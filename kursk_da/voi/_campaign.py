@@ -49,7 +49,7 @@ fixed order, so results do not depend on ``n_jobs``.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -115,7 +115,8 @@ def _check_int(x: Any, name: str, lo: int) -> int:
 
 def _evppi_dataset(draws: CampaignDraws, *, parameters: Sequence[str] | None, groups: bool,
                    rng: Any, n_se_draws: int, gp_max_draws: int, gp_max_train: int,
-                   n_jobs: int) -> xr.Dataset:
+                   n_jobs: int, progress: Callable[[int, int], object] | None = None
+                   ) -> xr.Dataset:
     n_se_draws = _check_int(n_se_draws, "n_se_draws", 0)
     gp_max_draws = _check_int(gp_max_draws, "gp_max_draws", 50)
     gp_max_train = _check_int(gp_max_train, "gp_max_train", 20)
@@ -157,11 +158,18 @@ def _evppi_dataset(draws: CampaignDraws, *, parameters: Sequence[str] | None, gr
     # in the calling thread, so worker threads' own catch_warnings cannot drop it.
     with threadpool_limits(limits=1, user_api="blas"), warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
+        done = []
         if n_jobs == 1 or len(tasks) < 2:
-            done = [run(k) for k in order]
+            for k in order:
+                done.append(run(k))
+                if progress:
+                    progress(len(done), len(tasks))
         else:
             with ThreadPoolExecutor(max_workers=n_jobs) as pool:
-                done = list(pool.map(run, order))
+                for r in pool.map(run, order):
+                    done.append(r)
+                    if progress:
+                        progress(len(done), len(tasks))
     results = [r for _, r in sorted(zip(order, done, strict=True), key=lambda t: t[0])]
     single_res = {t[1][0]: r for t, r in zip(tasks, results, strict=True) if t[0] == "p"}
     group_res = {}
@@ -317,11 +325,12 @@ def campaign_evppi_from_tree(tree: xr.DataTree, **kwargs: Any) -> xr.Dataset:
 
     ``/decision/attributes``, when present, plays the part of ``attributes``.
     Keyword arguments are those of :func:`campaign_evppi` except ``spec``,
-    ``inputs`` and ``values``.
+    ``inputs`` and ``values``, and ``progress``: called with (tasks done, tasks) after
+    each input or group is valued (in the calling thread; changes no number).
     """
     draws = draws_from_tree(tree)
     opts: dict[str, Any] = {"parameters": None, "groups": True, "rng": None, "n_se_draws": 100,
-            "gp_max_draws": 20_000, "gp_max_train": 300, "n_jobs": 1}
+            "gp_max_draws": 20_000, "gp_max_train": 300, "n_jobs": 1, "progress": None}
     bad = set(kwargs) - set(opts)
     if bad:
         raise VOIInputError(f"{sorted(bad)[0]}: unknown argument; expected one of {sorted(opts)}")

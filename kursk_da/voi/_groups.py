@@ -8,6 +8,8 @@ frames, printed by the CLI and shown in the report.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import xarray as xr
 
@@ -21,7 +23,8 @@ __all__ = ["voi_group", "evppi_frame", "group_evppi_frame"]
 
 def voi_group(tree: xr.DataTree, *, seed: int = 0, gp_max_draws: int = 20_000,
               n_jobs: int = 1, evsi: str | None = None, error: float = 0.2,
-              n_obs: int = 1) -> xr.Dataset:
+              n_obs: int = 1, progress: Callable[[int, int], object] | None = None
+              ) -> xr.Dataset:
     """The ``/voi`` Dataset of a result set.
 
     Parameters
@@ -41,6 +44,8 @@ def voi_group(tree: xr.DataTree, *, seed: int = 0, gp_max_draws: int = 20_000,
         Relative (lognormal) error of one measurement: sd of its log (1).
     n_obs : int
         Measurements averaged.
+    progress : callable, optional
+        Called with (tasks done, tasks) after each EVPPI task (one input or group).
 
     Returns
     -------
@@ -49,7 +54,8 @@ def voi_group(tree: xr.DataTree, *, seed: int = 0, gp_max_draws: int = 20_000,
         ``evsi``, also the scalars ``evsi`` and ``evsi_se`` (dkm2; attributes
         ``parameter``, ``error``, ``n_obs``).
     """
-    ds = campaign_evppi_from_tree(tree, rng=seed, gp_max_draws=gp_max_draws, n_jobs=n_jobs)
+    ds = campaign_evppi_from_tree(tree, rng=seed, gp_max_draws=gp_max_draws, n_jobs=n_jobs,
+                                  progress=progress)
     if evsi:
         d = draws_from_tree(tree)
         inputs = xr.Dataset({n: (DRAW, d.inputs[:, i]) for i, n in enumerate(d.names)})
