@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from kursk_da.cli import _intelligence, _waiting
+from kursk_da.cli import _intelligence, _twoway, _waiting
 from kursk_da.cli._common import (
     EXIT_OK,
     check_interrupted,
@@ -37,7 +37,7 @@ from kursk_da.spec._schema import load_spec
 
 __all__ = ["register", "run", "parse_search", "format_policy"]
 
-_MORE = (_waiting, _intelligence)  # further sub-commands of the policy analyses
+_MORE = (_waiting, _intelligence, _twoway)  # further sub-commands of the policy analyses
 
 
 def parse_search(items: list[str]) -> dict[str, np.ndarray]:
