@@ -112,3 +112,27 @@ def test_cli_optimize_writes_groups_and_plot(tmp_path, capsys):
                    "--search", "area_held=1:2:1", "--draws", "20"])
     assert status == 2
     assert "option" in capsys.readouterr().err
+
+
+def test_policy_command_and_report_section(tmp_path, capsys):
+    """`kursk-da policy` writes every group; the report's policy section shows them."""
+    out = tmp_path / "all.nc"
+    status = main(["policy", str(MODELS / "kursk_2025.toml"), "--draws", "150", "--seed", "1",
+                   "--out", str(out)])
+    text = capsys.readouterr().out
+    assert status == 0, text
+    for words in ("value of flexibility", "value of waiting", "ENBS", "best option over"):
+        assert words in text
+    from kursk_da.io import load_result_set
+    from kursk_da.report import write_report
+    from kursk_da.report._policy import policy_section
+
+    tree = load_result_set(out)
+    for group in ("triggers", "policy", "waiting", "intelligence", "twoway"):
+        assert group in tree.children
+    sec = policy_section(tree)
+    names = [b.name for b in sec.blocks if hasattr(b, "png")]
+    assert names == ["trigger_days", "policy_surface", "waiting", "intelligence", "twoway"]
+    assert not [b for b in sec.blocks if type(b).__name__ == "Warning_"]
+    html = write_report(tree, tmp_path / "report")
+    assert "Reactive strategies" in html.read_text()

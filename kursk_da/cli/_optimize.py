@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 
-from kursk_da.cli import _intelligence, _twoway, _waiting
 from kursk_da.cli._common import (
     EXIT_OK,
     check_interrupted,
@@ -36,8 +35,6 @@ from kursk_da.io._voi_groups import add_voi_groups
 from kursk_da.spec._schema import load_spec
 
 __all__ = ["register", "run", "parse_search", "format_policy"]
-
-_MORE = (_waiting, _intelligence, _twoway)  # further sub-commands of the policy analyses
 
 
 def parse_search(items: list[str]) -> dict[str, np.ndarray]:
@@ -73,7 +70,7 @@ def parse_search(items: list[str]) -> dict[str, np.ndarray]:
 
 
 def register(sub: Any) -> None:
-    """Add the ``optimize`` sub-parser and the other policy sub-commands (issue 13)."""
+    """Add the ``optimize`` sub-parser (handler in ``handler``)."""
     p = sub.add_parser("optimize", help="optimise the trigger thresholds of a policy option")
     p.add_argument("source", type=Path, help="spec (.toml) or result set (.nc)")
     p.add_argument("--option", required=True, help="the option with a state-triggered phase")
@@ -91,8 +88,6 @@ def register(sub: Any) -> None:
                    help="write a result set with /policy/search and /policy/choice")
     p.add_argument("--plots", type=Path, default=None, help="write the EV surface plot here")
     p.set_defaults(handler=run)
-    for module in _MORE:
-        module.register(sub)
 
 
 def format_policy(res: PolicyResult) -> str:

@@ -34,14 +34,22 @@ from kursk_da.spec._plans import TRIGGER_QUANTITIES
 from kursk_da.spec._schema import Spec, as_spec, spec_from_dict
 from kursk_da.validation import check_int, check_real, check_seed, fail
 
-__all__ = ["PolicyResult", "optimize_policy", "select_policy", "paired_difference",
-           "policy_datasets", "search_grid", "SEARCH_FIELDS", "MAX_GRID_POINTS", "eval_seed"]
+__all__ = ["DEFAULT_SEARCH", "PolicyResult", "optimize_policy", "select_policy",
+           "paired_difference", "policy_datasets", "search_grid", "SEARCH_FIELDS",
+           "MAX_GRID_POINTS", "eval_seed"]
 
 SEARCH_FIELDS = (*TRIGGER_QUANTITIES, "earliest_days", "latest_days")
 """What ``--search`` may vary: the threshold of the trigger's condition on a quantity, or
 its earliest/latest day (days after the decision date)."""
 MAX_GRID_POINTS = 400
 """Most grid points of one search (each is one option of the engine run)."""
+DEFAULT_SEARCH: dict[str, tuple[float, ...]] = {
+    "area_held": (0.0, 100.0, 200.0, 300.0, 400.0, 500.0, 600.0),
+    "force_ratio": (2.0, 3.0, 4.0, 6.0, 8.0, 1e6),
+}
+"""Default grid of ``kursk-da policy`` for ``hold_until_untenable``: area held from 0 (never
+on area) to 600 km2 (about the 625 km2 of October 2024), and force ratios from 2:1 to 8:1
+and 1e6 (never on the ratio); analyst judgement."""
 _EVAL_KEY = 13  # spawn key of the fresh-draws stream (issue 13)
 
 

@@ -23,6 +23,7 @@ from kursk_da.io._table import options_frame
 from kursk_da.plots._calibration import is_calibrated
 from kursk_da.plots._common import has_group, observations, spec_dict
 from kursk_da.report._document import Document, Image, Section, Table, Text, Warning_, figure_png
+from kursk_da.report._policy import policy_section
 from kursk_da.sensitivity._groups import main_effects_frame, scenarios_frame, tornado_frame
 from kursk_da.voi._groups import evppi_frame, group_evppi_frame
 
@@ -361,6 +362,7 @@ SECTIONS: dict[str, Callable[[xr.DataTree], Section]] = {
     "model": _model,
     "calibration": _calibration,
     "voi": _voi,
+    "policy": policy_section,
     "assumptions": _assumptions,
 }
 """The report's sections in order: name -> builder."""
