@@ -44,9 +44,10 @@ def test_toy_optimal_threshold_has_its_closed_form():
 
 
 def _nested_spec():
-    """withdraw, hold, and 'hold then withdraw on a trigger' (the family nests both)."""
+    """strike_only, hold, and 'hold, then withdraw and strike on a trigger' (the family nests
+    both: a trigger that never fires is hold, one that fires at once is strike_only)."""
     raw = copy.deepcopy({k: v for k, v in SPEC.raw.items() if k != "scenarios"})
-    raw["options"] = {k: raw["options"][k] for k in ("withdraw", "hold",
+    raw["options"] = {k: raw["options"][k] for k in ("strike_only", "hold",
                                                      "hold_until_untenable")}
     for name in ("renewed_added_forces", "renewed_loss_multiplier"):  # only renewed_offensive's
         raw["parameters"].pop(name)
@@ -58,11 +59,12 @@ def _nested_spec():
 
 def test_value_of_flexibility_is_nonnegative_within_mc_error():
     spec = _nested_spec()
-    # area_held above 1e6 km2 never holds (= hold); force_ratio above 0 always (= withdraw now)
+    # area_held below 0 and force_ratio above 1e6 never hold (= hold); force_ratio above 0
+    # always holds (= strike_only from the decision date)
     res = optimize_policy(spec, "hold_until_untenable",
                           {"area_held": [0.0, 250.0, 500.0, 1e6], "force_ratio": [0.0, 4.0, 1e6]},
                           draws=600, seed=3)
-    assert res.fixed_options == ("withdraw", "hold")
+    assert res.fixed_options == ("strike_only", "hold")
     assert res.flexibility >= -3 * res.flexibility_mcse - 1e-9
     assert res.grid.shape == (12, 2)
     assert res.eval_seed != res.seed
@@ -117,7 +119,7 @@ def test_cli_optimize_writes_groups_and_plot(tmp_path, capsys):
 def test_policy_command_and_report_section(tmp_path, capsys):
     """`kursk-da policy` writes every group; the report's policy section shows them."""
     out = tmp_path / "all.nc"
-    status = main(["policy", str(MODELS / "kursk_2025.toml"), "--draws", "150", "--seed", "1",
+    status = main(["policy", str(MODELS / "kursk_2025.toml"), "--draws", "60", "--seed", "1",
                    "--out", str(out)])
     text = capsys.readouterr().out
     assert status == 0, text
@@ -134,5 +136,5 @@ def test_policy_command_and_report_section(tmp_path, capsys):
     names = [b.name for b in sec.blocks if hasattr(b, "png")]
     assert names == ["trigger_days", "policy_surface", "waiting", "intelligence", "twoway"]
     assert not [b for b in sec.blocks if type(b).__name__ == "Warning_"]
-    html = write_report(tree, tmp_path / "report")
+    html = write_report(tree, tmp_path / "report", sections=["policy"])
     assert "Reactive strategies" in html.read_text()
