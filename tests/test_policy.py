@@ -138,3 +138,20 @@ def test_policy_command_and_report_section(tmp_path, capsys):
     assert not [b for b in sec.blocks if type(b).__name__ == "Warning_"]
     html = write_report(tree, tmp_path / "report", sections=["policy"])
     assert "Reactive strategies" in html.read_text()
+
+
+def test_given_inputs_are_split_into_search_and_fresh_halves():
+    """With an input matrix (e.g. posterior draws) the first half searches and the second
+    half re-estimates; the fixed options' fresh EVs are those of the second half."""
+    from kursk_da.engine import run_engine
+    from kursk_da.spec._sampling import sample_inputs
+
+    spec = _nested_spec()
+    theta = sample_inputs(spec, 200, np.random.default_rng(4))
+    res = optimize_policy(spec, "hold_until_untenable", {"force_ratio": [0.0, 1e6]},
+                          inputs=theta, seed=5)
+    assert (res.search_draws, res.eval_draws) == (100, 100)
+    fresh = run_engine(spec, 100, res.eval_seed, inputs=theta[100:])
+    np.testing.assert_allclose(res.eval_fixed_ev, fresh.values[:, :2].mean(axis=0), rtol=1e-12)
+    with pytest.raises(ArgumentError, match="inputs"):
+        optimize_policy(spec, "hold_until_untenable", {"force_ratio": [0.0]}, inputs=theta[:3])

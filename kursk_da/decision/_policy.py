@@ -45,11 +45,12 @@ MAX_GRID_POINTS = 400
 """Most grid points of one search (each is one option of the engine run)."""
 DEFAULT_SEARCH: dict[str, tuple[float, ...]] = {
     "area_held": (0.0, 100.0, 200.0, 300.0, 400.0, 500.0, 600.0),
-    "force_ratio": (2.0, 3.0, 4.0, 6.0, 8.0, 1e6),
+    "force_ratio": (0.0, 2.0, 3.0, 4.0, 6.0, 8.0, 1e6),
 }
 """Default grid of ``kursk-da policy`` for ``hold_until_untenable``: area held from 0 (never
-on area) to 600 km2 (about the 625 km2 of October 2024), and force ratios from 2:1 to 8:1
-and 1e6 (never on the ratio); analyst judgement."""
+on area) to 600 km2 (about the 625 km2 of October 2024), and force ratios from 0 (at once:
+the rule is then ``strike_only``) through 2:1 to 8:1 and 1e6 (never on the ratio: with area
+0, the rule is ``hold``), so the family nests both fixed options; analyst judgement."""
 _EVAL_KEY = 13  # spawn key of the fresh-draws stream (issue 13)
 
 
