@@ -39,6 +39,7 @@ report: $(BIN)/.installed
 	$(BIN)/kursk-da analyze models/kursk_2025.toml --draws $(REPORT_DRAWS) --seed $(SEED) --out results/example.nc --no-progress
 	$(BIN)/kursk-da voi results/example.nc --seed $(SEED) --out results/example.nc
 	$(BIN)/kursk-da sensitivity results/example.nc --seed $(SEED) --out results/example.nc
+	$(BIN)/kursk-da policy results/example.nc --seed $(SEED) --out results/example.nc
 	$(BIN)/kursk-da report results/example.nc --out results/report
 	$(BIN)/python tools/report_screenshot.py results/report
 

@@ -23,6 +23,12 @@ __all__ = [
     "WEIGHT_VALUE",
     "SIMPLEX_POINT",
     "PRIOR_POWER",
+    "GRID_POINT",
+    "SEARCHED",
+    "WAIT_DAYS",
+    "REPORTS",
+    "X_VALUE",
+    "Y_VALUE",
     "UNITS",
     "VALUE_UNITS",
 ]
@@ -59,6 +65,19 @@ SIMPLEX_POINT = "simplex_point"
 """Grid point of a value-weight simplex (robustness region)."""
 PRIOR_POWER = "prior_power"
 """Exponent of the prior in the power-scaling prior-sensitivity check (1 = the prior)."""
+
+GRID_POINT = "grid_point"
+"""Point of a policy-search grid of trigger thresholds (``/policy/search``)."""
+SEARCHED = "searched"
+"""Field varied by a policy search (a trigger quantity's threshold or a day)."""
+WAIT_DAYS = "wait_days"
+"""Days waited before deciding (value of waiting, ``/waiting``)."""
+REPORTS = "reports"
+"""Number of independent intelligence reports (``/intelligence``)."""
+X_VALUE = "x_value"
+"""Grid value of the first input of a two-way sensitivity map (``/twoway``)."""
+Y_VALUE = "y_value"
+"""Grid value of the second input of a two-way sensitivity map (``/twoway``)."""
 
 VALUE_UNITS = "dkm2"
 """Unit of value: Donbas-equivalent square kilometres (1 km2 of Donbas ground = 1)."""

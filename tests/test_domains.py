@@ -314,6 +314,11 @@ SECTIONS = sorted(BASE)
 WRONG_TYPES = st.sampled_from([math.nan, math.inf, -math.inf, "text", [], {}, None, True,
                                [1.0, 2.0], {"dist": "fixed"}])
 NUMBERS = st.sampled_from([-1.0, -1e9, 1e308, -1e308, 10**30, 0.0])
+BAD_TRIGGER_EDITS = [("cond.quantity", "morale"), ("cond.quantity", 3), ("cond.below", math.nan),
+                     ("cond.below", -1.0), ("cond.below", "low"), ("cond.above", 1.0),
+                     ("cond.below", True), ("earliest_days", -1), ("earliest_days", 10**6),
+                     ("earliest_days", 1.5), ("latest_days", -3), ("all", []), ("any", []),
+                     ("any", "area_held"), ("when", 3)]
 BAD_DATES = st.sampled_from([dt.date(1900, 1, 1), dt.date(9999, 12, 31), dt.date(2099, 1, 1),
                              "2025-01-05", dt.datetime(2025, 1, 5, 12, 0)])
 
@@ -329,7 +334,16 @@ def _set(raw: dict[str, Any], path: tuple[Any, ...], value: Any) -> None:
 def bad_specs(draw: st.DrawFn) -> tuple[dict[str, Any], bool, str]:
     """(a mutated spec dict, whether the mutation is surely invalid, what was changed)."""
     raw = copy.deepcopy(BASE)
-    kind = draw(st.sampled_from(["type", "number", "fixed", "date", "section", "text"]))
+    kind = draw(st.sampled_from(["type", "number", "fixed", "date", "section", "text",
+                                 "trigger"]))
+    if kind == "trigger":  # a state trigger (issue 13) made invalid
+        trig = raw["options"]["hold_until_untenable"]["phases"][1]["trigger"]
+        key, value = draw(st.sampled_from(BAD_TRIGGER_EDITS))
+        if key.startswith("cond."):
+            trig["any"][0][key[5:]] = value
+        else:
+            trig[key] = value
+        return raw, True, f"trigger {key} = {value!r}"
     if kind == "fixed":  # a campaign parameter fixed outside its domain
         q = draw(st.sampled_from([q for q in PARAMETERS if math.isfinite(q.domain.low)]))
         offset = draw(st.sampled_from([1e-9, 1.0, 1e6]))

@@ -23,7 +23,11 @@ Per draw the kernel
 2. uses the day's front shock for every option (common random numbers),
 3. simulates the history (days ``0 .. t_d - 1``) once and branches into each
    option for the decision window (days ``t_d .. t_d + H - 1``),
-4. accumulates the value attributes of each option, the per-date counts of
+4. for an option with a state trigger (:func:`kursk_da.spec._plans.compile_triggers`),
+   tests the trigger on every lane at the start of each day of the decision window
+   and switches the lanes where it fired to the triggered phase's levers (per lane,
+   outside the vectorised day loop), recording the day it fired,
+5. accumulates the value attributes of each option, the per-date counts of
    draws whose area held is at or above the retention threshold, the per-date
    sum of area held, and the full daily trajectories of the first ``n_traj``
    draws of the chunk.
@@ -54,6 +58,8 @@ from kursk_da.dynamics.catalogue import (
     A_UA_CASUALTIES,
     ATTRIBUTE_NAMES,
     I_FRONT_NOISE_SD,
+    J_RESET_FORCE,
+    J_RESET_SURPRISE,
     J_STRIKE,
     N_LEVERS,
     N_PAR,
@@ -62,6 +68,8 @@ from kursk_da.dynamics.catalogue import (
     S_CR,
     S_CU,
     S_D,
+    S_R,
+    S_U,
     TRAJECTORY_NAMES,
 )
 from kursk_da.dynamics.equations import derived, initial_state, step
@@ -239,7 +247,54 @@ def _store_traj(
             out_traj[i0 + ln, o, t, k] = w[(ROW_S + k) * LANES + ln]
 
 
-@njit(nogil=True, error_model="numpy", fastmath=_FLAGS, cache=True)
+_TINY_FORCE = 1e-6  # troops; the force ratio of an empty Kursk is finite
+
+
+@register_jitable
+def _trigger_quantity(w: FloatArray, ln: int, code: int) -> Any:
+    """Quantity ``code`` (order of ``TRIGGER_QUANTITIES``) of lane ``ln`` from the state rows."""
+    if code == 0:
+        return w[(ROW_S + S_A) * LANES + ln]
+    if code == 1:
+        u = max(w[(ROW_S + S_U) * LANES + ln], _TINY_FORCE)
+        return w[(ROW_S + S_R) * LANES + ln] / u
+    if code == 2:
+        return w[(ROW_S + S_U) * LANES + ln]
+    if code == 3:
+        return w[(ROW_S + S_R) * LANES + ln]
+    if code == 4:
+        return w[(ROW_S + S_CU) * LANES + ln] - w[(ROW_S0 + S_CU) * LANES + ln]
+    return w[(ROW_S + S_CR) * LANES + ln] - w[(ROW_S0 + S_CR) * LANES + ln]
+
+
+@njit(nogil=True, fastmath=_FLAGS, cache=True)
+def _apply_trigger(
+    w: FloatArray, h: int, fired: IntArray, mode: int, qty: IntArray, above: IntArray,
+    value: FloatArray, earliest: int, latest: int, post_const: FloatArray, post_ref: IntArray,
+) -> None:
+    """Test the trigger on every lane at the start of day ``h``; triggered levers into rows."""
+    for ln in range(LANES):
+        if fired[ln] < 0 and h >= earliest:
+            ok = mode == 1
+            for k in range(qty.shape[0]):
+                code = qty[k]
+                if code < 0:
+                    continue
+                x = _trigger_quantity(w, ln, code)
+                cond = x > value[k] if above[k] == 1 else x < value[k]
+                ok = (ok and cond) if mode == 1 else (ok or cond)
+            if ok or (0 <= latest <= h):
+                fired[ln] = h
+        if fired[ln] >= 0:
+            first = fired[ln] == h
+            for j in range(N_LEVERS):
+                r = post_ref[j]
+                val = post_const[j] if r < 0 else w[(ROW_TH + r) * LANES + ln]
+                if (j == J_RESET_FORCE or j == J_RESET_SURPRISE) and not first:
+                    val = 0.0
+                w[(ROW_LEV + j) * LANES + ln] = val
+
+
 def simulate_chunk(
     theta: FloatArray,
     hist_const: FloatArray,
@@ -252,6 +307,49 @@ def simulate_chunk(
     out_count: IntArray,
     out_area_sum: FloatArray,
     out_traj: FloatArray,
+    triggers: tuple[Any, ...] | None = None,
+    out_fire: FloatArray | None = None,
+) -> None:
+    """Simulate a chunk of draws (see :func:`_simulate_chunk`; arguments validated by the caller).
+
+    ``triggers`` is :meth:`kursk_da.spec._plans.TriggerArrays.as_tuple` (None: no option
+    has a trigger) and ``out_fire`` (n, n_options) receives the day of the decision
+    window on which each option's triggered phase started (NaN: never, or no trigger).
+    """
+    n_opt = opt_const.shape[0]
+    if triggers is None:
+        triggers = (np.zeros(n_opt, dtype=np.int64), np.full((n_opt, 1), -1, dtype=np.int64),
+                    np.zeros((n_opt, 1), dtype=np.int64), np.zeros((n_opt, 1)),
+                    np.full((n_opt, 2), -1, dtype=np.int64), np.zeros((n_opt, N_LEVERS)),
+                    np.full((n_opt, N_LEVERS), -1, dtype=np.int64))
+    if out_fire is None:
+        out_fire = np.empty((theta.shape[0], n_opt))
+    _simulate_chunk(theta, hist_const, hist_ref, opt_const, opt_ref, z, threshold, out_attr,
+                    out_count, out_area_sum, out_traj, *triggers, out_fire)
+    out_fire[out_fire < 0] = np.nan
+
+
+@njit(nogil=True, error_model="numpy", fastmath=_FLAGS, cache=True)
+def _simulate_chunk(
+    theta: FloatArray,
+    hist_const: FloatArray,
+    hist_ref: IntArray,
+    opt_const: FloatArray,
+    opt_ref: IntArray,
+    z: FloatArray,
+    threshold: float,
+    out_attr: FloatArray,
+    out_count: IntArray,
+    out_area_sum: FloatArray,
+    out_traj: FloatArray,
+    trig_mode: IntArray,
+    trig_qty: IntArray,
+    trig_above: IntArray,
+    trig_value: FloatArray,
+    trig_window: IntArray,
+    post_const: FloatArray,
+    post_ref: IntArray,
+    out_fire: FloatArray,
 ) -> None:
     """Simulate a chunk of draws (compiled; arguments are validated by the caller).
 
@@ -273,6 +371,10 @@ def simulate_chunk(
     out_count : int64 array (n_options, t_d + H), incremented.
     out_area_sum : float64 array (n_options, t_d + H), incremented.
     out_traj : float64 array (n_traj, n_options, t_d + H, len(TRAJECTORY_NAMES)), written.
+    trig_mode, trig_qty, trig_above, trig_value, trig_window, post_const, post_ref : arrays
+        The options' triggers (:class:`kursk_da.spec._plans.TriggerArrays`).
+    out_fire : float64 array (n, n_options), written
+        Day of the decision window on which the triggered phase started (-1: never).
     """
     n = theta.shape[0]
     n_th = theta.shape[1]
@@ -287,6 +389,7 @@ def simulate_chunk(
     opt_changes = np.zeros((n_opt, horizon), dtype=np.bool_)
     for o in range(n_opt):
         opt_changes[o] = _changes(opt_const[o], opt_ref[o])
+    fired = np.full(LANES, -1, dtype=np.int64)
     for i0 in range(0, n, LANES):
         n_valid = min(LANES, n - i0)
         n_traj_block = max(0, min(n_valid, n_traj - i0))
@@ -320,10 +423,16 @@ def simulate_chunk(
                 _store_state(w, ln, _load_start(w, ln))
                 w[ROW_AREA * LANES + ln] = 0.0
                 w[ROW_STRIKE * LANES + ln] = 0.0
+                fired[ln] = -1
+            mode = trig_mode[o]
             for h in range(horizon):
                 t = t_d + h
                 if o_changes[h]:
                     _set_levers(w, o_const, o_ref, h)
+                if mode > 0:
+                    _apply_trigger(w, h, fired, mode, trig_qty[o], trig_above[o], trig_value[o],
+                                   trig_window[o, 0], trig_window[o, 1], post_const[o],
+                                   post_ref[o])
                 area, count = _day(w, zt, t, threshold)
                 out_area_sum[o, t] += area
                 out_count[o, t] += count
@@ -341,3 +450,4 @@ def simulate_chunk(
                 out_attr[i, o, A_RU_CASUALTIES] = s[S_CR] - s0[S_CR]
                 out_attr[i, o, A_FOOTHOLD_RETAINED] = 1.0 if s[S_A] >= threshold else 0.0
                 out_attr[i, o, A_STRIKE_EFFORT] = w[ROW_STRIKE * LANES + ln]
+                out_fire[i, o] = float(fired[ln])  # -1: never (NaN in simulate_chunk)

@@ -43,7 +43,7 @@ import numpy as np
 from kursk_da.dynamics.catalogue import ATTRIBUTE_NAMES, TRAJECTORY_NAMES
 from kursk_da.engine._kernel import simulate_chunk
 from kursk_da.engine._noise import standard_normals
-from kursk_da.spec._plans import compile_schedule
+from kursk_da.spec._plans import compile_schedule, compile_triggers
 from kursk_da.spec._sampling import sample_inputs
 from kursk_da.spec._schema import WEIGHT_PREFIX, Spec, as_spec, check_run_size
 
@@ -75,6 +75,9 @@ class EngineOutput:
     trajectory_rows : (n_traj,) int array or None
         Rows (draws) whose trajectories were recorded, in the order of
         ``trajectories``; None: the first ``n_traj`` rows.
+    trigger_day : (n_draws, n_options) float array or None
+        Day of the decision window on which each option's triggered phase started
+        (NaN: never, or the option has no trigger).
     """
 
     inputs: np.ndarray
@@ -86,6 +89,7 @@ class EngineOutput:
     seed: int
     chunk_size: int
     trajectory_rows: np.ndarray | None = None
+    trigger_day: np.ndarray | None = None
 
     @property
     def n_draws(self) -> int:
@@ -167,6 +171,9 @@ def run_engine(
     n_opt = len(spec.options)
     n_days = spec.n_days
     hc, hr, oc, orf = schedules(spec)
+    trig = compile_triggers([o.phases for o in spec.options.values()], spec.decision_day,
+                            {name: i for i, name in enumerate(spec.input_names)}).as_tuple()
+    fire = np.full((draws, n_opt), np.nan)
     rows = None if trajectory_rows is None else _check_rows(trajectory_rows, draws)
     n_traj = min(spec.trajectories, draws) if rows is None else rows.size
     chosen = np.zeros(0, dtype=np.int64) if rows is None else np.sort(rows)
@@ -209,6 +216,8 @@ def run_engine(
             counts[c],
             sums[c],
             out_traj,
+            triggers=trig,
+            out_fire=fire[a:b],
         )
         if rows is not None:
             lo, hi = np.searchsorted(chosen, [a, b])
@@ -226,6 +235,7 @@ def run_engine(
                     np.empty((run_rows.size, n_opt, len(ATTRIBUTE_NAMES))),
                     np.zeros((n_opt, n_days), dtype=np.int64), np.zeros((n_opt, n_days)),
                     sel_traj,
+                    triggers=trig,
                 )
                 traj[slot[lo:hi]] = sel_traj  # each chunk writes its own slots
         return b - a
@@ -252,6 +262,7 @@ def run_engine(
         seed=seed,
         chunk_size=chunk_size,
         trajectory_rows=rows,
+        trigger_day=fire,
     )
 
 

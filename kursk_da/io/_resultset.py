@@ -79,6 +79,7 @@ from kursk_da.dims import (
 from kursk_da.dynamics.catalogue import ATTRIBUTE_NAMES, TRAJECTORIES
 from kursk_da.errors import ResultFileError, SpecError
 from kursk_da.io._atomic import make_temp_file, remove_stale
+from kursk_da.io._voi_groups import trigger_dataset
 from kursk_da.spec._schema import Spec, spec_from_dict
 from kursk_da.validation import check_output_file, check_seed
 
@@ -438,6 +439,9 @@ def build_result_set(
         groups["/diagnostics"] = _diagnostic_units(_diagnostics_group(calibration), spec)
     groups["/decision"] = _label_units(dec, spec)
     groups["/trajectories"] = _trajectory_group(spec, out, calibration)
+    triggers = None if out.trigger_day is None else trigger_dataset(spec, out.trigger_day, draws)
+    if triggers is not None:  # options with state-triggered phases (issue 13)
+        groups["/triggers"] = triggers
     order = ["/", "/prior", "/decision", "/trajectories"]
     return xr.DataTree.from_dict({k: groups[k] for k in order + [g for g in groups
                                                                   if g not in order]})

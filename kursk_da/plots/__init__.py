@@ -38,3 +38,7 @@ __all__ += ["plot_fan", "plot_area_held", "plot_forces", "plot_casualties", "plo
             "plot_value_distribution", "plot_decision_metrics", "plot_prior_predictive",
             "plot_prior_inputs", "plot_trace", "plot_rank", "diagnostics_table", "plot_ppc",
             "plot_prior_posterior", "trajectory", "ESSAY_FIGURES"]
+from kursk_da.plots import _policy  # noqa: E402 - policy figures (issue 13)
+from kursk_da.plots._policy import *  # noqa: E402, F403
+
+__all__ += _policy.__all__

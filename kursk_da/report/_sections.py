@@ -39,6 +39,7 @@ from kursk_da.report._brief import brief_section
 from kursk_da.report._document import Document, Image, Section, Table, Text, Warning_, figure_png
 from kursk_da.report._explorer import EXPLORER_DRAWS, explorer_block
 from kursk_da.report._numbers import format_estimate, format_with_error
+from kursk_da.report._policy import policy_section
 from kursk_da.sensitivity._groups import main_effects_frame, scenarios_frame, tornado_frame
 from kursk_da.voi._groups import evppi_frame, group_evppi_frame
 
@@ -486,6 +487,7 @@ SECTIONS: dict[str, Callable[[xr.DataTree], Section]] = {
     "model": _model,
     "calibration": _calibration,
     "voi": _voi,
+    "policy": policy_section,
     "assumptions": _assumptions,
     "run": _appendix,
 }

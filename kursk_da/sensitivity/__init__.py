@@ -21,6 +21,7 @@ from kursk_da.sensitivity._robustness import (
     simplex_regions,
 )
 from kursk_da.sensitivity._tornado import tornado
+from kursk_da.sensitivity._twoway import two_way
 
 __all__ = [
     "tornado",
@@ -30,4 +31,5 @@ __all__ = [
     "acceptability_curve",
     "simplex_regions",
     "risk_attitude",
+    "two_way",
 ]

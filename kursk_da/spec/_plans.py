@@ -17,6 +17,27 @@ TOML form of a phase (``[[options.<name>.phases]]`` or ``[[history.phases]]``)::
     loss_multiplier = 0.8     # multiplier of Ukraine's attacker loss rate         [1]
     surprise = false          # a surprise attack starts with this phase
 
+A phase may instead start on a **trigger**, a condition on the simulated state
+(evaluated per draw and day by the compiled kernel, after the decision date only)::
+
+    [[options.hold_until_untenable.phases]]
+    posture = "withdraw"
+    [options.hold_until_untenable.phases.trigger]
+    any = [{ quantity = "area_held", below = 250.0 },      # km2
+           { quantity = "force_ratio", above = 4.0 }]      # Russian / Ukrainian troops
+    earliest_days = 7          # not before the decision date + 7 days (default 0)
+    latest_days = 150          # at the latest on the decision date + 150 days (default: never)
+
+``any`` (or) / ``all`` (and) is a list of 1 to :data:`MAX_CONDITIONS` conditions,
+each with a ``quantity`` of :data:`TRIGGER_QUANTITIES` and exactly one of ``below``
+or ``above``. On day ``h`` of the decision window (``earliest_days <= h``) the
+condition is tested on the state at the start of the day (the end of day ``h - 1``,
+so a day's observation acts the next day); the first day it holds, or
+``latest_days``, the triggered phase starts and lasts to the horizon (dated phases
+after it no longer apply). A triggered phase has no ``start``/``after_days``; an
+option has at most one, and the history none. Casualty quantities count from the
+decision date.
+
 ``posture = "withdraw"`` is ``"defend"`` with the target force set to zero
 (``force_scale = 0``, ``force_added = 0``); giving a non-zero force with it is an
 error. Lever values are numbers or names of entries of ``[parameters]`` (uncertain
@@ -25,6 +46,7 @@ levers, e.g. the size of the reinforcement of a renewed offensive).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
@@ -47,7 +69,9 @@ from kursk_da.dynamics.catalogue import (
 from kursk_da.errors import SpecError
 from kursk_da.validation import check_int
 
-__all__ = ["EPOCH", "Phase", "parse_phases", "compile_schedule", "day_of", "date_of"]
+__all__ = ["EPOCH", "Phase", "Condition", "Trigger", "TriggerArrays", "TRIGGER_QUANTITIES",
+           "MAX_CONDITIONS", "parse_phases", "compile_schedule", "compile_triggers",
+           "day_of", "date_of"]
 
 EPOCH = dt.date(2024, 8, 6)
 """Day 0 of every simulation: the first Kursk offensive, 6 August 2024."""
@@ -64,7 +88,23 @@ _PHASE_KEYS = {
     "loss_multiplier",
     "surprise",
     "description",
+    "trigger",
 }
+TRIGGER_QUANTITIES: dict[str, str] = {
+    "area_held": "km2",
+    "force_ratio": "1",
+    "ua_force": "troops",
+    "ru_force": "troops",
+    "ua_casualties": "troops",
+    "ru_casualties": "troops",
+}
+"""Quantities a trigger condition may test (kernel codes in this order) and their units.
+
+``force_ratio`` is Russian over Ukrainian troops in Kursk; casualties count from the
+decision date."""
+MAX_CONDITIONS = 8
+"""Most conditions of one trigger."""
+_TRIGGER_KEYS = {"any", "all", "earliest_days", "latest_days", "description"}
 _LEVER_BOUNDS: dict[str, tuple[float, float]] = {
     "force_scale": (0.0, 10.0),
     "force_added": (0.0, 1e6),
@@ -103,6 +143,113 @@ def _date_text(day: int) -> str:
 
 
 @dataclass(frozen=True)
+class Condition:
+    """One condition of a trigger: ``quantity < value`` (below) or ``> value`` (above).
+
+    Attributes
+    ----------
+    quantity : str
+        One of :data:`TRIGGER_QUANTITIES`.
+    above : bool
+        True for ``above``, False for ``below``.
+    value : float
+        Threshold, in the quantity's units.
+    """
+
+    quantity: str
+    above: bool
+    value: float
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """When a triggered phase starts.
+
+    Attributes
+    ----------
+    conditions : tuple of Condition
+    combine : str
+        ``"any"`` (or) or ``"all"`` (and).
+    earliest_day, latest_day : int
+        Absolute days (since 2024-08-06): the phase starts no earlier than
+        ``earliest_day`` and at the latest on ``latest_day`` (``-1``: no latest day).
+    """
+
+    conditions: tuple[Condition, ...]
+    combine: str
+    earliest_day: int
+    latest_day: int = -1
+
+    def with_threshold(self, quantity: str, value: float) -> Trigger:
+        """The trigger with the threshold of every condition on ``quantity`` set to ``value``."""
+        conds = tuple(Condition(c.quantity, c.above, float(value)) if c.quantity == quantity
+                      else c for c in self.conditions)
+        return Trigger(conds, self.combine, self.earliest_day, self.latest_day)
+
+
+def parse_trigger(tbl: Any, path: str, *, plan_start: int, plan_end: int) -> Trigger:
+    """Validate a ``trigger`` table (see the module docstring).
+
+    Raises
+    ------
+    SpecError
+        Naming the field: unknown key, not exactly one of ``any``/``all``, an empty or
+        too long list, an unknown quantity, not exactly one of ``below``/``above``, a
+        non-finite or negative threshold, days outside the horizon or ``earliest >
+        latest``.
+    """
+    if not isinstance(tbl, Mapping):
+        raise SpecError(path, f"expected a table with 'any' or 'all', got {tbl!r}")
+    unknown = set(tbl) - _TRIGGER_KEYS
+    if unknown:
+        raise SpecError(f"{path}.{sorted(unknown, key=str)[0]}",
+                        f"unknown key; expected one of {', '.join(sorted(_TRIGGER_KEYS))}")
+    if ("any" in tbl) == ("all" in tbl):
+        raise SpecError(path, "expected exactly one of 'any' (or) and 'all' (and)")
+    combine = "any" if "any" in tbl else "all"
+    raw = tbl[combine]
+    if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_CONDITIONS:
+        raise SpecError(f"{path}.{combine}",
+                        f"expected a list of 1 to {MAX_CONDITIONS} condition tables, got {raw!r}")
+    conds = []
+    for k, c in enumerate(raw):
+        cp = f"{path}.{combine}[{k}]"
+        if not isinstance(c, Mapping):
+            raise SpecError(cp, f"expected a table like {{quantity = \"area_held\", below = "
+                                f"300.0}}, got {c!r}")
+        bad = set(c) - {"quantity", "below", "above"}
+        if bad:
+            raise SpecError(f"{cp}.{sorted(bad, key=str)[0]}",
+                            "unknown key; expected quantity and one of below, above")
+        q = c.get("quantity")
+        if not isinstance(q, str) or q not in TRIGGER_QUANTITIES:
+            raise SpecError(f"{cp}.quantity",
+                            f"expected one of {', '.join(TRIGGER_QUANTITIES)}, got {q!r}")
+        if ("below" in c) == ("above" in c):
+            raise SpecError(cp, "expected exactly one of 'below' and 'above'")
+        key = "above" if "above" in c else "below"
+        val = c[key]
+        if isinstance(val, bool) or not isinstance(val, int | float) \
+                or not math.isfinite(_as_float(val)) or val < 0:
+            raise SpecError(f"{cp}.{key}",
+                            f"expected a finite number >= 0 ({TRIGGER_QUANTITIES[q]}), "
+                            f"got {val!r}")
+        conds.append(Condition(q, key == "above", float(val)))
+    horizon = plan_end - plan_start
+    earliest = check_int(tbl.get("earliest_days", 0), f"{path}.earliest_days", minimum=0,
+                         maximum=horizon - 1, error=SpecError)
+    latest = -1
+    if "latest_days" in tbl:
+        latest_rel = check_int(tbl["latest_days"], f"{path}.latest_days", minimum=0,
+                               maximum=horizon - 1, error=SpecError)
+        if latest_rel < earliest:
+            raise SpecError(f"{path}.latest_days",
+                            f"expected a day >= earliest_days ({earliest}), got {latest_rel}")
+        latest = plan_start + latest_rel
+    return Trigger(tuple(conds), combine, plan_start + earliest, latest)
+
+
+@dataclass(frozen=True)
 class Phase:
     """One phase of a plan.
 
@@ -118,6 +265,8 @@ class Phase:
         Troops in Kursk at the start of the phase, if the phase sets them.
     surprise : bool
         Whether a surprise attack starts with the phase.
+    trigger : Trigger or None
+        For a triggered phase, its condition (``start_day`` is then the earliest day).
     """
 
     start_day: int
@@ -128,6 +277,7 @@ class Phase:
     strike_intensity: Lever = 0.0
     loss_multiplier: Lever = 1.0
     surprise: bool = False
+    trigger: Trigger | None = None
 
     def lever_refs(self) -> set[str]:
         """Names of the parameters this phase refers to."""
@@ -180,6 +330,7 @@ def parse_phases(
     plan_start: int,
     plan_end: int,
     parameters: Sequence[str],
+    triggers: bool = False,
 ) -> tuple[Phase, ...]:
     """Validate a list of phase tables into :class:`Phase` objects.
 
@@ -193,11 +344,14 @@ def parse_phases(
         Day of the first phase and first day after the plan (exclusive).
     parameters : sequence of str
         Names a lever may refer to.
+    triggers : bool
+        Whether a phase may have a ``trigger`` (options: yes; the history: no).
 
     Returns
     -------
     tuple of Phase
-        Sorted by start day; the first starts on ``plan_start``.
+        Dated phases sorted by start day (the first starts on ``plan_start``), then the
+        triggered phase, if any.
 
     Raises
     ------
@@ -218,9 +372,20 @@ def parse_phases(
                 f"{p}.{sorted(unknown)[0]}",
                 f"unknown key; expected one of {', '.join(sorted(_PHASE_KEYS))}",
             )
-        if ("start" in tbl) == ("after_days" in tbl):
+        trigger = None
+        if "trigger" in tbl:
+            if not triggers:
+                raise SpecError(f"{p}.trigger", "triggers act only after the decision date; "
+                                                "the history has none")
+            if "start" in tbl or "after_days" in tbl:
+                raise SpecError(f"{p}.trigger", "a triggered phase has no 'start' or "
+                                                "'after_days' (use earliest_days/latest_days)")
+            trigger = parse_trigger(tbl["trigger"], f"{p}.trigger", plan_start=plan_start,
+                                    plan_end=plan_end)
+            day = trigger.earliest_day
+        elif ("start" in tbl) == ("after_days" in tbl):
             raise SpecError(p, "expected exactly one of 'start' (a date) or 'after_days' (days)")
-        if "start" in tbl:
+        elif "start" in tbl:
             start = tbl["start"]
             if isinstance(start, dt.datetime) or not isinstance(start, dt.date):
                 raise SpecError(f"{p}.start", f"expected a date like 2025-01-05, got {start!r}")
@@ -229,7 +394,7 @@ def parse_phases(
             after = tbl["after_days"]
             after = check_int(after, f"{p}.after_days", minimum=0, error=SpecError)
             day = plan_start + after
-        if not plan_start <= day < plan_end:
+        if trigger is None and not plan_start <= day < plan_end:
             raise SpecError(
                 f"{p}.{'start' if 'start' in tbl else 'after_days'}",
                 f"date {_date_text(day)} is outside the plan, expected a date from "
@@ -262,10 +427,17 @@ def parse_phases(
                 strike_intensity=_lever(tbl, "strike_intensity", 0.0, p, parameters),
                 loss_multiplier=_lever(tbl, "loss_multiplier", 1.0, p, parameters),
                 surprise=surprise,
+                trigger=trigger,
             )
         )
-    phases.sort(key=lambda ph: ph.start_day)
-    days = [ph.start_day for ph in phases]
+    n_trig = sum(ph.trigger is not None for ph in phases)
+    if n_trig > 1:
+        raise SpecError(path, f"expected at most one triggered phase, got {n_trig}")
+    phases.sort(key=lambda ph: (ph.trigger is not None, ph.start_day))
+    days = [ph.start_day for ph in phases if ph.trigger is None]
+    if not days:
+        raise SpecError(path, "expected a dated phase starting on the plan start besides the "
+                              "triggered one")
     if len(set(days)) != len(days):
         raise SpecError(path, "two phases start on the same day")
     if days[0] != plan_start:
@@ -283,7 +455,8 @@ def compile_schedule(
     Parameters
     ----------
     phases : sequence of Phase
-        Sorted phases, the first starting on ``start``.
+        Sorted phases, the first starting on ``start`` (a triggered phase is ignored:
+        see :func:`compile_triggers`).
     start, end : int
         Days covered, ``start <= t < end``.
     columns : mapping
@@ -296,6 +469,7 @@ def compile_schedule(
     ref : int64 array (end - start, len(LEVER_NAMES))
         Column of the input matrix supplying the lever, or -1 where constant.
     """
+    phases = [ph for ph in phases if ph.trigger is None]
     n = end - start
     const = np.zeros((n, len(LEVER_NAMES)))
     ref = np.full((n, len(LEVER_NAMES)), -1, dtype=np.int64)
@@ -326,3 +500,81 @@ def compile_schedule(
             if ph.surprise:
                 const[a, J_RESET_SURPRISE] = 1.0
     return const, ref
+
+
+@dataclass(frozen=True)
+class TriggerArrays:
+    """Triggers of every option as arrays for the compiled kernel and the reference.
+
+    Attributes
+    ----------
+    mode : int64 array (n_options,)
+        0: no trigger; 1: ``all`` (and); 2: ``any`` (or).
+    quantity, above : int64 arrays (n_options, MAX_CONDITIONS)
+        Code of the quantity (index in :data:`TRIGGER_QUANTITIES`, -1 for an unused
+        slot) and 1 for ``above``, 0 for ``below``.
+    value : float64 array (n_options, MAX_CONDITIONS)
+        Thresholds.
+    window : int64 array (n_options, 2)
+        Earliest and latest day of the start, relative to the decision day (latest -1:
+        none).
+    post_const, post_ref : arrays (n_options, N_LEVERS)
+        Levers of the triggered phase (constant or input column), its phase-start resets
+        (``reset_force``, ``reset_surprise``) applied on its first day only.
+    """
+
+    mode: np.ndarray
+    quantity: np.ndarray
+    above: np.ndarray
+    value: np.ndarray
+    window: np.ndarray
+    post_const: np.ndarray
+    post_ref: np.ndarray
+
+    def as_tuple(self) -> tuple[np.ndarray, ...]:
+        """The arrays in the kernel's argument order."""
+        return (self.mode, self.quantity, self.above, self.value, self.window,
+                self.post_const, self.post_ref)
+
+
+def compile_triggers(
+    plans: Sequence[Sequence[Phase]], start: int, columns: Mapping[str, int]
+) -> TriggerArrays:
+    """Trigger arrays of the options' plans (see :class:`TriggerArrays`).
+
+    Parameters
+    ----------
+    plans : sequence of sequences of Phase
+        Each option's phases.
+    start : int
+        Decision day (days since 2024-08-06).
+    columns : mapping
+        Column of the input matrix of every parameter a lever may refer to.
+    """
+    n_opt = len(plans)
+    mode = np.zeros(n_opt, dtype=np.int64)
+    qty = np.full((n_opt, MAX_CONDITIONS), -1, dtype=np.int64)
+    above = np.zeros((n_opt, MAX_CONDITIONS), dtype=np.int64)
+    value = np.zeros((n_opt, MAX_CONDITIONS))
+    window = np.full((n_opt, 2), -1, dtype=np.int64)
+    post_const = np.zeros((n_opt, len(LEVER_NAMES)))
+    post_ref = np.full((n_opt, len(LEVER_NAMES)), -1, dtype=np.int64)
+    codes = list(TRIGGER_QUANTITIES)
+    for o, phases in enumerate(plans):
+        trig = [ph for ph in phases if ph.trigger is not None]
+        if not trig:
+            continue
+        ph = trig[0]
+        tr = ph.trigger
+        assert tr is not None
+        mode[o] = 1 if tr.combine == "all" else 2
+        for k, c in enumerate(tr.conditions):
+            qty[o, k] = codes.index(c.quantity)
+            above[o, k] = int(c.above)
+            value[o, k] = c.value
+        window[o, 0] = tr.earliest_day - start
+        window[o, 1] = tr.latest_day - start if tr.latest_day >= 0 else -1
+        dated = dataclasses.replace(ph, start_day=start, trigger=None)
+        c1, r1 = compile_schedule([dated], start, start + 1, columns)
+        post_const[o], post_ref[o] = c1[0], r1[0]
+    return TriggerArrays(mode, qty, above, value, window, post_const, post_ref)

@@ -503,6 +503,7 @@ def spec_from_dict(raw: Mapping[str, Any], path: str | None = None) -> Spec:
                 plan_start=d_day,
                 plan_end=d_day + horizon,
                 parameters=names,
+                triggers=True,
             ),
         )
     used = set().union(

@@ -15,5 +15,8 @@ The general-purpose estimators on plain arrays (:func:`kursk_da.stats._evpi`,
 from __future__ import annotations
 
 from kursk_da.voi._campaign import campaign_evppi, campaign_evppi_from_tree, campaign_evppi_nested
+from kursk_da.voi._evsi_outputs import evsi_curve_core, evsi_intelligence
+from kursk_da.voi._waiting import value_of_waiting, value_of_waiting_core
 
-__all__ = ["campaign_evppi", "campaign_evppi_from_tree", "campaign_evppi_nested"]
+__all__ = ["campaign_evppi", "campaign_evppi_from_tree", "campaign_evppi_nested",
+           "value_of_waiting", "value_of_waiting_core", "evsi_intelligence", "evsi_curve_core"]
