@@ -6,23 +6,28 @@ diagnostics, the posterior predictive check and the prior-sensitivity check; the
 options table is then that of the posterior. Exit status 3 when the calibration fails
 its convergence diagnostics (0 with ``--allow-unconverged``); the result set is written
 either way, marked ``converged = "no"``.
+
+``--workers N`` runs the engine on a dask ``LocalCluster`` of N worker processes
+(``--threads-per-worker`` threads each, default 1); ``--scheduler tcp://HOST:PORT`` on an
+existing cluster. Neither: the in-process engine, without dask.distributed. The
+numbers are the same either way. ``--out NAME.zarr`` writes a Zarr store.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
-from kursk_da.analysis import run_analysis
+from kursk_da.analysis import DEFAULT_STORE_DRAWS, run_analysis
 from kursk_da.cli._common import (
     EXIT_OK,
     EXIT_UNCONVERGED,
     check_interrupted,
-    check_out_file,
     date_type,
     int_type,
     positive_int,
@@ -30,6 +35,7 @@ from kursk_da.cli._common import (
 )
 from kursk_da.engine._run import DEFAULT_CHUNK_SIZE
 from kursk_da.io import options_table, save_result_set
+from kursk_da.io._resultset import check_result_target
 from kursk_da.spec._schema import load_spec
 
 __all__ = ["register", "run"]
@@ -42,11 +48,24 @@ def register(sub: Any) -> None:
     a.add_argument("--draws", type=positive_int, default=20_000,
                    help="Monte Carlo draws (default 20000)")
     a.add_argument("--seed", type=seed_type, default=0, help="root seed (default 0)")
-    a.add_argument("--out", type=Path, required=True, help="result set to write (netCDF)")
+    a.add_argument("--out", type=Path, required=True,
+                   help="result set to write (netCDF; a name ending in .zarr: a Zarr store)")
     a.add_argument("--chunk-size", type=positive_int, default=None,
-                   help="draws per independent chunk (default 10000; changes the numbers)")
+                   help="draws per engine task, rounded up to blocks of 4096 (default "
+                        f"{DEFAULT_CHUNK_SIZE}; does not change the numbers)")
     a.add_argument("--jobs", type=positive_int, default=None,
                    help="threads (default: all CPUs; does not change the numbers)")
+    a.add_argument("--workers", type=positive_int, default=None,
+                   help="run the engine on a local dask cluster of N worker processes "
+                        "(does not change the numbers)")
+    a.add_argument("--threads-per-worker", type=positive_int, default=1,
+                   help="threads of each --workers process (default 1)")
+    a.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run the engine on an existing dask cluster (tcp://HOST:PORT)")
+    a.add_argument("--store-draws", type=positive_int, default=DEFAULT_STORE_DRAWS,
+                   help="keep the per-draw data of all draws up to N, of N evenly spaced "
+                        f"draws beyond (default {DEFAULT_STORE_DRAWS}); the summaries use "
+                        "every draw")
     a.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     a.add_argument("--prior-only", action="store_true",
                    help="prior analysis even when the spec has observations")
@@ -72,20 +91,38 @@ def _progress(bar: tqdm[Any], n: int) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Handler of ``kursk-da analyze``."""
-    check_out_file(args.out)  # before any computing
+    check_result_target(args.out, "--out")  # before any computing
+    if args.workers is not None and args.scheduler is not None:
+        from kursk_da.errors import ArgumentError
+
+        raise ArgumentError("--workers: give --workers or --scheduler, not both")
     spec = load_spec(args.spec)
     calibrating = bool(spec.observations) and not args.prior_only
     if calibrating:
         print(f"calibrating {spec.name} on {len(spec.observations)} observations "
               f"({args.sampler})...", file=sys.stderr)
-    with tqdm(total=args.draws, unit="draw", desc="simulating", disable=args.no_progress or None,
-              file=sys.stderr) as bar:
+    with contextlib.ExitStack() as stack:
+        client = None
+        if args.workers is not None or args.scheduler is not None:
+            from kursk_da.engine._dask import client_for, dashboard_link
+
+            client = stack.enter_context(client_for(
+                args.workers, args.threads_per_worker, args.scheduler,
+                dashboard=not args.no_progress))
+            where = args.scheduler or f"a local cluster of {args.workers} worker processes"
+            print(f"engine on {where}", file=sys.stderr)
+            link = dashboard_link(client)
+            if link:
+                print(f"dask dashboard: {link}", file=sys.stderr)
+        bar = stack.enter_context(tqdm(total=args.draws, unit="draw", desc="simulating",
+                                       disable=args.no_progress or None, file=sys.stderr))
         # the one call of the orchestrator (kd.analyze returns result.tree)
         result = run_analysis(
             spec, args.draws, args.seed, prior_only=args.prior_only, cutoff=args.cutoff,
             sampler=args.sampler, mcmc_draws=args.mcmc_draws, tune=args.tune,
             chains=args.chains, chunk_size=args.chunk_size or DEFAULT_CHUNK_SIZE,
-            n_jobs=args.jobs, progress=lambda n: _progress(bar, n))
+            n_jobs=args.jobs, progress=lambda n: _progress(bar, n), client=client,
+            store_draws=args.store_draws)
     tree, post = result.tree, result.calibration
     if post is not None:
         # importing kursk_da.calibration imports PyMC: only when a calibration ran
