@@ -240,3 +240,16 @@ def test_one_worker_equals_two(spec_2025, reference):
         one = kd.analyze(spec_2025, draws=DRAWS, seed=11, prior_only=True,
                          chunk_size=2 * BLOCK_SIZE, client=client)
     _same_groups(reference, one, ("decision", "trajectories", "prior"))
+
+
+@pytest.mark.slow
+def test_sbc_on_two_workers_equals_in_process(spec_2025, cluster):
+    from kursk_da.calibration._sbc import run_sbc
+
+    _, client = cluster
+    opts = {"draws": 30, "tune": 30, "chains": 1, "thin_to": 9, "bins": 10}
+    local = run_sbc(spec_2025, 3, 4, **opts)
+    dist = run_sbc(spec_2025, 3, 4, client=client, **opts)
+    assert local.ranks.equals(dist.ranks)
+    np.testing.assert_array_equal(local.divergences, dist.divergences)
+    np.testing.assert_array_equal(local.saturation, dist.saturation)

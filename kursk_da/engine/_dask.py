@@ -28,7 +28,7 @@ from distributed import Client, LocalCluster, as_completed
 from kursk_da.engine._run import BlockResult, EngineContext, run_blocks
 
 __all__ = ["map_blocks", "map_tasks", "local_cluster", "connect", "dashboard_link",
-           "client_for"]
+           "dashboard_available", "client_for"]
 
 T = TypeVar("T")
 
@@ -112,12 +112,23 @@ def connect(address: str, timeout: float = 30.0) -> Client:
     return Client(address, timeout=timeout)
 
 
+def dashboard_available() -> bool:
+    """True when the dask dashboard can be served (bokeh installed)."""
+    import importlib.util
+
+    return importlib.util.find_spec("bokeh") is not None
+
+
 def dashboard_link(client: Client) -> str | None:
-    """The dashboard address of the cluster, or None."""
+    """The dashboard address of the cluster, or None (no dashboard: bokeh missing, or a
+    local cluster started without one)."""
+    if not dashboard_available():
+        return None
     with contextlib.suppress(Exception):
-        info = client.scheduler_info()
-        if "bokeh" in info.get("services", {}) or "dashboard" in info.get("services", {}):
-            return str(client.dashboard_link)
+        cluster = getattr(client, "cluster", None)
+        if cluster is not None and getattr(cluster, "_kursk_da_dashboard", True) is False:
+            return None
+        return str(client.dashboard_link)
     return None
 
 
@@ -133,8 +144,10 @@ def client_for(workers: int | None = None, threads_per_worker: int = 1,
         finally:
             client.close()
         return
+    dashboard = dashboard and dashboard_available()
     cluster = local_cluster(int(workers or 1), threads_per_worker,
                             dashboard_address=":0" if dashboard else None)
+    cluster._kursk_da_dashboard = dashboard  # type: ignore[attr-defined]
     try:
         client = Client(cluster)
         try:
