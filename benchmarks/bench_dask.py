@@ -10,6 +10,8 @@ Prints one line per measurement:
 * ``memory``: peak resident memory of the whole process tree (client, scheduler,
   workers; sampled every 0.2 s with psutil) of ``kursk-da analyze --prior-only`` at each
   of ``--memory-draws`` (default 10^7 and 10^8) with ``--workers 2``, and its wall time;
+* ``driver`` (only with ``--driver-memory N``): peak memory of the client-side
+  reductions (streaming summary, stored rows) fed N synthetic draws, engine excluded;
 * ``sbc`` (only with ``--sbc``): 20 simulation-based-calibration fits with 1 and 2
   workers.
 
@@ -132,6 +134,45 @@ def memory(draws_list: list[int]) -> None:
               f"seconds={secs:.0f} status={status} (goal < 8 GB)", flush=True)
 
 
+def driver_memory(draws: int) -> None:
+    """Peak memory of the reductions that grow with the draws (the client side of a run):
+    the streaming summary and the stored rows fed with synthetic blocks (no engine)."""
+    import resource
+
+    import numpy as np
+
+    from kursk_da.decision._metrics import StreamingSummary
+    from kursk_da.engine._run import BLOCK_SIZE, BlockResult, Collector, make_context
+    from kursk_da.spec._schema import load_spec
+
+    spec = load_spec(SPEC)
+    n_opt, n_days = len(spec.options), spec.n_days
+    ctx = make_context(spec, draws, 1, store=1_000_000)
+    collect = Collector(ctx)
+    stream = StreamingSummary(n_opt, draws, spec.cvar_alpha)
+    rng = np.random.default_rng(0)
+    t0 = time.perf_counter()
+    from kursk_da.engine._run import stored_rows
+
+    for k in range(ctx.n_blocks):
+        a = k * BLOCK_SIZE
+        m = min(draws, a + BLOCK_SIZE) - a
+        v = rng.standard_normal((m, n_opt))
+        rows = stored_rows(draws, ctx.store, a, a + m)
+        r = BlockResult(k, a, v, np.zeros((n_opt, n_days), dtype=np.int64),
+                        np.zeros((n_opt, n_days)), rows,
+                        np.zeros((rows.size, len(spec.input_names))),
+                        np.zeros((rows.size, n_opt, 7)), np.zeros(0, dtype=np.int64),
+                        np.zeros((0, n_opt, n_days, 7)))
+        collect(r)
+        stream.add(v, a)
+    stream.result()
+    secs = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    print(f"driver      draws={draws:.0e} options={n_opt} reductions+stored rows: "
+          f"peak_rss={peak:.2f} GB seconds={secs:.0f} (engine tasks excluded)", flush=True)
+
+
 def sbc(fits: int) -> None:
     from kursk_da.calibration import run_sbc  # imports PyMC
 
@@ -155,9 +196,14 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--skip", nargs="*", default=[],
                     choices=["throughput", "overhead", "memory"])
     ap.add_argument("--sbc", action="store_true", help="also time 20 SBC fits (long)")
+    ap.add_argument("--driver-memory", type=int, default=None, metavar="DRAWS",
+                    help="only measure the client-side reductions at DRAWS synthetic draws")
     ap.add_argument("--sbc-fits", type=int, default=20)
     args = ap.parse_args(argv)
     print(f"machine     cpus={os.cpu_count()} load={os.getloadavg()[0]:.1f}", flush=True)
+    if args.driver_memory:
+        driver_memory(args.driver_memory)
+        return
     if "overhead" not in args.skip:
         overhead(args.overhead_draws)
     if "throughput" not in args.skip:
