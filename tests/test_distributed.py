@@ -253,3 +253,16 @@ def test_sbc_on_two_workers_equals_in_process(spec_2025, cluster):
     assert local.ranks.equals(dist.ranks)
     np.testing.assert_array_equal(local.divergences, dist.divergences)
     np.testing.assert_array_equal(local.saturation, dist.saturation)
+
+
+@pytest.mark.slow  # dask retries the connection for 30 s
+def test_unreachable_scheduler_is_a_clear_error_and_no_file(tmp_path, capsys):
+    pytest.importorskip("distributed")
+    from kursk_da.cli import main
+
+    out = tmp_path / "r.nc"
+    status = main(["analyze", str(SPEC), "--prior-only", "--draws", "100", "--no-progress",
+                   "--scheduler", "tcp://127.0.0.1:9", "--out", str(out)])
+    assert status == 1
+    assert "cannot connect to the dask scheduler" in capsys.readouterr().err
+    assert not out.exists() and list(tmp_path.iterdir()) == []

@@ -33,7 +33,7 @@ from kursk_da.cli._common import (
     positive_int,
     seed_type,
 )
-from kursk_da.engine._run import DEFAULT_CHUNK_SIZE
+from kursk_da.engine._run import DEFAULT_CHUNK_SIZE, ClusterError
 from kursk_da.io import options_table, save_result_set
 from kursk_da.io._resultset import check_result_target
 from kursk_da.spec._schema import load_spec
@@ -89,8 +89,20 @@ def _progress(bar: tqdm[Any], n: int) -> None:
     bar.update(n)
 
 
+EXIT_CLUSTER = 1
+"""Exit status when the dask cluster fails the run (no result set is written)."""
+
+
 def run(args: argparse.Namespace) -> int:
     """Handler of ``kursk-da analyze``."""
+    try:
+        return _run(args)
+    except ClusterError as exc:
+        print(f"kursk-da: error: {exc}; no result set written", file=sys.stderr)
+        return EXIT_CLUSTER
+
+
+def _run(args: argparse.Namespace) -> int:
     check_result_target(args.out, "--out")  # before any computing
     if args.workers is not None and args.scheduler is not None:
         from kursk_da.errors import ArgumentError

@@ -5,10 +5,10 @@ schedules, input source) to the workers once (``Client.scatter(broadcast=True)``
 submits one task per block range, :func:`kursk_da.engine._run.run_blocks`, keyed by its
 position (``kursk-da-blocks-<token>-<i>``). Tasks are pure: a task whose worker dies
 is run again elsewhere by the scheduler (up to ``distributed.scheduler.allowed-failures``
-times) with the same result, otherwise the run fails with
-:class:`~kursk_da.errors.EngineError`-like ``RuntimeError`` naming the task and nothing
-is written. At most a window of tasks is in flight (four per worker thread), so the
-results waiting to be folded in order stay bounded.
+times) with the same result; otherwise the run fails with an error naming the task
+(:class:`~kursk_da.engine._run.ClusterError`) and nothing is written. At most a window
+of tasks is in flight (four per worker thread), so the results waiting to be folded in
+order stay bounded.
 
 :func:`local_cluster` starts a ``LocalCluster`` of worker processes; :func:`connect`
 attaches to an existing scheduler (``tcp://HOST:PORT``). The progress of a run comes
@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 from distributed import Client, LocalCluster, as_completed
 
-from kursk_da.engine._run import BlockResult, EngineContext, run_blocks
+from kursk_da.engine._run import BlockResult, ClusterError, EngineContext, run_blocks
 
 __all__ = ["map_blocks", "map_tasks", "local_cluster", "connect", "dashboard_link",
            "dashboard_available", "client_for"]
@@ -47,7 +47,7 @@ def map_tasks(client: Client, fn: Any, args: Sequence[tuple[Any, ...]], *,
     ``(i, result)`` in completion order.
 
     ``shared`` is scattered once to every worker. Each task has the key
-    ``<name>-<token>-<i>``; a failed task raises ``RuntimeError`` naming it (its
+    ``<name>-<token>-<i>``; a failed task raises :class:`ClusterError` naming it (its
     cause chained), after cancelling the others.
     """
     token = secrets.token_hex(6)
@@ -81,7 +81,8 @@ def map_tasks(client: Client, fn: Any, args: Sequence[tuple[Any, ...]], *,
             try:
                 res = fut.result()
             except Exception as exc:
-                raise RuntimeError(f"dask task {fut.key} (task {i}) failed: {exc}") from exc
+                raise ClusterError(f"dask task {fut.key} (task {i} of {len(args)}) failed: "
+                                   f"{type(exc).__name__}: {exc}") from exc
             fut.release()
             yield i, res
             submit_next()
@@ -108,8 +109,18 @@ def local_cluster(n_workers: int, threads_per_worker: int = 1, **kwargs: Any) ->
 
 
 def connect(address: str, timeout: float = 30.0) -> Client:
-    """A client of the existing scheduler at ``address`` (``tcp://HOST:PORT``)."""
-    return Client(address, timeout=timeout)
+    """A client of the existing scheduler at ``address`` (``tcp://HOST:PORT``).
+
+    Raises
+    ------
+    ClusterError
+        When the scheduler cannot be reached within ``timeout`` seconds.
+    """
+    try:
+        return Client(address, timeout=timeout)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ClusterError(f"cannot connect to the dask scheduler at {address!r}: "
+                           f"{exc}") from exc
 
 
 def dashboard_available() -> bool:

@@ -79,6 +79,7 @@ __all__ = [
     "schedules",
     "values_from_attributes",
     "BLOCK_SIZE",
+    "ClusterError",
     "DEFAULT_CHUNK_SIZE",
     "INPUT_STREAM",
     "SHOCK_STREAM",
@@ -93,6 +94,11 @@ INPUT_STREAM = 2
 """First spawn key of the prior-input streams ``(2, block)``."""
 SHOCK_STREAM = 3
 """First spawn key of the front-shock streams ``(3, block)``."""
+
+
+class ClusterError(RuntimeError):
+    """The dask cluster failed a run (a task failed beyond dask's retries, or the
+    scheduler cannot be reached); nothing is written."""
 
 
 def block_seed(seed: int, stream: int, block: int) -> np.random.SeedSequence:
