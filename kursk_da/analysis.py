@@ -8,10 +8,23 @@ observations, it runs the prior Monte Carlo analysis (``analysis = "prior"``).
 :func:`run_analysis` does the same and also returns the
 :class:`~kursk_da.calibration.Calibration` object (diagnostics, checks), which the
 CLI prints. PyMC is imported only when a calibration runs.
+
+Scale
+-----
+The engine's results are handed over block by block (:func:`kursk_da.engine._run.stream_engine`):
+the decision summary is reduced over every draw as the blocks arrive
+(:class:`kursk_da.decision._metrics.StreamingSummary`: exact CVaR by selection), and
+the per-draw data (inputs, attributes, values) are kept for every draw up to
+``store_draws`` (default :data:`DEFAULT_STORE_DRAWS`, 10^6 draws, about 0.5 GB) and for
+``store_draws`` draws evenly spaced over the run beyond (``/decision`` coordinate
+``draw`` = the draw's index). Memory is then bounded by ``store_draws`` and the tasks in
+flight, not by ``draws``. With ``client`` (a ``distributed.Client``) the engine's tasks
+run on that dask cluster; without it dask is not imported.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,19 +34,34 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import xarray as xr
 
-from kursk_da.decision._summary import decision_summary
+from kursk_da.decision._metrics import StreamingSummary
+from kursk_da.decision._summary import streamed_summary
 from kursk_da.dims import CHAIN, DRAW
-from kursk_da.engine._run import DEFAULT_CHUNK_SIZE, run_engine
+from kursk_da.engine._run import (
+    DEFAULT_CHUNK_SIZE,
+    BlockResult,
+    Collector,
+    EngineOutput,
+    InputRows,
+    make_context,
+    stream_engine,
+)
 from kursk_da.errors import SpecError
 from kursk_da.io._resultset import build_result_set
 from kursk_da.spec._schema import Spec, as_spec, check_run_size
 from kursk_da.validation import check_int, check_seed
 
 if TYPE_CHECKING:
+    from distributed import Client
+
     from kursk_da.calibration._result import Calibration
     from kursk_da.calibration._sampling import CompiledCalibration
 
-__all__ = ["Analysis", "analyze", "run_analysis", "trajectory_rows"]
+__all__ = ["Analysis", "analyze", "run_analysis", "trajectory_rows", "DEFAULT_STORE_DRAWS"]
+
+DEFAULT_STORE_DRAWS = 1_000_000
+"""Draws whose per-draw data a result set holds by default (all draws up to this many;
+an evenly spaced subsample of this many beyond)."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +100,8 @@ def run_analysis(
     n_jobs: int | None = None,
     progress: Callable[[int], object] | None = None,
     compiled: CompiledCalibration | None = None,
+    client: Client | None = None,
+    store_draws: int = DEFAULT_STORE_DRAWS,
     **calibration_options: Any,
 ) -> Analysis:
     """Run the analysis of a spec; see :func:`analyze` for the parameters.
@@ -85,35 +115,60 @@ def run_analysis(
     check_int(draws, "draws", minimum=1, error=SpecError)
     check_seed(seed, "seed", error=SpecError)
     check_int(chunk_size, "chunk_size", minimum=1, error=SpecError)
-    check_run_size(spec, draws, chunk_size, n_jobs)  # before anything is allocated
+    check_int(store_draws, "store_draws", minimum=1, error=SpecError)
+    # before anything is allocated: the stored rows dominate the memory
+    check_run_size(spec, min(draws, store_draws), chunk_size, n_jobs)
     if cutoff is not None and (prior_only or not spec.observations):
         raise SpecError("cutoff", "a cutoff needs a calibration: the spec has no observations"
                         if not spec.observations else "a cutoff cannot be combined with "
                         "the prior-only analysis")
+    opts = {"chunk_size": chunk_size, "n_jobs": n_jobs, "client": client, "progress": progress}
     if prior_only or not spec.observations:
-        out = run_engine(spec, draws, seed, chunk_size=chunk_size, n_jobs=n_jobs,
-                         progress=progress)
-        summary = decision_summary(out.values, spec.option_names, spec.cvar_alpha)
+        out, stream = _run_streamed(spec, draws, seed, store_draws, opts)
+        summary = streamed_summary(stream, out.values, _rows(out), spec.option_names)
         return Analysis(build_result_set(spec, out, summary), None)
 
-    from kursk_da.calibration._propagate import posterior_input_matrix  # imports PyMC
+    from kursk_da.calibration._propagate import PosteriorRows  # imports PyMC
     from kursk_da.calibration._result import run_calibration
 
     cal = run_calibration(spec, seed=seed, draws=mcmc_draws, tune=tune, chains=chains,
                           sampler=sampler, cutoff=cutoff, compiled=compiled,
                           **calibration_options)
     per_draw = max(1, draws // cal.n_posterior)
-    theta = posterior_input_matrix(spec, cal.idata["posterior"], cal.sampled, seed=seed,
-                                   per_draw=per_draw)
+    source = PosteriorRows(spec, cal.idata["posterior"], cal.sampled, seed=seed,
+                           per_draw=per_draw)
     sizes = cal.idata["posterior"].sizes
     chains_shape = (int(sizes[CHAIN]), int(sizes[DRAW]))
     rows = trajectory_rows(cal.n_posterior, per_draw, spec.trajectories)
-    out = run_engine(spec, theta.shape[0], seed, inputs=theta, chunk_size=chunk_size,
-                     n_jobs=n_jobs, progress=progress, trajectory_rows=rows)
-    summary = decision_summary(out.values, spec.option_names, spec.cvar_alpha,
-                               chains=chains_shape, per_draw=per_draw)
-    cal = cal.with_ranking_check(spec, out.values, per_draw)
+    out, stream = _run_streamed(spec, source.n_rows, seed, store_draws, opts, source=source,
+                                trajectory_rows=rows, chains=chains_shape, per_draw=per_draw)
+    summary = streamed_summary(stream, out.values, _rows(out), spec.option_names)
+    # the ranking check needs only the per-posterior-draw means of the values
+    cal = dataclasses.replace(cal.with_ranking_check(spec, stream.result()["group_means"], 1),
+                              per_draw=per_draw)
     return Analysis(build_result_set(spec, out, summary, calibration=cal), cal)
+
+
+def _rows(out: EngineOutput) -> np.ndarray:
+    return np.arange(out.n_stored) if out.draw_rows is None else out.draw_rows
+
+
+def _run_streamed(
+    spec: Spec, draws: int, seed: int, store_draws: int, opts: dict[str, Any], *,
+    source: InputRows | None = None, trajectory_rows: np.ndarray | None = None,
+    chains: tuple[int, int] | None = None, per_draw: int = 1,
+) -> tuple[EngineOutput, StreamingSummary]:
+    """The engine run of an analysis: the summary reduced over every draw, the stored rows."""
+    ctx = make_context(spec, draws, seed, source=source, trajectory_rows=trajectory_rows,
+                       store=store_draws)
+    stream = StreamingSummary(len(spec.options), draws, spec.cvar_alpha, chains, per_draw)
+    collect = Collector(ctx)
+
+    def reduce(r: BlockResult) -> None:
+        stream.add(r.values, r.start)
+
+    stream_engine(ctx, [collect, reduce], **opts)
+    return collect.output(int(opts["chunk_size"])), stream
 
 
 def trajectory_rows(n_posterior: int, per_draw: int, n_traj: int) -> np.ndarray:
@@ -158,6 +213,8 @@ def analyze(
     n_jobs: int | None = None,
     progress: Callable[[int], object] | None = None,
     compiled: CompiledCalibration | None = None,
+    client: Client | None = None,
+    store_draws: int = DEFAULT_STORE_DRAWS,
     **calibration_options: Any,
 ) -> xr.DataTree:
     """Run the decision analysis of a spec and return its result set.
@@ -182,13 +239,22 @@ def analyze(
     mcmc_draws, tune, chains : int
         Posterior draws per chain, tuning steps per chain, chains.
     chunk_size : int
-        Draws per independent chunk (part of the reproducibility contract).
+        Draws per engine task, rounded up to whole blocks of 4096 draws. Does not
+        change the results (the random streams are keyed to the fixed blocks).
     n_jobs : int, optional
         Threads; default all CPUs. Does not change the results.
     progress : callable, optional
-        Called with the number of draws of each finished engine chunk.
+        Called with the number of draws of each finished engine task.
     compiled : CompiledCalibration, optional
         Reuse a compiled calibration model.
+    client : distributed.Client, optional
+        Run the engine's tasks on this dask cluster (``kursk_da`` must be importable on
+        its workers). Does not change the results. Default: threads of this process,
+        without importing dask.
+    store_draws : int
+        Keep the per-draw data (``/prior`` or ``/decision/inputs``, ``value``,
+        ``attributes``) of every draw up to this many draws, of this many draws evenly
+        spaced over the run beyond; the summaries always use every draw.
     **calibration_options
         Further keywords of :func:`kursk_da.calibration.calibrate` (``cores``,
         ``target_accept``, ``sampler_options``).
@@ -216,4 +282,5 @@ def analyze(
     return run_analysis(spec, draws, seed, prior_only=prior_only, cutoff=cutoff,
                         sampler=sampler, mcmc_draws=mcmc_draws, tune=tune, chains=chains,
                         chunk_size=chunk_size, n_jobs=n_jobs, progress=progress,
-                        compiled=compiled, **calibration_options).tree
+                        compiled=compiled, client=client, store_draws=store_draws,
+                        **calibration_options).tree

@@ -127,11 +127,11 @@ def test_schema_version_1_files_are_still_read(prior_tree):
     assert spec_from_tree(old).raw == spec.raw
 
 
-@pytest.mark.parametrize("version", ["99", "0", "3.1"])
+@pytest.mark.parametrize("version", ["99", "0", "4.1"])
 def test_unknown_schema_versions_are_refused(prior_tree, version):
     bad = prior_tree.copy()
     bad.attrs = {**prior_tree.attrs, "result_schema": version}
-    with pytest.raises(ResultFileError, match=f"result_schema '{version}'.*supported: 1, 2"):
+    with pytest.raises(ResultFileError, match=f"result_schema '{version}'.*supported: 1, 2, 3"):
         kd.validate_result_set(bad)
 
 
@@ -146,7 +146,7 @@ def test_spec_json_tags_dates():
     spec = kd.load_spec(SPEC)
     text = spec_to_json(spec)
     assert '{"$date": "2025-01-05"}' in text
-    assert RESULT_SCHEMA == "2"
+    assert RESULT_SCHEMA == "3"
 
 
 def test_functions_that_take_a_spec_accept_a_path():

@@ -31,7 +31,7 @@ from kursk_da.spec.copula import sample_conditional
 if TYPE_CHECKING:
     from kursk_da.spec._schema import Spec
 
-__all__ = ["posterior_input_matrix"]
+__all__ = ["posterior_input_matrix", "PosteriorRows"]
 
 
 def posterior_input_matrix(
@@ -80,3 +80,59 @@ def posterior_input_matrix(
     rng = np.random.default_rng(stream(seed, PROPAGATION))
     out[:, o_idx] = sample_conditional(spec, sampled, xs, [names[j] for j in o_idx], rng)
     return out
+
+
+class PosteriorRows:
+    """The posterior input matrix computed block by block (an engine input source).
+
+    Row ``r`` belongs to posterior draw ``r // per_draw`` (chain-major); its sampled
+    columns are that draw's values, its fixed columns their values, and the other
+    inputs are conditional prior draws as in :func:`posterior_input_matrix`, from the
+    stream ``SeedSequence(seed, spawn_key=(13, block))`` of the engine block
+    (:data:`kursk_da.engine._run.BLOCK_SIZE` rows) that holds the row. Rows of a block
+    are therefore the same whatever the split of the work (chunk size, workers).
+
+    Parameters
+    ----------
+    spec : Spec
+    posterior : xarray.Dataset with ``theta`` (chain, draw, parameter), or array (n, k)
+    sampled : sequence of str
+    seed : int
+    per_draw : int
+    """
+
+    def __init__(self, spec: Spec, posterior: xr.Dataset | np.ndarray,
+                 sampled: Sequence[str], *, seed: int, per_draw: int = 1) -> None:
+        if isinstance(posterior, xr.Dataset):
+            th = posterior["theta"].transpose(CHAIN, DRAW, PARAMETER).to_numpy()
+            xs = th.reshape(-1, th.shape[-1])
+        else:
+            xs = np.asarray(posterior, dtype=float)
+        self.spec, self.xs, self.sampled = spec, np.ascontiguousarray(xs), list(sampled)
+        self.seed, self.per_draw = int(seed), int(per_draw)
+
+    @property
+    def n_rows(self) -> int:
+        """Rows of the input matrix: posterior draws x ``per_draw``."""
+        return int(self.xs.shape[0]) * self.per_draw
+
+    def rows(self, a: int, b: int) -> np.ndarray:
+        """Rows ``a .. b - 1`` (``a`` a block start, ``b`` its end or the last row)."""
+        from kursk_da.engine._run import BLOCK_SIZE
+
+        spec = self.spec
+        xs = self.xs[np.arange(a, b) // self.per_draw]
+        names = list(spec.input_names)
+        s_idx = [names.index(s) for s in self.sampled]
+        fixed = [j for j, nm in enumerate(names) if spec.inputs[nm].dist.is_fixed]
+        o_idx = [j for j in range(len(names)) if j not in s_idx and j not in fixed]
+        out = np.empty((b - a, len(names)))
+        out[:, s_idx] = xs
+        for j in fixed:
+            out[:, j] = spec.inputs[names[j]].dist.params["value"]
+        if o_idx:
+            seq = np.random.SeedSequence(self.seed, spawn_key=(PROPAGATION, a // BLOCK_SIZE))
+            out[:, o_idx] = sample_conditional(spec, self.sampled, xs,
+                                               [names[j] for j in o_idx],
+                                               np.random.default_rng(seq))
+        return out

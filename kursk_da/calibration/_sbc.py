@@ -12,6 +12,10 @@ The uniformity test is a chi-square test on a histogram of the ranks in ``bins``
 equal bins (``L + 1`` must be divisible by ``bins``); with ``S`` simulations the
 expected count per bin is ``S / bins``. A parameter fails at level ``alpha`` after a
 Bonferroni correction over the parameters.
+
+With a dask ``client`` every fit is one task (:func:`sbc_fit`, seeded by its position
+``s`` only); each worker process compiles the model once and reuses it, so the ranks do
+not depend on the number of workers and equal those of the in-process loop.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -32,9 +36,44 @@ from kursk_da.dims import CHAIN, DRAW, PARAMETER
 from kursk_da.spec._sampling import sample_inputs
 
 if TYPE_CHECKING:
+    from distributed import Client
+
+    from kursk_da.calibration._sampling import CompiledCalibration
     from kursk_da.spec._schema import Spec
 
-__all__ = ["SBCResult", "run_sbc", "rank_uniformity"]
+__all__ = ["SBCResult", "run_sbc", "rank_uniformity", "sbc_fit"]
+
+_COMPILED: dict[str, Any] = {}  # per process: the compiled model of each spec (dask workers)
+
+
+def _compiled_for(spec: Spec) -> CompiledCalibration:
+    cc = _COMPILED.get(spec.sha256)
+    if cc is None:
+        cc = _COMPILED[spec.sha256] = compile_calibration(spec)
+    return cc
+
+
+def sbc_fit(spec: Spec, s: int, seed: int, draws: int, tune: int, chains: int,
+            thin_to: int, maxdepth: int, compiled: CompiledCalibration | None = None
+            ) -> tuple[np.ndarray, int, float]:
+    """Simulation ``s`` of :func:`run_sbc`: (ranks of the sampled parameters, divergent
+    transitions, fraction at the maximum tree depth). A pure function of its arguments
+    (the model is compiled once per process when ``compiled`` is None)."""
+    cc = _compiled_for(spec) if compiled is None else compiled
+    setup = cc.setup
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(20, s)))
+    theta = sample_inputs(spec, 1, rng)
+    mu = skeleton_numpy(theta, setup.omap)[0]
+    y = predictive_draws(mu, setup.scale, setup.is_log, setup.offset, rng)
+    idata = calibrate(spec, seed=seed * 100003 + s, draws=draws, tune=tune, chains=chains,
+                      compiled=cc.with_values(y), sampler_options={"maxdepth": maxdepth})
+    th = idata["posterior"]["theta"].transpose(CHAIN, DRAW, PARAMETER).to_numpy()
+    # interleave chains so that thinning takes draws from every chain
+    flat = th.transpose(1, 0, 2).reshape(-1, th.shape[-1])
+    keep = np.linspace(0, flat.shape[0] - 1, thin_to).round().astype(int)
+    ranks: np.ndarray = (flat[keep] < theta[0, setup.cols]).sum(axis=0)
+    return (ranks, int(idata["sample_stats"]["diverging"].sum()),
+            float(idata["sample_stats"]["reached_max_treedepth"].mean()))
 
 
 @dataclass(frozen=True)
@@ -115,6 +154,7 @@ def run_sbc(
     alpha: float = 0.01,
     maxdepth: int = 8,
     progress: Callable[[int, float], None] | None = None,
+    client: Client | None = None,
 ) -> SBCResult:
     """Run a simulation-based calibration of ``spec``'s calibration model.
 
@@ -141,7 +181,11 @@ def run_sbc(
         bounds the cost of such fits (saturation is reported, and a bias it caused
         would show in the ranks).
     progress : callable, optional
-        Called with ``(s, seconds)`` after each fit.
+        Called with ``(s, seconds)`` after each fit (with a client: ``s`` counts the
+        finished fits).
+    client : distributed.Client, optional
+        Run each fit as a dask task on this cluster (``kursk_da`` and PyMC importable on
+        its workers); the results do not depend on it.
 
     Returns
     -------
@@ -155,22 +199,21 @@ def run_sbc(
     ranks = np.empty((n_sims, len(setup.sampled)), dtype=np.int64)
     divergences = np.zeros(n_sims, dtype=np.int64)
     saturation = np.zeros(n_sims)
-    for s in range(n_sims):
-        rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(20, s)))
-        theta = sample_inputs(spec, 1, rng)
-        mu = skeleton_numpy(theta, setup.omap)[0]
-        y = predictive_draws(mu, setup.scale, setup.is_log, setup.offset, rng)
-        idata = calibrate(spec, seed=seed * 100003 + s, draws=draws, tune=tune, chains=chains,
-                          compiled=cc.with_values(y), sampler_options={"maxdepth": maxdepth})
-        th = idata["posterior"]["theta"].transpose(CHAIN, DRAW, PARAMETER).to_numpy()
-        # interleave chains so that thinning takes draws from every chain
-        flat = th.transpose(1, 0, 2).reshape(-1, th.shape[-1])
-        keep = np.linspace(0, flat.shape[0] - 1, thin_to).round().astype(int)
-        ranks[s] = (flat[keep] < theta[0, setup.cols]).sum(axis=0)
-        divergences[s] = int(idata["sample_stats"]["diverging"].sum())
-        saturation[s] = float(idata["sample_stats"]["reached_max_treedepth"].mean())
-        if progress:
-            progress(s, time.perf_counter() - t0)
+    settings = (seed, draws, tune, chains, thin_to, maxdepth)
+    if client is None:
+        for s in range(n_sims):
+            ranks[s], divergences[s], saturation[s] = sbc_fit(spec, s, *settings, compiled=cc)
+            if progress:
+                progress(s, time.perf_counter() - t0)
+    else:
+        from kursk_da.engine._dask import map_tasks  # imports dask only here
+
+        tasks = [(s, *settings) for s in range(n_sims)]
+        for done, (s, res) in enumerate(map_tasks(client, sbc_fit, tasks, shared=spec,
+                                                  name="kursk-da-sbc")):
+            ranks[s], divergences[s], saturation[s] = res
+            if progress:
+                progress(done, time.perf_counter() - t0)
     frame = pd.DataFrame(ranks, columns=list(setup.sampled))
     return SBCResult(frame, rank_uniformity(frame, thin_to, bins, alpha), divergences,
                      saturation, time.perf_counter() - t0, thin_to)

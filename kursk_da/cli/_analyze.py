@@ -13,30 +13,37 @@ fit), ``propagation`` (the engine on every draw and option: a bar over the draws
 prior analysis has the propagation only. The sampler draws no bar of its own; the
 propagation bar appears with the engine's first finished chunk, which is also when the
 sampling stage is logged as done.
+
+``--workers N`` runs the engine on a dask ``LocalCluster`` of N worker processes
+(``--threads-per-worker`` threads each, default 1); ``--scheduler tcp://HOST:PORT`` on an
+existing cluster. Neither: the in-process engine, without dask.distributed. The
+numbers are the same either way. ``--out NAME.zarr`` writes a Zarr store.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import sys
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
-from kursk_da.analysis import run_analysis
+from kursk_da.analysis import DEFAULT_STORE_DRAWS, run_analysis
 from kursk_da.cli._common import (
     EXIT_OK,
     EXIT_UNCONVERGED,
     check_interrupted,
-    check_out_file,
     date_type,
     int_type,
     positive_int,
     seed_type,
 )
 from kursk_da.cli._log import LOGGER, Stages, progress_bar
-from kursk_da.engine._run import DEFAULT_CHUNK_SIZE
+from kursk_da.engine._run import DEFAULT_CHUNK_SIZE, ClusterError
 from kursk_da.io import options_table, save_result_set
+from kursk_da.io._resultset import check_result_target
 from kursk_da.spec._schema import check_run_size, load_spec
 
 __all__ = ["register", "run"]
@@ -49,11 +56,24 @@ def register(sub: Any) -> None:
     a.add_argument("--draws", type=positive_int, default=20_000,
                    help="Monte Carlo draws (default 20000)")
     a.add_argument("--seed", type=seed_type, default=0, help="root seed (default 0)")
-    a.add_argument("--out", type=Path, required=True, help="result set to write (netCDF)")
+    a.add_argument("--out", type=Path, required=True,
+                   help="result set to write (netCDF; a name ending in .zarr: a Zarr store)")
     a.add_argument("--chunk-size", type=positive_int, default=None,
-                   help="draws per independent chunk (default 10000; changes the numbers)")
+                   help="draws per engine task, rounded up to blocks of 4096 (default "
+                        f"{DEFAULT_CHUNK_SIZE}; does not change the numbers)")
     a.add_argument("--jobs", type=positive_int, default=None,
                    help="threads (default: all CPUs; does not change the numbers)")
+    a.add_argument("--workers", type=positive_int, default=None,
+                   help="run the engine on a local dask cluster of N worker processes "
+                        "(does not change the numbers)")
+    a.add_argument("--threads-per-worker", type=positive_int, default=1,
+                   help="threads of each --workers process (default 1)")
+    a.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run the engine on an existing dask cluster (tcp://HOST:PORT)")
+    a.add_argument("--store-draws", type=positive_int, default=DEFAULT_STORE_DRAWS,
+                   help="keep the per-draw data of all draws up to N, of N evenly spaced "
+                        f"draws beyond (default {DEFAULT_STORE_DRAWS}); the summaries use "
+                        "every draw")
     a.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     a.add_argument("--prior-only", action="store_true",
                    help="prior analysis even when the spec has observations")
@@ -97,9 +117,25 @@ class _Propagation:
         self.stages.done()
 
 
+EXIT_CLUSTER = 1
+"""Exit status when the dask cluster fails the run (no result set is written)."""
+
+
 def run(args: argparse.Namespace) -> int:
     """Handler of ``kursk-da analyze``."""
-    check_out_file(args.out)  # before any computing
+    try:
+        return _run(args)
+    except ClusterError as exc:
+        print(f"kursk-da: error: {exc}; no result set written", file=sys.stderr)
+        return EXIT_CLUSTER
+
+
+def _run(args: argparse.Namespace) -> int:
+    check_result_target(args.out, "--out")  # before any computing
+    if args.workers is not None and args.scheduler is not None:
+        from kursk_da.errors import ArgumentError
+
+        raise ArgumentError("--workers: give --workers or --scheduler, not both")
     spec = load_spec(args.spec)
     calibrating = bool(spec.observations) and not args.prior_only
     compiled = None
@@ -126,17 +162,29 @@ def run(args: argparse.Namespace) -> int:
         total = args.draws
         detail = f"{total} prior draws x {n_options} options"
     propagation = _Propagation(stages, total, not args.no_progress, detail)
-    if not calibrating:
-        propagation.open()
-    try:
+    with contextlib.ExitStack() as stack:
+        stack.callback(propagation.close)
+        client = None
+        if args.workers is not None or args.scheduler is not None:
+            from kursk_da.engine._dask import client_for, dashboard_link
+
+            client = stack.enter_context(client_for(
+                args.workers, args.threads_per_worker, args.scheduler,
+                dashboard=not args.no_progress))
+            where = args.scheduler or f"a local cluster of {args.workers} worker processes"
+            LOGGER.info("engine on %s", where)
+            link = dashboard_link(client)
+            if link:
+                LOGGER.info("dask dashboard: %s", link)
+        if not calibrating:
+            propagation.open()
         # the one call of the orchestrator (kd.analyze returns result.tree)
         result = run_analysis(
             spec, args.draws, args.seed, prior_only=args.prior_only, cutoff=args.cutoff,
             sampler=args.sampler, mcmc_draws=args.mcmc_draws, tune=args.tune,
             chains=args.chains, chunk_size=args.chunk_size or DEFAULT_CHUNK_SIZE,
-            n_jobs=args.jobs, progress=propagation, compiled=compiled)
-    finally:
-        propagation.close()
+            n_jobs=args.jobs, progress=propagation, compiled=compiled, client=client,
+            store_draws=args.store_draws)
     tree, post = result.tree, result.calibration
     if post is not None:
         from kursk_da.cli._calibration import calibration_text

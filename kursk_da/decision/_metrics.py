@@ -58,6 +58,7 @@ __all__ = [
     "influence_values",
     "mcse_all",
     "MCSE_QUANTITIES",
+    "StreamingSummary",
 ]
 
 MCSE_QUANTITIES = ("expected_value", "value_difference", "prob_best", "expected_regret",
@@ -224,3 +225,214 @@ def mcse_all(
     """
     return {name: mean_mcse(f, chains, per_draw)
             for name, f in influence_values(values, alpha).items()}
+
+
+class StreamingSummary:
+    """Every metric of the decision summary, reduced block by block (bounded memory).
+
+    Feed the values of consecutive rows in order (:meth:`add`), then :meth:`result`.
+    The results equal those of :func:`expected_value`, :func:`prob_best`, the mean of
+    :func:`regret`, :func:`cvar`, :func:`evpi_core` and :func:`mcse_all` on all rows up
+    to rounding, and are a deterministic function of the rows and of the block
+    boundaries (the engine's fixed blocks: not of how the work was split).
+
+    * Means and co-moments of ``(v_1 .. v_k, max_j v_j)`` are combined block by block
+      with the pairwise update of Chan, Golub and LeVeque (1979); variances of
+      differences (``v_j - v_j*``, regret, EVPI) follow from the co-moment matrix.
+    * The probability best counts the argmax of each row (integers, exact).
+    * CVaR is exact: a selection keeps, per option, the ``floor(alpha n) + 2``
+      smallest values and their rows (buffer compacted with ``argpartition`` when it
+      doubles; a value is dropped only when it is above the current cut), about
+      ``16 alpha n`` bytes per option. The ``alpha`` quantile (linear interpolation,
+      as ``numpy.quantile``), the tail mean with its fractional boundary weight and the
+      influence values ``q + min(v - q, 0) / alpha`` (non-zero only in the kept tail)
+      come from the kept values.
+    * With ``chains`` (posterior analyses) the per-posterior-draw sums of ``v``,
+      ``max v`` and the best indicators are accumulated (``n_chain x n_draw`` rows),
+      so the MCSEs are ArviZ's on the per-posterior-draw means, as in :func:`mean_mcse`.
+
+    Parameters
+    ----------
+    n_options : int
+    n_rows : int
+        Rows that will be added in total.
+    alpha : float
+        CVaR tail probability in (0, 1].
+    chains : (n_chain, n_draw), optional
+    per_draw : int
+        Replicate rows per posterior draw (only with ``chains``).
+    """
+
+    def __init__(self, n_options: int, n_rows: int, alpha: float = 0.05,
+                 chains: tuple[int, int] | None = None, per_draw: int = 1) -> None:
+        if not 0.0 < alpha <= 1.0:
+            raise ValueError(f"alpha: expected a probability in (0, 1], got {alpha}")
+        k = int(n_options)
+        self.k, self.n_rows, self.alpha = k, int(n_rows), float(alpha)
+        self.chains, self.per_draw = chains, int(per_draw)
+        if chains is not None and int(chains[0]) * int(chains[1]) * self.per_draw != n_rows:
+            raise ValueError(f"chains, per_draw: {chains[0]} x {chains[1]} x {per_draw} rows "
+                             f"expected, got {n_rows}")
+        self.n = 0
+        self._result: dict[str, np.ndarray] | None = None
+        self.mean = np.zeros(k + 1)
+        self.m2 = np.zeros((k + 1, k + 1))
+        self.best = np.zeros(k, dtype=np.int64)
+        self.keep = min(self.n_rows, int(np.floor(alpha * self.n_rows)) + 2)
+        self._tail_v: list[list[np.ndarray]] = [[] for _ in range(k)]
+        self._tail_r: list[list[np.ndarray]] = [[] for _ in range(k)]
+        self._tail_size = np.zeros(k, dtype=np.int64)
+        self._cut = np.full(k, np.inf)
+        if chains is not None:
+            n_post = int(chains[0]) * int(chains[1])
+            self.group = np.zeros((n_post, 2 * k + 1))
+
+    def add(self, values: np.ndarray, start: int) -> None:
+        """Add rows ``start .. start + len(values) - 1`` (in order, no gaps)."""
+        v = np.asarray(values, dtype=float)
+        if start != self.n:
+            raise ValueError(f"start: expected row {self.n}, got {start}")
+        m = v.shape[0]
+        if m == 0:
+            return
+        vmax = v.max(axis=1)
+        x = np.column_stack([v, vmax])
+        mean_b = x.mean(axis=0)
+        dev = x - mean_b
+        m2_b = dev.T @ dev
+        n_a, n = self.n, self.n + m
+        delta = mean_b - self.mean
+        self.mean = self.mean + delta * (m / n)
+        self.m2 = self.m2 + m2_b + np.outer(delta, delta) * (n_a * m / n)
+        self.n = n
+        arg = np.argmax(v, axis=1)
+        self.best += np.bincount(arg, minlength=self.k)
+        rows = np.arange(start, start + m, dtype=np.int64)
+        for j in range(self.k):
+            col = v[:, j]
+            sel = col < self._cut[j] if np.isfinite(self._cut[j]) else slice(None)
+            self._tail_v[j].append(col[sel])
+            self._tail_r[j].append(rows[sel])
+            self._tail_size[j] += self._tail_v[j][-1].size
+            if self._tail_size[j] >= 2 * self.keep + 4096:
+                self._compact(j)
+        if self.chains is not None:
+            g = rows // self.per_draw
+            g0 = int(g[0])
+            gl = g - g0
+            n_g = int(gl[-1]) + 1
+            best = np.zeros((m, self.k))
+            best[np.arange(m), arg] = 1.0
+            cols = np.column_stack([v, vmax, best])
+            part = np.stack([np.bincount(gl, weights=cols[:, c], minlength=n_g)
+                             for c in range(cols.shape[1])], axis=1)
+            self.group[g0:g0 + n_g] += part
+
+    def _compact(self, j: int) -> tuple[np.ndarray, np.ndarray]:
+        vals = np.concatenate(self._tail_v[j]) if self._tail_v[j] else np.zeros(0)
+        rows = (np.concatenate(self._tail_r[j]) if self._tail_r[j]
+                else np.zeros(0, dtype=np.int64))
+        if vals.size > self.keep:
+            idx = np.argpartition(vals, self.keep - 1)[: self.keep]
+            vals, rows = vals[idx], rows[idx]
+            self._cut[j] = vals.max()
+        order = np.lexsort((rows, vals))
+        vals, rows = vals[order], rows[order]
+        self._tail_v[j], self._tail_r[j] = [vals], [rows]
+        self._tail_size[j] = vals.size
+        return vals, rows
+
+    def result(self) -> dict[str, np.ndarray]:
+        """The metrics of all rows.
+
+        Returns
+        -------
+        dict
+            ``expected_value``, ``prob_best``, ``expected_regret``, ``cvar``,
+            ``value_difference`` (n_options,), ``evpi`` (0-d), ``quantile`` (the
+            ``alpha`` quantile of each option), ``group_means`` ((n_chain * n_draw,
+            n_options) per-posterior-draw mean values, posterior only) and
+            ``<name>_mcse`` for every name of :data:`MCSE_QUANTITIES`.
+        """
+        if self._result is not None:
+            return dict(self._result)
+        self._result = self._compute()
+        return dict(self._result)
+
+    def _compute(self) -> dict[str, np.ndarray]:
+        if self.n != self.n_rows:
+            raise ValueError(f"{self.n} rows added, {self.n_rows} expected")
+        n, k, alpha = self.n, self.k, self.alpha
+        mu = self.mean[:k]
+        mmax = self.mean[k]
+        jstar = int(np.argmax(mu))
+        c = self.m2
+        out: dict[str, np.ndarray] = {
+            "expected_value": mu.copy(),
+            "value_difference": mu - mu.max(),
+            "prob_best": self.best / n,
+            "expected_regret": mmax - mu,
+            "evpi": np.asarray(max(float(mmax - mu.max()), 0.0)),
+        }
+        cv, q = np.empty(k), np.empty(k)
+        tails = []
+        kk = alpha * n
+        whole = int(np.floor(kk))
+        frac = kk - whole
+        h = alpha * (n - 1)
+        lo = int(np.floor(h))
+        t = h - lo
+        for j in range(k):
+            vals, rows = self._compact(j)
+            total = vals[:whole].sum()
+            if frac > 0 and whole < n:
+                total = total + frac * vals[whole]
+            cv[j] = total / kk
+            a = vals[lo]
+            b = vals[min(lo + 1, vals.size - 1)]
+            diff = b - a
+            q[j] = b - diff * (1 - t) if t >= 0.5 else a + diff * t
+            below = vals < q[j]
+            tails.append((vals[below] - q[j], rows[below]))
+        out["cvar"], out["quantile"] = cv, q
+        if self.chains is None:
+            def sd_mean(var: np.ndarray | float) -> np.ndarray:
+                arr = np.asarray(var, dtype=float)
+                if n < 2:
+                    return np.full(arr.shape, np.nan)
+                res: np.ndarray = np.sqrt(np.maximum(arr, 0.0) / (n - 1) / n)
+                return res
+
+            diag = np.diag(c)[:k]
+            out["expected_value_mcse"] = sd_mean(diag)
+            out["value_difference_mcse"] = sd_mean(diag + c[jstar, jstar] - 2 * c[:k, jstar])
+            p = self.best / n
+            out["prob_best_mcse"] = sd_mean(p * (1 - p) * n)
+            out["expected_regret_mcse"] = sd_mean(c[k, k] + diag - 2 * c[:k, k])
+            out["evpi_mcse"] = sd_mean(c[k, k] + c[jstar, jstar] - 2 * c[k, jstar])
+            cm = np.empty(k)
+            for j, (d, _) in enumerate(tails):
+                s1, s2 = d.sum(), (d * d).sum()
+                cm[j] = (s2 - s1 * s1 / n) / alpha**2
+            out["cvar_mcse"] = sd_mean(cm)
+            return out
+        n_chain, n_draw = (int(x) for x in self.chains)
+        gm = self.group / self.per_draw  # (n_post, 2k + 1): means of v, vmax, best
+        out["group_means"] = gm[:, :k]
+        cf = np.repeat(q[None, :], gm.shape[0], axis=0)
+        for j, (d, rows) in enumerate(tails):
+            cf[:, j] += np.bincount(rows // self.per_draw, weights=d,
+                                    minlength=gm.shape[0]) / (self.per_draw * alpha)
+        f = {
+            "expected_value": gm[:, :k],
+            "value_difference": gm[:, :k] - gm[:, [jstar]],
+            "prob_best": gm[:, k + 1:],
+            "expected_regret": gm[:, [k]] - gm[:, :k],
+            "cvar": cf,
+            "evpi": gm[:, k] - gm[:, jstar],
+        }
+        for name, g in f.items():
+            g2 = g.reshape(n_chain, n_draw, -1)
+            se = np.array([_arviz_mcse_mean(g2[..., i]) for i in range(g2.shape[-1])])
+            out[f"{name}_mcse"] = se.reshape(np.shape(g)[1:])
+        return out

@@ -27,7 +27,7 @@ from numba import njit
 
 from kursk_da.engine import _lanemath as lanemath
 
-__all__ = ["standard_normals"]
+__all__ = ["standard_normals", "block_shocks", "draw_stride"]
 
 _FLAGS = {"nnan", "nsz", "contract", "afn"}
 _TWO_PI = 2.0 * math.pi
@@ -118,3 +118,85 @@ def standard_normals(
     rng.random(out=buf)
     _box_muller(buf)
     return buf[:size].reshape(shape)
+
+
+def draw_stride(n_days: int) -> int:
+    """Uniforms per draw of :func:`block_shocks`: ``n_days`` rounded up to even."""
+    return n_days + (n_days & 1)
+
+
+@njit(nogil=True, error_model="numpy", fastmath=_FLAGS, cache=True)
+def _box_muller_draws(u: np.ndarray, out: np.ndarray) -> None:
+    """Per-draw Box-Muller: row ``i`` of ``u`` (``L`` uniforms) to column ``i`` of ``out``.
+
+    Pairs ``(u[i, t], u[i, L/2 + t])`` give days ``t`` and ``L/2 + t`` (the last one
+    dropped when ``n_days`` is odd); the result of a draw depends on its own row only.
+    Each row is transformed in place (a contiguous, vectorised loop), then the rows
+    are transposed into ``out`` in tiles of 32 x 32.
+    """
+    lanemath.prefer_512_bit_vectors()
+    m, width = u.shape
+    n_days = out.shape[0]
+    half = width // 2
+    for i in range(m):
+        first = u[i, :half]
+        second = u[i, half:]
+        for t in range(half):
+            r = math.sqrt(-2.0 * lanemath.log(1.0 - first[t]))
+            c, s = _cos_sin_turn(second[t])
+            first[t] = r * c
+            second[t] = r * s
+    tile = 32
+    for i0 in range(0, m, tile):
+        i1 = min(m, i0 + tile)
+        for t0 in range(0, n_days, tile):
+            t1 = min(n_days, t0 + tile)
+            for t in range(t0, t1):
+                for i in range(i0, i1):
+                    out[t, i] = u[i, t]
+
+
+def block_shocks(
+    seq: np.random.SeedSequence, lo: int, hi: int, n_days: int,
+    out: np.ndarray | None = None, work: np.ndarray | None = None,
+) -> np.ndarray:
+    """Standard-normal front shocks of draws ``lo .. hi - 1`` of one block's stream.
+
+    Counter-based by draw: draw ``i`` of the block uses the uniforms
+    ``i * L .. (i + 1) * L - 1`` (``L = draw_stride(n_days)``) of
+    ``Generator(PCG64(seq)).random``, reached by ``PCG64.advance`` (one 64-bit output
+    per uniform), and transforms them pairwise with the Box-Muller method
+    (:func:`_box_muller_draws`). The shocks of a draw therefore do not depend on
+    which other draws are generated with it.
+
+    Parameters
+    ----------
+    seq : numpy.random.SeedSequence
+        The block's stream.
+    lo, hi : int
+        Draws of the block, ``0 <= lo <= hi``.
+    n_days : int
+    out : float64 1-D array of at least ``n_days * (hi - lo)`` elements, optional
+        Reused result buffer (the result is then a C-ordered view of it).
+    work : float64 1-D array of at least ``(hi - lo) * L`` elements, optional
+        Reused work array of the uniforms.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_days, hi - lo)
+        Element ``[t, i]`` is day ``t`` of draw ``lo + i`` (a view of ``out`` if given).
+    """
+    m = hi - lo
+    width = draw_stride(n_days)
+    bitgen = np.random.PCG64(seq)
+    if lo:
+        bitgen.advance(lo * width)
+    need = m * width
+    buf = np.empty(need) if work is None or work.size < need else work[:need]
+    np.random.Generator(bitgen).random(out=buf)
+    if out is None or out.size < n_days * m:
+        res = np.empty((n_days, m))
+    else:
+        res = out[: n_days * m].reshape(n_days, m)
+    _box_muller_draws(buf.reshape(m, width), res)
+    return res

@@ -102,13 +102,22 @@ __all__ = [
     "SUPPORTED_SCHEMAS",
     "POSTERIOR_CHAIN",
     "POSTERIOR_DRAW",
+    "check_result_target",
+    "is_zarr_path",
+    "ZARR_SUFFIX",
+    "DRAW_CHUNK",
+    "NETCDF_COMPRESSION",
+    "LAZY_ELEMENTS",
 ]
 
-RESULT_SCHEMA = "2"
+RESULT_SCHEMA = "3"
 """Version of the result-set schema written now. 2: per-attribute units as the
 coordinate ``attribute_units``, ``units`` on every variable of every group, the spec
-JSON in its own key order with tagged dates."""
-SUPPORTED_SCHEMAS = ("1", "2")
+JSON in its own key order with tagged dates. 3: the random streams keyed to fixed
+blocks of draws (root attribute ``block_size``; the numbers no longer depend on
+``chunk_size``), per-draw data possibly of a subsample (``draws_stored``), Zarr stores
+and compressed netCDF."""
+SUPPORTED_SCHEMAS = ("1", "2", "3")
 """Schema versions this version of kursk_da reads."""
 
 REQUIRED: dict[str, tuple[str, ...]] = {
@@ -126,6 +135,12 @@ _TRAJ_VARS = {  # name in the result set -> (index in TRAJECTORY_NAMES, long nam
 }
 
 
+def _block_size() -> int:
+    from kursk_da.engine._run import BLOCK_SIZE
+
+    return BLOCK_SIZE
+
+
 def _version() -> str:
     try:
         return version("kursk_da")
@@ -140,8 +155,9 @@ def _input_attrs(spec: Spec, name: str) -> dict[str, str]:
             "distribution": par.dist.describe()}
 
 
-def _prior_group(spec: Spec, inputs: np.ndarray) -> xr.Dataset:
-    draws = np.arange(inputs.shape[0])
+def _prior_group(spec: Spec, inputs: np.ndarray, draws: np.ndarray | None = None
+                 ) -> xr.Dataset:
+    draws = np.arange(inputs.shape[0]) if draws is None else draws
     data = {
         name: xr.DataArray(inputs[None, :, j], dims=(CHAIN, DRAW),
                            coords={CHAIN: [0], DRAW: draws}, attrs=_input_attrs(spec, name))
@@ -407,6 +423,8 @@ def build_result_set(
         "seed": int(out.seed),
         "draws": int(out.n_draws),
         "chunk_size": int(out.chunk_size),
+        "block_size": int(_block_size()),
+        "draws_stored": int(out.n_stored),
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "decision_date": spec.decision_date.isoformat(),
         "horizon_days": int(spec.horizon_days),
@@ -417,7 +435,7 @@ def build_result_set(
     })
     groups: dict[str, xr.Dataset] = {"/": root}
     if calibration is None:
-        groups["/prior"] = _prior_group(spec, out.inputs)
+        groups["/prior"] = _prior_group(spec, out.inputs, draws)
     else:
         root.attrs.update(_calibration_attrs(calibration))
         dec["inputs"] = xr.DataArray(
@@ -447,47 +465,157 @@ def build_result_set(
                                                                   if g not in order]})
 
 
-def save_result_set(tree: xr.DataTree, path: str | Path) -> Path:
-    """Write a result set to netCDF atomically.
+ZARR_SUFFIX = ".zarr"
+"""A target whose name ends in this is written as a Zarr store (a directory)."""
+DRAW_CHUNK = 65_536
+"""Rows per chunk along ``draw`` of the stored arrays (netCDF and Zarr)."""
+NETCDF_COMPRESSION = {"compression": "gzip", "compression_opts": 4, "shuffle": True}
+"""Compression of the numeric variables of a netCDF result set (HDF5 gzip level 4)."""
+LAZY_ELEMENTS = 10_000_000
+"""Variables of more elements than this stay on disk (dask) when a result set is loaded."""
 
-    The file is written as ``.<name>.kursk-da-tmp-<pid>-<random>`` beside the target and
-    renamed into place, so the target is either the previous file or the complete new
-    one; the temporary file is removed on an error or an interrupt (SIGINT, SIGTERM in
-    the CLI), and stale ones of dead processes are removed first.
+
+def is_zarr_path(path: str | Path) -> bool:
+    """True when ``path`` names a Zarr store (suffix ``.zarr``)."""
+    return Path(path).suffix == ZARR_SUFFIX
+
+
+def _is_zarr_store(p: Path) -> bool:
+    return (p / "zarr.json").is_file() or (p / ".zgroup").is_file()
+
+
+def check_result_target(path: Any, name: str = "path") -> Path:
+    """Check a result-set target before any computing.
+
+    A ``.zarr`` target must be absent or an existing Zarr store (replaced atomically) in
+    a writable directory; any other target a writable regular file
+    (:func:`kursk_da.validation.check_output_file`).
+
+    Raises
+    ------
+    ArgumentError
+        Naming ``name``.
+    """
+    from kursk_da.errors import ArgumentError
+    from kursk_da.validation import fail
+
+    if not isinstance(path, str | os.PathLike) or not str(path):
+        fail(name, f"expected a path, got {path!r}", ArgumentError)
+    p = Path(path)
+    if not is_zarr_path(p):
+        return check_output_file(p, name)
+    if p.exists() or p.is_symlink():
+        if not p.is_dir() or p.is_symlink():
+            fail(name, f"{str(p)!r} exists and is not a directory; expected a Zarr store",
+                 ArgumentError)
+        if any(p.iterdir()) and not _is_zarr_store(p):
+            fail(name, f"{str(p)!r} is a directory that is not a Zarr store; refusing to "
+                       "replace it", ArgumentError)
+    parent = p.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        fail(name, f"cannot write in {str(parent)!r}", ArgumentError)
+    return p
+
+
+def _encoding(tree: xr.DataTree, zarr: bool) -> dict[str, dict[str, dict[str, Any]]]:
+    """Per-group variable encodings: chunks along ``draw``, compression (netCDF)."""
+    enc: dict[str, dict[str, dict[str, Any]]] = {}
+    for node in tree.subtree:
+        ds = node.dataset
+        group: dict[str, dict[str, Any]] = {}
+        for name, var in ds.data_vars.items():
+            if var.ndim == 0 or var.dtype.kind not in "fiub":
+                continue
+            chunks = tuple(min(n, DRAW_CHUNK) if d == DRAW else n
+                           for d, n in zip(var.dims, var.shape, strict=True))
+            if 0 in chunks:
+                continue
+            if zarr:
+                group[str(name)] = {"chunks": chunks}
+            else:
+                group[str(name)] = {"chunksizes": chunks, **NETCDF_COMPRESSION}
+        if group:
+            enc[node.path] = group
+    return enc
+
+
+def save_result_set(tree: xr.DataTree, path: str | Path) -> Path:
+    """Write a result set atomically: compressed chunked netCDF, or a Zarr store.
+
+    A target ending in ``.zarr`` is written as a Zarr store (a directory; the same
+    groups and schema, chunked along ``draw`` by :data:`DRAW_CHUNK`); any other as
+    netCDF-4 (HDF5, ``h5netcdf``) with the numeric variables chunked the same way and
+    compressed (:data:`NETCDF_COMPRESSION`). Either is written as
+    ``.<name>.kursk-da-tmp-<pid>-<random>`` beside the target and renamed into place, so
+    the target is either the previous result set or the complete new one (a replaced
+    store is parked as ``.<name>.kursk-da-old-...`` until the new one is in place); the
+    temporary file or directory is removed on an error or an interrupt (SIGINT, SIGTERM
+    in the CLI), and stale ones of dead processes are removed first.
 
     Parameters
     ----------
     tree : xarray.DataTree
     path : str or Path
-        Target file; its directory is created if missing. Checked before anything is
-        written (:func:`kursk_da.validation.check_output_file`): not a directory, not a
-        special file such as ``/dev/null``, in a writable directory.
+        Target; its directory is created if missing. Checked before anything is written
+        (:func:`check_result_target`).
 
     Returns
     -------
     Path
-        The written file.
+        The written file or store.
 
     Raises
     ------
     ArgumentError
-        If ``path`` cannot be written as a regular file, or the root attribute ``seed``
-        is not an integer from 0 to ``2**63 - 1`` (stored as a signed 64-bit integer).
+        If ``path`` cannot be written, or the root attribute ``seed`` is not an integer
+        from 0 to ``2**63 - 1`` (stored as a signed 64-bit integer).
     """
-    target = check_output_file(path, "path")
+    target = check_result_target(path, "path")
     if "seed" in tree.attrs:
         check_seed(tree.attrs["seed"], "seed")
     target.parent.mkdir(parents=True, exist_ok=True)
     remove_stale(target)
+    if is_zarr_path(target):
+        return _save_zarr(tree, target)
     tmp = make_temp_file(target)
     try:
-        tree.to_netcdf(tmp, engine="h5netcdf")
+        tree.to_netcdf(tmp, engine="h5netcdf", encoding=_encoding(tree, zarr=False))
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    return target
+
+
+def _save_zarr(tree: xr.DataTree, target: Path) -> Path:
+    import shutil
+
+    from kursk_da.io._atomic import make_temp_dir, temp_name
+
+    tmp = make_temp_dir(target)
+    old: Path | None = None
+    try:
+        tree.to_zarr(tmp, mode="w", encoding=_encoding(tree, zarr=True), consolidated=True,
+                     zarr_format=2)
+        if target.exists():
+            old = temp_name(target, "old")
+            os.rename(target, old)
+        try:
+            os.rename(tmp, target)
+        except BaseException:
+            if old is not None:
+                os.rename(old, target)
+                old = None
+            raise
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
     return target
 
 
@@ -521,22 +649,53 @@ def validate_result_set(tree: xr.DataTree, source: str = "result set") -> None:
                 raise ResultFileError(f"{source}: missing variable /{group}/{name}")
 
 
+def _dask_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("dask") is not None
+
+
 def load_result_set(path: str | Path) -> xr.DataTree:
-    """Read a result set written by :func:`save_result_set` into memory.
+    """Read a result set written by :func:`save_result_set` (netCDF file or Zarr store).
+
+    With dask installed the result set is opened lazily
+    (``xr.open_datatree(path, chunks={})``): variables of up to :data:`LAZY_ELEMENTS`
+    elements are read into memory, larger ones (the per-draw data of big runs) stay
+    dask arrays backed by the file, read on use. A result set without such variables
+    is read whole and the file closed, as without dask.
 
     Raises
     ------
     ResultFileError
-        If the file is missing, unreadable (corrupt, not netCDF) or not a result set.
+        If the file is missing, unreadable (corrupt, not netCDF or Zarr) or not a
+        result set.
     """
     p = Path(path)
-    if not p.is_file():
+    zarr = p.is_dir() and _is_zarr_store(p)
+    if not p.is_file() and not zarr:
         raise ResultFileError(f"{p}: result file not found")
+    kind = "Zarr" if zarr else "netCDF"
+    engine = "zarr" if zarr else "h5netcdf"
     try:
-        with xr.open_datatree(p, engine="h5netcdf") as tree:
-            loaded = tree.load()
+        if not _dask_available():
+            with xr.open_datatree(p, engine=engine) as tree:
+                loaded = tree.load()
+        else:
+            tree = xr.open_datatree(p, engine=engine, chunks={})
+            big = False
+            for node in tree.subtree:
+                for var in node.dataset.variables.values():
+                    if var.size <= LAZY_ELEMENTS:
+                        var.load()
+                    else:
+                        big = True
+            if big:
+                loaded = tree
+            else:
+                loaded = tree.load()
+                tree.close()
     except (OSError, ValueError, KeyError) as exc:
-        raise ResultFileError(f"{p}: cannot read as a netCDF result set ({exc})") from None
+        raise ResultFileError(f"{p}: cannot read as a {kind} result set ({exc})") from None
     validate_result_set(loaded, str(p))
     return loaded
 

@@ -1,0 +1,169 @@
+"""The engine's tasks on a dask.distributed cluster (imported only when a client is given).
+
+:func:`map_blocks` ships the :class:`~kursk_da.engine._run.EngineContext` (spec, seed,
+schedules, input source) to the workers once (``Client.scatter(broadcast=True)``) and
+submits one task per block range, :func:`kursk_da.engine._run.run_blocks`, keyed by its
+position (``kursk-da-blocks-<token>-<i>``). Tasks are pure: a task whose worker dies
+is run again elsewhere by the scheduler (up to ``distributed.scheduler.allowed-failures``
+times) with the same result; otherwise the run fails with an error naming the task
+(:class:`~kursk_da.engine._run.ClusterError`) and nothing is written. At most a window
+of tasks is in flight (four per worker thread), so the results waiting to be folded in
+order stay bounded.
+
+:func:`local_cluster` starts a ``LocalCluster`` of worker processes; :func:`connect`
+attaches to an existing scheduler (``tcp://HOST:PORT``). The progress of a run comes
+from the cluster (``as_completed``), and :func:`dashboard_link` gives the dashboard
+address when there is one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from collections.abc import Iterator, Sequence
+from typing import Any, TypeVar
+
+from distributed import Client, LocalCluster, as_completed
+
+from kursk_da.engine._run import BlockResult, ClusterError, EngineContext, run_blocks
+
+__all__ = ["map_blocks", "map_tasks", "local_cluster", "connect", "dashboard_link",
+           "dashboard_available", "client_for"]
+
+T = TypeVar("T")
+
+
+def _window(client: Client) -> int:
+    try:
+        threads = sum(client.nthreads().values())
+    except Exception:  # pragma: no cover - a scheduler that does not answer
+        threads = 1
+    return max(4, 4 * int(threads))
+
+
+def map_tasks(client: Client, fn: Any, args: Sequence[tuple[Any, ...]], *,
+              shared: Any = None, name: str = "kursk-da") -> Iterator[tuple[int, Any]]:
+    """Run ``fn(shared, *args[i])`` (or ``fn(*args[i])``) on the cluster, yielding
+    ``(i, result)`` in completion order.
+
+    ``shared`` is scattered once to every worker. Each task has the key
+    ``<name>-<token>-<i>``; a failed task raises :class:`ClusterError` naming it (its
+    cause chained), after cancelling the others.
+    """
+    token = secrets.token_hex(6)
+    head: list[Any] = []
+    if shared is not None:
+        head = [client.scatter(shared, broadcast=True, hash=False)]
+    window = _window(client)
+    keys = {}
+    todo = iter(enumerate(args))
+    ac = as_completed(with_results=False)
+    live = []
+
+    def submit_next() -> bool:
+        try:
+            i, a = next(todo)
+        except StopIteration:
+            return False
+        key = f"{name}-{token}-{i}"
+        fut = client.submit(fn, *head, *a, key=key, pure=False, retries=0)
+        keys[fut.key] = i
+        live.append(fut)
+        ac.add(fut)
+        return True
+
+    for _ in range(window):
+        if not submit_next():
+            break
+    try:
+        for fut in ac:
+            i = keys[fut.key]
+            try:
+                res = fut.result()
+            except Exception as exc:
+                raise ClusterError(f"dask task {fut.key} (task {i} of {len(args)}) failed: "
+                                   f"{type(exc).__name__}: {exc}") from exc
+            fut.release()
+            yield i, res
+            submit_next()
+    finally:
+        for fut in live:
+            if not fut.done():
+                fut.cancel()
+
+
+def map_blocks(client: Client, ctx: EngineContext, tasks: Sequence[tuple[int, int]]
+               ) -> Iterator[tuple[int, list[BlockResult]]]:
+    """The engine's block tasks on the cluster, ``(i, results)`` in completion order."""
+    yield from map_tasks(client, run_blocks, tasks, shared=ctx, name="kursk-da-blocks")
+
+
+def local_cluster(n_workers: int, threads_per_worker: int = 1, **kwargs: Any) -> LocalCluster:
+    """A ``LocalCluster`` of ``n_workers`` worker processes (loopback, no dashboard unless
+    ``dashboard_address`` is given)."""
+    opts: dict[str, Any] = {"processes": True, "n_workers": int(n_workers),
+                            "threads_per_worker": int(threads_per_worker),
+                            "host": "127.0.0.1", "dashboard_address": None}
+    opts.update(kwargs)
+    return LocalCluster(**opts)
+
+
+def connect(address: str, timeout: float = 30.0) -> Client:
+    """A client of the existing scheduler at ``address`` (``tcp://HOST:PORT``).
+
+    Raises
+    ------
+    ClusterError
+        When the scheduler cannot be reached within ``timeout`` seconds.
+    """
+    try:
+        return Client(address, timeout=timeout)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ClusterError(f"cannot connect to the dask scheduler at {address!r}: "
+                           f"{exc}") from exc
+
+
+def dashboard_available() -> bool:
+    """True when the dask dashboard can be served (bokeh installed)."""
+    import importlib.util
+
+    return importlib.util.find_spec("bokeh") is not None
+
+
+def dashboard_link(client: Client) -> str | None:
+    """The dashboard address of the cluster, or None (no dashboard: bokeh missing, or a
+    local cluster started without one)."""
+    if not dashboard_available():
+        return None
+    with contextlib.suppress(Exception):
+        cluster = getattr(client, "cluster", None)
+        if cluster is not None and getattr(cluster, "_kursk_da_dashboard", True) is False:
+            return None
+        return str(client.dashboard_link)
+    return None
+
+
+@contextlib.contextmanager
+def client_for(workers: int | None = None, threads_per_worker: int = 1,
+               scheduler: str | None = None, dashboard: bool = False) -> Iterator[Client]:
+    """A client of a new LocalCluster (``workers``) or of an existing ``scheduler``;
+    closed (and the local cluster shut down) on exit."""
+    if scheduler is not None:
+        client = connect(scheduler)
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    dashboard = dashboard and dashboard_available()
+    cluster = local_cluster(int(workers or 1), threads_per_worker,
+                            dashboard_address=":0" if dashboard else None)
+    cluster._kursk_da_dashboard = dashboard  # type: ignore[attr-defined]
+    try:
+        client = Client(cluster)
+        try:
+            yield client
+        finally:
+            client.close()
+    finally:
+        cluster.close()

@@ -1,0 +1,268 @@
+"""Scale-out (issue 12): block-keyed streams, dask.distributed, streaming summaries, Zarr.
+
+The cluster tests use a LocalCluster of 2 worker processes of one thread each on loopback
+(no dashboard), shared by the module. Results must be bit for bit those of the
+in-process engine, whatever the chunk size, threads or workers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+from scipy import stats
+
+import kursk_da as kd
+from kursk_da.decision import _metrics as metrics
+from kursk_da.engine._noise import block_shocks
+from kursk_da.engine._run import BLOCK_SIZE, run_engine, stored_rows
+from kursk_da.errors import ArgumentError
+from kursk_da.io._resultset import load_result_set, save_result_set
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEC = ROOT / "models" / "kursk_2025.toml"
+DRAWS = 2 * BLOCK_SIZE + 808  # two whole blocks and a partial one
+
+
+def _same_groups(a: xr.DataTree, b: xr.DataTree, groups=("decision", "trajectories")) -> None:
+    for g in groups:
+        assert a[g].dataset.identical(b[g].dataset), g
+
+
+@pytest.fixture(scope="module")
+def reference(spec_2025):
+    return kd.analyze(spec_2025, draws=DRAWS, seed=11, prior_only=True, chunk_size=1,
+                      n_jobs=2)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    distributed = pytest.importorskip("distributed")
+    from kursk_da.engine._dask import local_cluster
+
+    with local_cluster(2, 1) as cl, distributed.Client(cl) as client:
+        # workers import kursk_da and load the cached kernels once
+        client.run(lambda: __import__("kursk_da.engine._run"))
+        yield cl, client
+
+
+# --- streams ------------------------------------------------------------------------
+
+
+def test_block_shocks_are_counter_based_normals():
+    seq = np.random.SeedSequence(3, spawn_key=(3, 5))
+    z = block_shocks(seq, 0, 700, 333)
+    assert z.shape == (333, 700) and z.flags.c_contiguous
+    np.testing.assert_array_equal(block_shocks(seq, 123, 456, 333), z[:, 123:456])
+    np.testing.assert_array_equal(block_shocks(seq, 0, 1, 333), z[:, :1])
+    assert stats.kstest(z.ravel(), "norm").pvalue > 1e-3
+    assert abs(z.mean()) < 0.01 and abs(z.std() - 1.0) < 0.01
+    # days of a draw are independent (no correlation between the pair members)
+    assert abs(np.corrcoef(z[:166].ravel(), z[167:333].ravel())[0, 1]) < 0.01
+
+
+def test_results_do_not_depend_on_chunk_size_or_threads(spec_2025, reference):
+    other = kd.analyze(spec_2025, draws=DRAWS, seed=11, prior_only=True,
+                       chunk_size=3 * BLOCK_SIZE, n_jobs=1)
+    _same_groups(reference, other, ("decision", "trajectories", "prior"))
+    assert reference.attrs["result_schema"] == "3"
+    assert reference.attrs["block_size"] == BLOCK_SIZE
+
+
+def test_prefix_property(spec_2025):
+    short = run_engine(spec_2025, BLOCK_SIZE + 5, 6, chunk_size=100, n_jobs=2)
+    long = run_engine(spec_2025, DRAWS, 6, chunk_size=BLOCK_SIZE * 2, n_jobs=1)
+    n = short.n_draws
+    for name in ("inputs", "attributes", "values"):
+        np.testing.assert_array_equal(getattr(short, name), getattr(long, name)[:n], name)
+    np.testing.assert_array_equal(short.trajectories, long.trajectories)
+
+
+def test_streaming_summary_equals_the_array_metrics():
+    rng = np.random.default_rng(2)
+    v = rng.normal(size=(9001, 3)) @ rng.normal(size=(3, 3)) + [0.0, 0.05, -0.05]
+    s = metrics.StreamingSummary(3, v.shape[0], 0.05)
+    for a in range(0, v.shape[0], 1000):
+        s.add(v[a:a + 1000], a)
+    r = s.result()
+    np.testing.assert_allclose(r["expected_value"], v.mean(axis=0), rtol=1e-13, atol=1e-13)
+    np.testing.assert_array_equal(r["prob_best"], metrics.prob_best(v))
+    np.testing.assert_allclose(r["cvar"], metrics.cvar(v, 0.05), rtol=1e-13)
+    np.testing.assert_allclose(r["quantile"], np.quantile(v, 0.05, axis=0), rtol=1e-13)
+    np.testing.assert_allclose(r["evpi"], metrics.evpi_core(v), rtol=1e-12)
+    ref = metrics.mcse_all(v, 0.05)
+    for name in metrics.MCSE_QUANTITIES:
+        np.testing.assert_allclose(r[f"{name}_mcse"], ref[name], rtol=1e-9, err_msg=name)
+    # the posterior design: per-posterior-draw means, ArviZ ESS
+    s = metrics.StreamingSummary(3, 9000, 0.05, (3, 1000), 3)
+    for a in range(0, 9000, 4096):
+        s.add(v[a:min(9000, a + 4096)], a)
+    r = s.result()
+    ref = metrics.mcse_all(v[:9000], 0.05, (3, 1000), 3)
+    for name in metrics.MCSE_QUANTITIES:
+        np.testing.assert_allclose(r[f"{name}_mcse"], ref[name], rtol=1e-9, err_msg=name)
+
+
+def test_stored_subsample(spec_2025, reference):
+    sub = kd.analyze(spec_2025, draws=DRAWS, seed=11, prior_only=True, store_draws=1000)
+    rows = stored_rows(DRAWS, 1000)
+    assert rows.size == 1000 and rows[0] == 0 and np.all(np.diff(rows) > 0)
+    assert sub.attrs["draws_stored"] == 1000 and sub.attrs["draws"] == DRAWS
+    np.testing.assert_array_equal(sub["decision"]["draw"].values, rows)
+    np.testing.assert_array_equal(sub["prior"]["draw"].values, rows)
+    np.testing.assert_array_equal(sub["decision"]["value"].values,
+                                  reference["decision"]["value"].values[rows])
+    summary = [v for v in reference["decision"].data_vars if DRAW_DIM not in
+               reference["decision"][v].dims]
+    for v in summary:
+        assert sub["decision"][v].identical(reference["decision"][v]), v
+    assert sub["trajectories"].dataset.identical(reference["trajectories"].dataset)
+
+
+DRAW_DIM = "draw"
+
+
+def test_in_process_run_imports_no_distributed():
+    code = ("import sys, kursk_da as kd\n"
+            f"kd.analyze({str(SPEC)!r}, draws=300, seed=1, prior_only=True)\n"
+            "print(json.dumps(['distributed' in sys.modules, "
+            "'kursk_da.engine._dask' in sys.modules]))")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", "import json\n" + code], env=env,
+                         capture_output=True, text=True, check=True, timeout=300)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == [False, False]
+
+
+# --- result files ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["r.nc", "r.zarr"])
+def test_round_trip_zarr_and_compressed_netcdf(reference, tmp_path, name):
+    path = save_result_set(reference, tmp_path / name)
+    loaded = load_result_set(path)
+    _same_groups(reference, loaded, ("decision", "trajectories", "prior"))
+    assert loaded.attrs["seed"] == 11
+    with xr.open_datatree(path, chunks={}) as lazy:
+        assert type(lazy["decision"]["value"].data).__module__.startswith("dask")
+        np.testing.assert_array_equal(lazy["decision"]["value"].values,
+                                      reference["decision"]["value"].values)
+    if name.endswith(".nc"):
+        import h5py
+
+        with h5py.File(path) as fh:
+            ds = fh["decision"]["value"]
+            assert ds.compression == "gzip" and ds.chunks is not None
+    save_result_set(reference, path)  # replacing a store or file
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
+
+
+def test_zarr_write_is_atomic(reference, tmp_path, monkeypatch):
+    path = save_result_set(reference, tmp_path / "r.zarr")
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(xr.DataTree, "to_zarr", boom)
+    with pytest.raises(RuntimeError, match="disk full"):
+        save_result_set(reference, path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.zarr"]
+    _same_groups(reference, load_result_set(path))
+    with pytest.raises(ArgumentError, match="not a Zarr store"):
+        (tmp_path / "other.zarr").mkdir()
+        (tmp_path / "other.zarr" / "x.txt").write_text("mine")
+        save_result_set(reference, tmp_path / "other.zarr")
+
+
+def test_old_schema_files_still_load(reference, tmp_path):
+    old = reference.copy()
+    old.attrs = {**reference.attrs, "result_schema": "2"}
+    path = save_result_set(old, tmp_path / "old.nc")
+    assert load_result_set(path).attrs["result_schema"] == "2"
+
+
+# --- cluster ----------------------------------------------------------------------------
+
+
+def test_cluster_run_equals_in_process(spec_2025, reference, cluster):
+    _, client = cluster
+    dist = kd.analyze(spec_2025, draws=DRAWS, seed=11, prior_only=True,
+                      chunk_size=BLOCK_SIZE, client=client)
+    _same_groups(reference, dist, ("decision", "trajectories", "prior"))
+
+
+def test_cli_scheduler_and_zarr(reference, cluster, tmp_path, capsys):
+    from kursk_da.cli import main
+
+    cl, _ = cluster
+    out = tmp_path / "big.zarr"
+    status = main(["analyze", str(SPEC), "--prior-only", "--draws", str(DRAWS), "--seed", "11",
+                   "--scheduler", cl.scheduler_address, "--out", str(out), "--no-progress",
+                   "--chunk-size", "5000"])
+    assert status == 0
+    assert "engine on tcp://127.0.0.1" in capsys.readouterr().err
+    _same_groups(reference, load_result_set(out), ("decision", "trajectories"))
+
+
+def test_killed_worker_is_retried_with_identical_results(spec_2025, cluster):
+    _, client = cluster
+    draws = 12 * BLOCK_SIZE
+    ref = run_engine(spec_2025, draws, 5, n_jobs=2)
+    pids = list(client.run(os.getpid).values())
+    killed: list[int] = []
+
+    def kill_once(_n: int) -> None:
+        if not killed:
+            killed.append(pids[0])
+            os.kill(pids[0], signal.SIGKILL)
+
+    out = run_engine(spec_2025, draws, 5, chunk_size=BLOCK_SIZE, client=client,
+                     progress=kill_once)
+    assert killed
+    for name in ("inputs", "attributes", "values", "retained_count", "area_sum",
+                 "trajectories"):
+        np.testing.assert_array_equal(getattr(out, name), getattr(ref, name), name)
+    client.wait_for_workers(2, timeout=60)
+
+
+@pytest.mark.slow
+def test_one_worker_equals_two(spec_2025, reference):
+    distributed = pytest.importorskip("distributed")
+    from kursk_da.engine._dask import local_cluster
+
+    with local_cluster(1, 2) as cl, distributed.Client(cl) as client:
+        one = kd.analyze(spec_2025, draws=DRAWS, seed=11, prior_only=True,
+                         chunk_size=2 * BLOCK_SIZE, client=client)
+    _same_groups(reference, one, ("decision", "trajectories", "prior"))
+
+
+@pytest.mark.slow
+def test_sbc_on_two_workers_equals_in_process(spec_2025, cluster):
+    from kursk_da.calibration._sbc import run_sbc
+
+    _, client = cluster
+    opts = {"draws": 30, "tune": 30, "chains": 1, "thin_to": 9, "bins": 10}
+    local = run_sbc(spec_2025, 3, 4, **opts)
+    dist = run_sbc(spec_2025, 3, 4, client=client, **opts)
+    assert local.ranks.equals(dist.ranks)
+    np.testing.assert_array_equal(local.divergences, dist.divergences)
+    np.testing.assert_array_equal(local.saturation, dist.saturation)
+
+
+@pytest.mark.slow  # dask retries the connection for 30 s
+def test_unreachable_scheduler_is_a_clear_error_and_no_file(tmp_path, capsys):
+    pytest.importorskip("distributed")
+    from kursk_da.cli import main
+
+    out = tmp_path / "r.nc"
+    status = main(["analyze", str(SPEC), "--prior-only", "--draws", "100", "--no-progress",
+                   "--scheduler", "tcp://127.0.0.1:9", "--out", str(out)])
+    assert status == 1
+    assert "cannot connect to the dask scheduler" in capsys.readouterr().err
+    assert not out.exists() and list(tmp_path.iterdir()) == []
