@@ -91,3 +91,16 @@ def test_plot_and_cli(intel, tmp_path, capsys):
     assert status == 0, text
     assert "ENBS" in text
     assert "intelligence" in xr.open_datatree(out).children
+
+
+def test_given_inputs_set_the_number_of_draws():
+    # a result set's input matrix (e.g. 4,000 posterior rows) with a different ``draws``:
+    # the engine runs every given row, and the measured state is read for every one of them
+    from kursk_da.engine import run_engine
+
+    inputs = run_engine(MODELS / "kursk_2025.toml", 90, 3).inputs
+    ds = evsi_intelligence(MODELS / "kursk_2025.toml", draws=40, seed=1, inputs=inputs,
+                           reports=[1, 4])
+    direct = evsi_intelligence(MODELS / "kursk_2025.toml", draws=90, seed=1, inputs=inputs,
+                               reports=[1, 4])
+    xr.testing.assert_identical(ds, direct)  # ``draws`` is ignored when inputs are given

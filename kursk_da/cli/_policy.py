@@ -64,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
     intel = evsi_intelligence(spec, draws=args.draws, seed=args.seed, inputs=inputs)
     print(format_intelligence(intel), end="\n\n")
     check_interrupted()
-    sub_inputs = None if inputs is None else inputs[: max(10, inputs.shape[0] // 3)]
+    # every third row (posterior rows are chain-major: a thinned subset keeps every chain)
+    sub_inputs = None if inputs is None else inputs[:: 3 if inputs.shape[0] >= 30 else 1]
     twoway = two_way(spec, draws=max(10, args.draws // 3), seed=args.seed, inputs=sub_inputs)
     print(format_twoway(twoway))
     check_interrupted()

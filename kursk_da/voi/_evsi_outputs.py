@@ -214,12 +214,13 @@ def evsi_intelligence(
         day = day_of(date)
         if not 0 <= day < spec.n_days:
             fail("date", f"expected a date from 2024-08-06 to the horizon, got {date}")
+        out = run_engine(spec, draws, seed, inputs=inputs, n_jobs=n_jobs)
+        n_rows = out.values.shape[0]  # ``draws``, or the rows of ``inputs`` when given
         raw = dict(spec.raw)
         keep = {option: raw["options"][option], "_copy": raw["options"][option]}
         o_raw = restrict_options(raw, keep)
-        o_raw["decision"] = {**o_raw["decision"], "trajectories": draws}
+        o_raw["decision"] = {**o_raw["decision"], "trajectories": n_rows}
         o_spec = spec_from_dict(o_raw, path=spec.path)
-        out = run_engine(spec, draws, seed, inputs=inputs, n_jobs=n_jobs)
         cols = [spec.input_names.index(n) for n in o_spec.input_names]
         traj = run_engine(o_spec, draws, seed, inputs=out.inputs[:, cols],
                           n_jobs=n_jobs).trajectories
