@@ -117,7 +117,7 @@ def run_analysis(
     check_int(chunk_size, "chunk_size", minimum=1, error=SpecError)
     check_int(store_draws, "store_draws", minimum=1, error=SpecError)
     # before anything is allocated: the stored rows dominate the memory
-    check_run_size(spec, min(draws, store_draws), chunk_size, n_jobs)
+    check_run_size(spec, min(draws, store_draws), chunk_size, n_jobs, summary_draws=draws)
     if cutoff is not None and (prior_only or not spec.observations):
         raise SpecError("cutoff", "a cutoff needs a calibration: the spec has no observations"
                         if not spec.observations else "a cutoff cannot be combined with "

@@ -189,6 +189,14 @@ def test_memory_estimate_grows_with_the_sizes():
     assert sum(memory_estimate_bytes(40, 8, 330, 200, 20_000, 10_000, 2)) > base
     assert sum(memory_estimate_bytes(40, 4, 900, 200, 20_000, 10_000, 2)) > base
     assert base < 1e9 and memory_limit_bytes() > 0
+    # a streamed run: its exact CVaR keeps alpha x draws values (and rows) per option
+    by_draws, _ = memory_estimate_bytes(40, 4, 330, 200, 20_000, 10_000, 2,
+                                        summary_draws=10**8, cvar_alpha=0.05)
+    assert by_draws - memory_estimate_bytes(40, 4, 330, 200, 20_000, 10_000, 2)[0] == (
+        16 * 4 * (int(0.05 * 10**8) + 2))
+    with pytest.raises(SpecError) as exc:  # 10^12 draws streamed: the CVaR selection alone
+        check_sizes(40, 4, 330, 200, 10**6, 10_000, 2, summary_draws=10**12)
+    assert exc.value.path == "draws" and "1,000,000,000,000 draws" in exc.value.message
     # a huge chunk is refused as chunk_size even with few draws (per-thread work arrays)
     with pytest.raises(SpecError) as exc:
         check_sizes(40, 4, 10**5, 200, 100, MAX_CHUNK_SIZE, 1)

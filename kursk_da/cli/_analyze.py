@@ -140,7 +140,9 @@ def _run(args: argparse.Namespace) -> int:
     calibrating = bool(spec.observations) and not args.prior_only
     compiled = None
     n_options = len(spec.option_names)
-    check_run_size(spec, args.draws, args.chunk_size or DEFAULT_CHUNK_SIZE, args.jobs)
+    # as kd.analyze does: the stored rows and the streamed summary of all draws
+    check_run_size(spec, min(args.draws, args.store_draws),
+                   args.chunk_size or DEFAULT_CHUNK_SIZE, args.jobs, summary_draws=args.draws)
     if calibrating:
         stages = Stages("compile", "sampling", "propagation")
         n_post = args.chains * args.mcmc_draws

@@ -178,7 +178,8 @@ def memory_limit_bytes() -> int:
 
 def memory_estimate_bytes(
     n_inputs: int, n_options: int, n_days: int, n_trajectories: int,
-    draws: int, chunk_size: int, n_jobs: int | None = None,
+    draws: int, chunk_size: int, n_jobs: int | None = None, *,
+    summary_draws: int = 0, cvar_alpha: float = 0.05,
 ) -> tuple[int, int]:
     """Estimated peak memory of a run, bytes: (part growing with draws, per-chunk part).
 
@@ -190,13 +191,21 @@ def memory_estimate_bytes(
         Draws of the run and per chunk.
     n_jobs : int, optional
         Threads (default: the number of CPUs).
+    summary_draws : int, optional
+        Draws reduced by a streamed summary (all the draws of a run whose per-draw data
+        are kept for ``draws`` of them only); its exact CVaR keeps the
+        ``floor(cvar_alpha * summary_draws) + 2`` lowest values of each option and their
+        rows (16 bytes each).
+    cvar_alpha : float, optional
+        Tail fraction of the CVaR (default 0.05).
 
     Returns
     -------
     (by_draws, by_chunks) : tuple of int
         Bytes of the arrays sized by the draws (inputs, attributes, values, their
-        copies, the per-chunk daily sums, the stored trajectories) and of the
-        per-thread work arrays sized by ``chunk_size x days``.
+        copies, the per-chunk daily sums, the stored trajectories, the CVaR selection of
+        a streamed summary) and of the per-thread work arrays sized by
+        ``chunk_size x days``.
     """
     n_attr, n_vars = len(ATTRIBUTE_NAMES), len(TRAJECTORY_NAMES)
     n_chunks = -(-draws // chunk_size)
@@ -204,13 +213,16 @@ def memory_estimate_bytes(
     by_draws = 8 * _COPIES * draws * (n_inputs + n_options * (n_attr + 1))
     by_draws += 16 * n_chunks * n_options * n_days
     by_draws += 16 * min(n_trajectories, draws) * n_options * n_days * n_vars
+    if summary_draws:
+        by_draws += 16 * n_options * (int(cvar_alpha * summary_draws) + 2)
     by_chunks = 8 * jobs * chunk_size * (n_days + 3 * n_inputs)
     return by_draws, by_chunks
 
 
 def check_sizes(
     n_inputs: int, n_options: int, n_days: int, n_trajectories: int,
-    draws: int, chunk_size: int, n_jobs: int | None = None,
+    draws: int, chunk_size: int, n_jobs: int | None = None, *,
+    summary_draws: int = 0, cvar_alpha: float = 0.05,
 ) -> None:
     """Refuse a run too large for the machine, before anything is allocated.
 
@@ -231,11 +243,14 @@ def check_sizes(
                                       "(the engine keeps a chunk_size x days work array per "
                                       f"thread), got {chunk_size:,}")
     by_draws, by_chunks = memory_estimate_bytes(n_inputs, n_options, n_days, n_trajectories,
-                                                draws, chunk_size, n_jobs)
+                                                draws, chunk_size, n_jobs,
+                                                summary_draws=summary_draws,
+                                                cvar_alpha=cvar_alpha)
     limit = memory_limit_bytes()
     if by_draws + by_chunks > limit:
         field = "chunk_size" if by_chunks > by_draws else "draws"
-        raise SpecError(field, f"{draws:,} draws x {n_options} options x {n_days} days "
+        total = max(draws, summary_draws)
+        raise SpecError(field, f"{total:,} draws x {n_options} options x {n_days} days "
                                f"(chunk_size {chunk_size:,}) need about "
                                f"{(by_draws + by_chunks) / 1e9:.3g} GB of memory, more than "
                                f"the limit of {limit / 1e9:.3g} GB (half the machine's "

@@ -662,7 +662,8 @@ def _check_lever_domains(
 
 
 def check_run_size(
-    spec: Spec, draws: int, chunk_size: int, n_jobs: int | None = None
+    spec: Spec, draws: int, chunk_size: int, n_jobs: int | None = None, *,
+    summary_draws: int = 0,
 ) -> None:
     """Refuse a run of ``spec`` too large for the machine, before anything is allocated.
 
@@ -675,6 +676,9 @@ def check_run_size(
         Draws per engine chunk (at most :data:`kursk_da.spec._domains.MAX_CHUNK_SIZE`).
     n_jobs : int, optional
         Engine threads (default: the number of CPUs).
+    summary_draws : int, optional
+        All the draws of a streamed run whose per-draw data are kept for ``draws`` of
+        them (its summary's exact CVaR selection grows with them).
 
     Raises
     ------
@@ -683,4 +687,5 @@ def check_run_size(
         :func:`kursk_da.spec._domains.check_sizes`.
     """
     check_sizes(len(spec.input_names), len(spec.options), spec.n_days, spec.trajectories,
-                draws, chunk_size, n_jobs)
+                draws, chunk_size, n_jobs, summary_draws=summary_draws,
+                cvar_alpha=float(spec.cvar_alpha))
