@@ -268,7 +268,7 @@ def _run(p: np.ndarray, const: np.ndarray, ref: np.ndarray, days: np.ndarray,  #
                 if mode == 0:
                     out[q] = x - garrison[q] * p[I_RU_GARRISON]
                 elif mode == 1:
-                    out[q] = base[q] - x
+                    out[q] = x  # the reference state is subtracted after the loop
                 elif mode == 2:
                     out[q] = peak[q] - x
                 elif mode == 4:
@@ -281,6 +281,9 @@ def _run(p: np.ndarray, const: np.ndarray, ref: np.ndarray, days: np.ndarray,  #
                         r = r * 0.0 + 1.0
                     nk = p[I_NK_TROOPS] * r
                     out[q] = nk if mode == 3 else x - nk
+    for q in range(m):
+        if modes[q] == 1:  # state on the reference day minus the state on the day
+            out[q] = base[q] - out[q]
 
 
 @njit(cache=True)
