@@ -242,48 +242,50 @@ def skeleton_numpy(theta: np.ndarray, omap: ObservationMap) -> np.ndarray:
 def _run(p: np.ndarray, const: np.ndarray, ref: np.ndarray, days: np.ndarray,  # pragma: no cover
          states: np.ndarray, garrison: np.ndarray, out: np.ndarray, modes: np.ndarray,
          ref_days: np.ndarray, params: np.ndarray) -> None:  # (numba)
-    """One skeleton run; ``p`` float64 or complex128; fills ``out`` (m,)."""
+    """One skeleton run; ``p`` float64 or complex128; fills ``out`` (m,).
+
+    The daily states are kept (``T x n_state``) and the readings computed after the run
+    (see :data:`QUANTITY_READING`); the running maximum compares real parts, so the
+    complex step follows the branch of the real trajectory.
+    """
     dv = derived(p, np)
     state = initial_state(p)
     n_lev = const.shape[1]
+    n_t = const.shape[0]
     lev = np.empty(n_lev, dtype=p.dtype)
-    m = days.shape[0]
-    peak = np.zeros(m, dtype=p.dtype)
-    base = np.zeros(m, dtype=p.dtype)
-    for t in range(const.shape[0]):
+    traj = np.empty((n_t, len(state)), dtype=p.dtype)
+    for t in range(n_t):
         for j in range(n_lev):
             if ref[t, j] < 0:
                 lev[j] = const[t, j]
             else:
                 lev[j] = p[ref[t, j]]
         state = step(state, p, dv, lev, 0.0, float(t), np)
-        for q in range(m):
-            mode = modes[q]
-            x = state[states[q]]
-            if mode == 2 and (t == 0 or x.real > peak[q].real):  # running max (real part)
-                peak[q] = x
-            if mode == 1 and ref_days[q] == t:
-                base[q] = x
-            if days[q] == t:
-                if mode == 0:
-                    out[q] = x - garrison[q] * p[I_RU_GARRISON]
-                elif mode == 1:
-                    out[q] = x  # the reference state is subtracted after the loop
-                elif mode == 2:
-                    out[q] = peak[q] - x
-                elif mode == 4:
-                    out[q] = p[params[q]]
-                else:
-                    r = (float(t) - p[I_NK_ARRIVAL_DAY]) / p[I_ARRIVAL_RAMP_DAYS]
-                    if r.real < 0.0:
-                        r = r * 0.0
-                    elif r.real > 1.0:
-                        r = r * 0.0 + 1.0
-                    nk = p[I_NK_TROOPS] * r
-                    out[q] = nk if mode == 3 else x - nk
-    for q in range(m):
-        if modes[q] == 1:  # state on the reference day minus the state on the day
-            out[q] = base[q] - out[q]
+        for k in range(len(state)):
+            traj[t, k] = state[k]
+    for q in range(days.shape[0]):
+        mode, d, s = modes[q], days[q], states[q]
+        x = traj[d, s]
+        if mode == 0:
+            out[q] = x - garrison[q] * p[I_RU_GARRISON]
+        elif mode == 1:
+            out[q] = traj[ref_days[q], s] - x
+        elif mode == 2:
+            pk = traj[0, s]
+            for t in range(1, d + 1):
+                if traj[t, s].real > pk.real:
+                    pk = traj[t, s]
+            out[q] = pk - x
+        elif mode == 4:
+            out[q] = p[params[q]]
+        else:
+            r = (float(d) - p[I_NK_ARRIVAL_DAY]) / p[I_ARRIVAL_RAMP_DAYS]
+            if r.real < 0.0:
+                r = r * 0.0
+            elif r.real > 1.0:
+                r = r * 0.0 + 1.0
+            nk = p[I_NK_TROOPS] * r
+            out[q] = nk if mode == 3 else x - nk
 
 
 @njit(cache=True)
