@@ -371,3 +371,42 @@ def test_the_claim_model_builds(evidence):
     assert model.coords[OBS_PARAMETER] == cm.names
     lp = model.compile_logp()(model.initial_point())
     assert np.isfinite(lp)
+
+
+def test_cli_refuses_a_row_reported_after_the_decision(tmp_path, capsys):
+    from kursk_da.cli import main
+
+    d = tmp_path / "spec"
+    (d / "data").mkdir(parents=True)
+    shutil.copy(EVIDENCE, d / "s.toml")
+    shutil.copy(ROOT / "models/data/isw_kursk_russian_advances_daily.csv", d / "data")
+    rows = _rows()
+    rows[5] = {**rows[5], "reported_on": "2025-01-06"}
+    with (d / "data" / "kursk_public_figures_2024.csv").open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(CSV_COLUMNS))
+        w.writeheader()
+        w.writerows(rows)
+    out = tmp_path / "out.nc"
+    status = main(["analyze", str(d / "s.toml"), "--out", str(out), "--no-progress"])
+    assert status == 2 and not out.exists()
+    assert "observations.file[5].reported_on" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_evidence_spec_calibrates():
+    """Issue 11, item 4: the evidence spec passes the gate, the PPC covers 80-98% of the
+    observations, and the 90% PPI of the area held on 30 Dec 2024 contains AFP's 482 km2
+    and is at most 500 km2 wide (several minutes on the 2-core machine)."""
+    from kursk_da.calibration import run_calibration
+
+    spec = kd.load_spec(EVIDENCE)
+    cal = run_calibration(spec, seed=1)
+    assert cal.diagnostics.divergences == 0
+    assert cal.converged, cal.diagnostics.failing
+    assert 0.80 <= cal.ppc["covered"].mean() <= 0.98
+    afp = next(o.name for o in spec.observations
+               if o.quantity == "area_held" and o.date == dt.date(2024, 12, 30))
+    lo, hi = cal.ppc.loc[afp, ["lower_90", "upper_90"]]
+    assert lo <= 482 <= hi and hi - lo <= 500
+    assert cal.diagnostics.obs_model is not None
+    assert cal.diagnostics.obs_model["ok"].all()
