@@ -410,3 +410,23 @@ def test_evidence_spec_calibrates():
     assert lo <= 482 <= hi and hi - lo <= 500
     assert cal.diagnostics.obs_model is not None
     assert cal.diagnostics.obs_model["ok"].all()
+
+
+@pytest.mark.slow
+def test_result_set_carries_the_claims(tmp_path):
+    """/observed_data has the claim coordinates, /diagnostics the biases with intervals, and
+    the stored spec restores the 52 observations without the CSV files (~7 min when loaded)."""
+    from kursk_da.dims import OBS_PARAMETER, OBSERVATION
+    from kursk_da.io import spec_from_tree
+
+    spec = kd.load_spec(EVIDENCE)
+    tree = kd.analyze(spec, draws=400, seed=2, mcmc_draws=50, tune=50, chains=2)
+    path = kd.save_result_set(tree, tmp_path / "ev.nc")
+    back = kd.load_result_set(path)
+    od = back["observed_data"].to_dataset()
+    for key in ("date", "quantity", "reported_on", "claimant", "source"):
+        assert f"{OBSERVATION}_{key}" in od.coords
+    diag = back["diagnostics"].to_dataset()
+    assert len(diag[OBS_PARAMETER]) == 13
+    assert (diag["obs_model_lower_90"] <= diag["obs_model_upper_90"]).all()
+    assert spec_from_tree(back).observations == spec.observations
