@@ -14,6 +14,7 @@ __all__ = [
     "PARAMETER",
     "ATTRIBUTE",
     "OBSERVATION",
+    "OBS_PARAMETER",
     "WITHHELD",
     "QUANTILE",
     "GROUP",
@@ -47,6 +48,8 @@ ATTRIBUTE = "attribute"
 """Value-model attribute (area held, casualties, ...)."""
 OBSERVATION = "observation"
 """Calibration observation, labelled by its name in the spec."""
+OBS_PARAMETER = "observation_model_parameter"
+"""Parameter of the observation model (claimant biases, grey-zone factor, ...; issue 11)."""
 WITHHELD = "withheld"
 """Observation withheld from the calibration by a cutoff (forecast and scored)."""
 QUANTILE = "quantile"

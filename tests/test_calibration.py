@@ -75,7 +75,7 @@ def test_skeleton_equals_engine_and_reference_over_the_history(spec_2025):
     out = run_engine(spec, 12, seed=9, inputs=theta)
     d = spec.decision_day
     tr = out.trajectories[:, 0, :d, :]  # history: identical under every option
-    names = {"A": "A", "R": "R", "ARR": "ARR", "CU": "CU", "CR": "CR"}
+    names = {"U": "U", "A": "A", "R": "R", "ARR": "ARR", "CU": "CU", "CR": "CR"}
     expected = np.empty((12, len(obs)))
     for i, ob in enumerate(obs):
         state, minus_garrison = QUANTITY_STATE[ob.quantity]

@@ -37,7 +37,10 @@ LEVER_ORDER = ("attack", "force_scale", "force_added", "reset_force", "force_ini
 ATTRIBUTE_ORDER = ("kursk_area_mean", "kursk_area_final", "donbas_area_lost",
                    "ua_casualties", "ru_casualties", "foothold_retained", "strike_effort")
 OBSERVABLE_ORDER = ("area_held", "russian_forces", "ru_buildup", "ru_arrivals",
-                    "ua_casualties", "ru_casualties")
+                    "ua_casualties", "ru_casualties", "ukrainian_forces", "area_held_incl_grey",
+                    "area_retaken_from_peak", "area_retaken_isw_layer", "russian_forces_excl_nk",
+                    "nk_troops_in_kursk", "nk_troops_planned", "ua_losses_undefined",
+                    "ru_losses_undefined")
 
 # prefix of the index constants -> the names they index
 PREFIXES = {"I_": PARAMETER_ORDER, "J_": LEVER_ORDER, "S_": STATE_ORDER, "A_": ATTRIBUTE_ORDER}
@@ -114,7 +117,8 @@ def test_rows_are_complete(kind):
         assert q.kind == kind
         assert q.name.strip() and q.units.strip() and q.long_name.strip() and q.label.strip()
         assert isinstance(q.domain, Domain) and q.domain.describe()
-        assert (q.state is not None) == (kind in ("trajectory", "observable"))
+        assert (q.state is not None) == (kind in ("trajectory", "observable")
+                                         and q.reading not in ("nk_deployed", "parameter"))
         if q.state is not None:
             assert q.state in cat.STATE_NAMES
         if q.minus is not None:
@@ -239,14 +243,15 @@ def test_observation_quantities_come_from_the_catalogue():
     assert tuple(QUANTITIES) == cat.OBSERVABLE_NAMES
     for q in cat.OBSERVABLES:
         units, meaning = QUANTITIES[q.name]
-        assert units == q.units and q.long_name in meaning and q.state in meaning
+        assert units == q.units and q.long_name in meaning and q.reads() in meaning
+        assert q.state is None or q.state in meaning
 
 
 def test_skeleton_reads_the_catalogue_states():
     from kursk_da.calibration._skeleton import QUANTITY_STATE
 
     assert QUANTITY_STATE == {q.name: (q.state, q.minus == "ru_garrison")
-                              for q in cat.OBSERVABLES}
+                              for q in cat.OBSERVABLES if q.reading == "state"}
     assert QUANTITY_STATE["ru_buildup"] == ("R", True)
 
 

@@ -73,8 +73,22 @@ def ppc_table(idata: az.InferenceData, level: float = 0.9) -> pd.DataFrame:
     """
     y = idata["posterior_predictive"]["y"].stack(sample=(CHAIN, DRAW)).transpose("sample", ...)
     obs = idata["observed_data"]["y"]
-    return _interval_table(y.to_numpy(), obs.to_numpy(), [str(v) for v in obs[OBSERVATION].values],
-                           level)
+    table = _interval_table(y.to_numpy(), obs.to_numpy(),
+                            [str(v) for v in obs[OBSERVATION].values], level)
+    const = idata["constant_data"] if "constant_data" in idata.groups() else None
+    if const is not None and "censoring" in const:
+        # a bound is covered when the predictive interval reaches it: "at least" low when
+        # the upper end is >= low, "up to" high when the lower end is <= high, an interval
+        # when the two overlap (docs/observations.md)
+        c = const["censoring"].to_numpy()
+        low, high = const["low"].to_numpy(), const["high"].to_numpy()
+        lo, hi = table["lower_90"].to_numpy(), table["upper_90"].to_numpy()
+        cov = table["covered"].to_numpy().astype(bool)
+        cov = np.where(c == 1, hi >= low, np.where(c == 2, lo <= high,
+                                                   np.where(c == 3, (hi >= low) & (lo <= high),
+                                                            cov)))
+        table["covered"] = cov
+    return table
 
 
 def forecast_table(idata: az.InferenceData, level: float = 0.9) -> pd.DataFrame:

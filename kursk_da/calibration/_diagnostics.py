@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from kursk_da.dims import CHAIN, DRAW, PARAMETER
+from kursk_da.dims import CHAIN, DRAW, OBS_PARAMETER, PARAMETER
 
 __all__ = ["THRESHOLDS", "Diagnostics", "diagnose", "diagnostics_table"]
 
@@ -63,6 +63,7 @@ class Diagnostics:
     e_bfmi: np.ndarray
     failing: tuple[str, ...]
     thresholds: Mapping[str, float] = field(default_factory=lambda: dict(THRESHOLDS))
+    obs_model: pd.DataFrame | None = None
 
     @property
     def passed(self) -> bool:
@@ -77,6 +78,14 @@ class Diagnostics:
                              dims=(PARAMETER,)) for c in t.columns},
             coords={PARAMETER: list(t.index)},
         )
+        if self.obs_model is not None:
+            om = self.obs_model
+            for c in om.columns:
+                ds[f"obs_model_{c}"] = xr.DataArray(
+                    om[c].to_numpy(dtype=float if c != "ok" else np.int8), dims=(OBS_PARAMETER,),
+                    coords={OBS_PARAMETER: list(om.index)},
+                    attrs={"long_name": f"{c} of the observation-model parameter (claimant "
+                                        "bias = claim / model value)", "units": "per parameter"})
         ds["divergences"] = xr.DataArray(np.int64(self.divergences))
         ds["tree_depth_saturation"] = xr.DataArray(float(self.tree_depth_saturation))
         ds["e_bfmi"] = xr.DataArray(np.asarray(self.e_bfmi, dtype=float), dims=(CHAIN,))
@@ -133,6 +142,7 @@ def diagnose(idata: az.InferenceData, thresholds: Mapping[str, float] | None = N
     ok = ((table["r_hat"] <= th["r_hat_max"]) & (table["ess_bulk"] >= th["ess_bulk_min"])
           & (table["ess_tail"] >= th["ess_tail_min"]))
     table["ok"] = ok.astype(bool)
+    obs_model = _obs_model_table(idata, th) if "obs_theta" in idata["posterior"] else None
 
     ss = idata["sample_stats"]
     div = _stat(ss, "diverging")
@@ -142,11 +152,33 @@ def diagnose(idata: az.InferenceData, thresholds: Mapping[str, float] | None = N
     e_bfmi = np.asarray(az.bfmi(idata)) if "energy" in ss else np.full(post.sizes[CHAIN], np.nan)
 
     failing = [str(p) for p in table.index[~table["ok"]]]
+    if obs_model is not None:
+        failing += [str(p) for p in obs_model.index[~obs_model["ok"]]]
     if n_div > th["divergences_max"]:
         failing.append("divergences")
     if np.any(~(e_bfmi >= th["e_bfmi_min"])):
         failing.append("e_bfmi")
-    return Diagnostics(table, n_div, sat, e_bfmi, tuple(failing), th)
+    return Diagnostics(table, n_div, sat, e_bfmi, tuple(failing), th, obs_model)
+
+
+def _obs_model_table(idata: az.InferenceData, th: Mapping[str, float]) -> pd.DataFrame:
+    """Diagnostics and 90% intervals of the observation-model parameters (``obs_theta``)."""
+    post = idata["posterior"]["obs_theta"]
+    names = [str(p) for p in post[OBS_PARAMETER].values]
+    summ = cast(pd.DataFrame, az.summary(idata, var_names=["obs_theta"], kind="diagnostics",
+                                         round_to="none"))
+    summ = summ.loc[[f"obs_theta[{n}]" for n in names]]
+    flat = post.stack(s=(CHAIN, DRAW)).transpose(OBS_PARAMETER, "s").to_numpy()
+    lo, med, hi = np.quantile(flat, [0.05, 0.5, 0.95], axis=1)
+    t = pd.DataFrame({
+        "mean": flat.mean(axis=1), "median": med, "lower_90": lo, "upper_90": hi,
+        "ess_bulk": summ["ess_bulk"].to_numpy(dtype=float),
+        "ess_tail": summ["ess_tail"].to_numpy(dtype=float),
+        "r_hat": summ["r_hat"].to_numpy(dtype=float),
+    }, index=pd.Index(names, name=OBS_PARAMETER))
+    t["ok"] = ((t["r_hat"] <= th["r_hat_max"]) & (t["ess_bulk"] >= th["ess_bulk_min"])
+               & (t["ess_tail"] >= th["ess_tail_min"])).astype(bool)
+    return t
 
 
 def diagnostics_table(diag: Diagnostics) -> str:
@@ -163,6 +195,18 @@ def diagnostics_table(diag: Diagnostics) -> str:
             f"{r['ess_bulk']:>8.0f}  {r['ess_tail']:>8.0f}  {r['r_hat']:>6.3f}  "
             f"{'yes' if r['ok'] else 'NO'}"
         )
+    if diag.obs_model is not None:
+        from kursk_da.calibration._bias import bias_sentences
+
+        om = diag.obs_model
+        lines += ["", f"{'observation model':<{w}}  {'median':>11}  {'90% interval':>21}  "
+                      f"{'ess_bulk':>8}  {'ess_tail':>8}  {'r_hat':>6}  ok"]
+        for p, r in om.iterrows():
+            iv = f"[{r['lower_90']:.3g}, {r['upper_90']:.3g}]"
+            lines.append(f"{p!s:<{w}}  {r['median']:>11.4g}  {iv:>21}  {r['ess_bulk']:>8.0f}  "
+                         f"{r['ess_tail']:>8.0f}  {r['r_hat']:>6.3f}  "
+                         f"{'yes' if r['ok'] else 'NO'}")
+        lines += ["claimant biases:", *("  " + x for x in bias_sentences(om)), ""]
     bfmi = ", ".join(f"{b:.2f}" for b in diag.e_bfmi)
     lines.append(f"divergences: {diag.divergences}; tree-depth saturation: "
                  f"{diag.tree_depth_saturation:.1%}; E-BFMI per chain: {bfmi}")

@@ -44,8 +44,7 @@ import numpy as np
 import pytensor.tensor as pt
 from scipy import stats
 
-from kursk_da.calibration._skeleton import ObservationMap
-from kursk_da.dynamics.catalogue import I_RU_GARRISON
+from kursk_da.calibration._skeleton import ObservationMap, read_observables
 from kursk_da.dynamics.reference import simulate_plan
 
 if TYPE_CHECKING:
@@ -106,16 +105,15 @@ def process_scales(
     rng = np.random.default_rng(np.random.SeedSequence(seed))
     theta = sample_inputs(spec, n, rng)
     z = rng.standard_normal((n, omap.n_days))
-    shocked = simulate_plan(theta, omap.const, omap.ref, z)[:, omap.days, omap.states]
-    plain = simulate_plan(theta, omap.const, omap.ref, np.zeros_like(z))[:, omap.days,
-                                                                          omap.states]
+    shocked = read_observables(simulate_plan(theta, omap.const, omap.ref, z), theta, omap)
+    plain = read_observables(simulate_plan(theta, omap.const, omap.ref, np.zeros_like(z)),
+                             theta, omap)
     out = np.empty(len(observations))
     for i, ob in enumerate(observations):
         a, b = shocked[:, i], plain[:, i]
-        if ob.likelihood == "lognormal":
-            g = omap.garrison[i] * theta[:, I_RU_GARRISON]
+        if ob.likelihood in ("lognormal", "claim"):
             c = OFFSET_FRACTION * abs(ob.value)
-            d = np.log(np.maximum(a - g + c, 1e-300)) - np.log(np.maximum(b - g + c, 1e-300))
+            d = np.log(np.maximum(a + c, 1e-300)) - np.log(np.maximum(b + c, 1e-300))
         else:
             d = a - b
         out[i] = _MAD * float(np.median(np.abs(d)))
@@ -148,8 +146,8 @@ def _is_log(observations: Sequence[Observation]) -> np.ndarray:
 
 def offsets(observations: Sequence[Observation]) -> np.ndarray:
     """Offset ``c_i`` of each observation (0 for the normal family)."""
-    return np.array([OFFSET_FRACTION * abs(o.value) if o.likelihood == "lognormal" else 0.0
-                     for o in observations])
+    return np.array([OFFSET_FRACTION * abs(o.value) if o.likelihood in ("lognormal", "claim")
+                     else 0.0 for o in observations])
 
 
 def _t_const() -> float:

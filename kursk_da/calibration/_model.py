@@ -40,6 +40,17 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
+from kursk_da.calibration._bias import (
+    BIAS_SPREAD_SCALE,
+    GREY_ZONE_PRIOR,
+    ISW_LAYER_START_PRIOR,
+    KIND_PRIOR_MEAN,
+    KIND_PRIOR_SD,
+    ClaimModel,
+    claim_loglik,
+    claim_model,
+    claim_predictive,
+)
 from kursk_da.calibration._likelihood import (
     loglik_pytensor,
     offsets,
@@ -60,7 +71,7 @@ from kursk_da.calibration._skeleton import (
     skeleton_numpy,
     skeleton_pytensor,
 )
-from kursk_da.dims import OBSERVATION, PARAMETER
+from kursk_da.dims import OBS_PARAMETER, OBSERVATION, PARAMETER
 from kursk_da.errors import SpecError
 from kursk_da.spec._observations import Observation, select_observations
 from kursk_da.spec._plans import EPOCH
@@ -120,6 +131,13 @@ class CalibrationSetup:
     cutoff: dt.date | None
     offset: np.ndarray
     offset_withheld: np.ndarray
+
+    @property
+    def claims(self) -> ClaimModel | None:
+        """The claim model of ``used`` (CSV observations with claimant bias), else None."""
+        if not self.used or self.used[0].likelihood != "claim":
+            return None
+        return claim_model(self.used)
 
     @property
     def values(self) -> np.ndarray:
@@ -235,6 +253,38 @@ def _random(mu: Any, scale: Any, is_log: Any, offset: Any,
                             np.asarray(offset), rng)
 
 
+def _claim_block(setup: CalibrationSetup, cm: ClaimModel, mu: Any, y_data: Any) -> None:
+    """The claimant-bias likelihood (:mod:`kursk_da.calibration._bias`), in the model context."""
+    if any(o.likelihood != "claim" for o in setup.used):
+        raise SpecError("observations", "claims (CSV rows) and inline observations cannot be "
+                                        "mixed in one calibration")
+    mk = np.array([KIND_PRIOR_MEAN[k] for k in cm.kinds])
+    kind_mean = pm.Normal("bias_kind_log_mean", mu=mk, sigma=KIND_PRIOR_SD, shape=len(cm.kinds))
+    spread = pm.HalfNormal("bias_spread", sigma=BIAS_SPREAD_SCALE)
+    z = pm.Normal("bias_z", 0.0, 1.0, shape=len(cm.combos))
+    log_b = pm.Deterministic("claim_log_bias", kind_mean[cm.kind_index] + spread * z)
+    log_g = pm.Normal("grey_zone_log_factor", mu=GREY_ZONE_PRIOR[0], sigma=GREY_ZONE_PRIOR[1])
+    start = pm.LogNormal("isw_layer_start_km2", mu=ISW_LAYER_START_PRIOR[0],
+                         sigma=ISW_LAYER_START_PRIOR[1])
+    pm.Deterministic("obs_theta", pt.concatenate([
+        pt.exp(log_b), pt.exp(kind_mean), pt.stack([spread, pt.exp(log_g), start])]),
+        dims=OBS_PARAMETER)
+    scale, offset = setup.scale, setup.offset
+
+    def logp(value: Any, mu_: Any, lb: Any, lg: Any, st: Any) -> Any:
+        return claim_loglik(value, mu_, lb, lg, st, scale, offset, cm, pt)
+
+    def random(mu_: Any, lb: Any, lg: Any, st: Any, rng: np.random.Generator | None = None,
+               size: Any = None) -> np.ndarray:
+        if rng is None:
+            raise ValueError("random needs a numpy.random.Generator")
+        return claim_predictive(np.asarray(mu_), np.asarray(lb), np.asarray(lg),
+                                np.asarray(st), scale, offset, cm, rng)
+
+    pm.CustomDist("y", mu, log_b[cm.combo_index], log_g, start, logp=logp, random=random,
+                  observed=y_data, dims=OBSERVATION)
+
+
 def build_model(spec: Spec | str | Path, *, cutoff: dt.date | None = None,
                 setup: CalibrationSetup | None = None, skeleton: str = "op") -> pm.Model:
     """Build the PyMC calibration model of a spec (see the module docstring).
@@ -266,6 +316,8 @@ def build_model(spec: Spec | str | Path, *, cutoff: dt.date | None = None,
         raise SpecError("skeleton", f"expected one of {_SKELETONS}, got {skeleton!r}")
     setup = setup or calibration_setup(spec, cutoff=cutoff)
     coords = {PARAMETER: list(setup.sampled), OBSERVATION: [o.name for o in setup.used]}
+    if setup.claims is not None:
+        coords[OBS_PARAMETER] = list(setup.claims.names)
     with pm.Model(coords=coords) as model:
         members = copula_members(setup.pearson)
         rvs: dict[str, Any] = {}
@@ -288,6 +340,10 @@ def build_model(spec: Spec | str | Path, *, cutoff: dt.date | None = None,
             mu = skeleton_pytensor(pt.stack(full), setup.omap)
         mu = pm.Deterministic("mu", mu, dims=OBSERVATION)
         y_data = pm.Data("y_observed", setup.values, dims=OBSERVATION)
+        cm = setup.claims
+        if cm is not None:
+            _claim_block(setup, cm, mu, y_data)
+            return model
         pm.CustomDist("y", mu, setup.scale, setup.is_log.astype(float), setup.offset,
                       logp=loglik_pytensor, random=_random, observed=y_data,
                       dims=OBSERVATION)

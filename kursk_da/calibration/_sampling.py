@@ -19,13 +19,19 @@ import numpy as np
 import pymc as pm
 import xarray as xr
 
+from kursk_da.calibration._bias import (
+    claim_loglik,
+    claim_model,
+    claim_predictive,
+    obs_model_prior_draws,
+)
 from kursk_da.calibration._checks import log_prior_density
 from kursk_da.calibration._likelihood import loglik_numpy, measurement_scales, predictive_draws
 from kursk_da.calibration._model import CalibrationSetup, build_model, calibration_setup
 from kursk_da.calibration._propagate import posterior_input_matrix
 from kursk_da.calibration._skeleton import observation_map, skeleton_numpy
 from kursk_da.calibration._streams import PREDICTIVE, PRIOR, PRIOR_PREDICTIVE, SAMPLER, stream
-from kursk_da.dims import CHAIN, DRAW, OBSERVATION, PARAMETER, WITHHELD
+from kursk_da.dims import CHAIN, DRAW, OBS_PARAMETER, OBSERVATION, PARAMETER, WITHHELD
 from kursk_da.errors import SpecError
 from kursk_da.spec._sampling import sample_inputs
 from kursk_da.spec._schema import as_spec
@@ -184,11 +190,48 @@ def _run_sampler(cc: CompiledCalibration, seed: int, draws: int, tune: int, chai
 
 
 def _obs_coords(observations: tuple[Any, ...], dim: str) -> dict[str, Any]:
-    return {
+    out = {
         dim: [o.name for o in observations],
         f"{dim}_date": (dim, np.array([o.date for o in observations], dtype="datetime64[ns]")),
         f"{dim}_quantity": (dim, [o.quantity for o in observations]),
     }
+    if observations and observations[0].likelihood == "claim":  # observations as data
+        out[f"{dim}_reported_on"] = (dim, np.array([o.known_on for o in observations],
+                                                   dtype="datetime64[ns]"))
+        out[f"{dim}_claimant"] = (dim, [o.claimant for o in observations])
+        out[f"{dim}_claimant_family"] = (dim, [o.family for o in observations])
+        out[f"{dim}_source"] = (dim, [o.source for o in observations])
+    return out
+
+
+_CLAIM_VARS = ("obs_theta", "claim_log_bias", "bias_kind_log_mean", "bias_spread", "bias_z",
+               "grey_zone_log_factor", "isw_layer_start_km2")
+
+
+def _claim_params(post: xr.Dataset, cm: Any, observations: tuple[Any, ...],
+                  rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-observation log bias (chain, draw, m), log grey factor and layer start (..., 1).
+
+    A withheld observation whose family and kind have no bias among the used ones gets
+    a new family's bias from the hierarchy (kind mean plus spread times a normal draw).
+    """
+    from kursk_da.calibration._bias import KIND_PRIOR_MEAN, KIND_PRIOR_SD
+
+    lb = post["claim_log_bias"].to_numpy()
+    km = post["bias_kind_log_mean"].to_numpy()
+    sp = post["bias_spread"].to_numpy()[..., None]
+    cols = []
+    for o in observations:
+        if (o.family, o.kind) in cm.combos:
+            cols.append(lb[..., cm.combos.index((o.family, o.kind))])
+            continue
+        mean = (km[..., cm.kinds.index(o.kind)] if o.kind in cm.kinds else
+                KIND_PRIOR_MEAN[o.kind] + KIND_PRIOR_SD * rng.standard_normal(km.shape[:-1]))
+        cols.append(mean + sp[..., 0] * rng.standard_normal(mean.shape))
+    log_bias = np.stack(cols, axis=-1)
+    log_g = post["grey_zone_log_factor"].to_numpy()[..., None]
+    start = post["isw_layer_start_km2"].to_numpy()[..., None]
+    return log_bias, log_g, start
 
 
 def calibrate(
@@ -255,10 +298,20 @@ def calibrate(
 
     keep = [*setup.sampled, "theta", "mu"]
     keep += [str(v) for v in raw["posterior"].data_vars if str(v).endswith("_unit")]
+    cm = setup.claims
+    if cm is not None:
+        keep += list(_CLAIM_VARS)
     posterior = raw["posterior"][keep]
     n_chain, n_draw = posterior.sizes[CHAIN], posterior.sizes[DRAW]
     obs_c = _obs_coords(setup.used, OBSERVATION)
     posterior = posterior.assign_coords({PARAMETER: list(setup.sampled), **obs_c})
+    if cm is not None:
+        posterior = posterior.assign_coords({OBS_PARAMETER: list(cm.names)})
+        posterior["obs_theta"].attrs.update(
+            long_name="observation-model parameters: claimant biases (claim / model value), "
+                      "their kind means, the spread of the families, the grey-zone factor, "
+                      "the ISW layer's area at its start", units="per parameter (1; km2 "
+                      "for isw_layer_start_km2)")
 
     # prior draws of every input (spec prior, copula), one chain
     rng_prior = np.random.default_rng(stream(seed, PRIOR))
@@ -278,7 +331,11 @@ def calibrate(
     # posterior predictive
     rng_pp = np.random.default_rng(stream(seed, PREDICTIVE))
     mu = posterior["mu"].to_numpy()
-    y_rep = predictive_draws(mu, setup.scale, setup.is_log, setup.offset, rng_pp)
+    if cm is not None:
+        lb, lg, st = _claim_params(posterior, cm, setup.used, rng_pp)
+        y_rep = claim_predictive(mu, lb, lg, st, setup.scale, setup.offset, cm, rng_pp)
+    else:
+        y_rep = predictive_draws(mu, setup.scale, setup.is_log, setup.offset, rng_pp)
     pp = xr.Dataset({"y": xr.DataArray(y_rep, dims=(CHAIN, DRAW, OBSERVATION),
                                        coords={CHAIN: posterior[CHAIN], DRAW: posterior[DRAW],
                                                **obs_c})})
@@ -294,12 +351,27 @@ def calibrate(
                                   coords=obs_c),
         "offset": xr.DataArray(setup.offset, dims=(OBSERVATION,), coords=obs_c),
     })
+    if cm is not None:
+        const["censoring"] = xr.DataArray(cm.censoring.astype(np.int8), dims=(OBSERVATION,),
+                                          coords=obs_c, attrs={
+            "long_name": "0 point claim, 1 at least (low), 2 up to (high), 3 interval",
+            "units": "1"})
+        const["low"] = xr.DataArray(cm.low, dims=(OBSERVATION,), coords=obs_c,
+                                    attrs={"long_name": "lower bound (the value if none)"})
+        const["high"] = xr.DataArray(cm.high, dims=(OBSERVATION,), coords=obs_c,
+                                     attrs={"long_name": "upper bound (the value if none)"})
     if setup.withheld:
         wc = _obs_coords(setup.withheld, WITHHELD)
         full = posterior_input_matrix(spec, posterior, setup.sampled, seed=seed)
         mu_w = skeleton_numpy(full, observation_map(spec, setup.withheld))
-        y_w = predictive_draws(mu_w, setup.scale_withheld, setup.is_log_withheld,
-                               setup.offset_withheld, rng_pp)
+        if cm is not None:
+            cm_w = claim_model(setup.withheld)
+            lb, lg, st = _claim_params(posterior, cm, setup.withheld, rng_pp)
+            y_w = claim_predictive(mu_w.reshape(n_chain, n_draw, -1), lb, lg, st,
+                                   setup.scale_withheld, setup.offset_withheld, cm_w, rng_pp)
+        else:
+            y_w = predictive_draws(mu_w, setup.scale_withheld, setup.is_log_withheld,
+                                   setup.offset_withheld, rng_pp)
         pp["y_withheld"] = xr.DataArray(y_w.reshape(n_chain, n_draw, -1),
                                         dims=(CHAIN, DRAW, WITHHELD),
                                         coords={CHAIN: posterior[CHAIN],
@@ -343,7 +415,12 @@ def _standard_groups(spec: Spec, setup: CalibrationSetup, posterior: xr.Dataset,
     """
     sampled = list(setup.sampled)
     mu = posterior["mu"].to_numpy()
-    ll = loglik_numpy(setup.values, mu, setup.scale, setup.is_log, setup.offset)
+    cm = setup.claims
+    if cm is not None:
+        lb, lg, st = _claim_params(posterior, cm, setup.used, np.random.default_rng(0))
+        ll = claim_loglik(setup.values, mu, lb, lg, st, setup.scale, setup.offset, cm, np)
+    else:
+        ll = loglik_numpy(setup.values, mu, setup.scale, setup.is_log, setup.offset)
     pc = {CHAIN: posterior[CHAIN], DRAW: posterior[DRAW]}
     log_lik = xr.Dataset({"y": xr.DataArray(ll, dims=(CHAIN, DRAW, OBSERVATION),
                                             coords={**pc, **obs_c},
@@ -359,8 +436,15 @@ def _standard_groups(spec: Spec, setup: CalibrationSetup, posterior: xr.Dataset,
                                 attrs={"units": _LOG_DENSITY,
                                        "long_name": "Gaussian-copula term of the joint prior"})
     rng = np.random.default_rng(stream(seed, PRIOR_PREDICTIVE))
-    y_prior = predictive_draws(prior["mu"].to_numpy(), setup.scale, setup.is_log, setup.offset,
-                               rng)
+    if cm is not None:
+        mu_p = prior["mu"].to_numpy()
+        d = obs_model_prior_draws(cm, mu_p.shape[1], rng)
+        y_prior = claim_predictive(mu_p, d["log_bias"][None][..., cm.combo_index],
+                                   d["log_g"][None], d["start"][None], setup.scale,
+                                   setup.offset, cm, rng)
+    else:
+        y_prior = predictive_draws(prior["mu"].to_numpy(), setup.scale, setup.is_log,
+                                   setup.offset, rng)
     prior_pp = xr.Dataset({"y": xr.DataArray(y_prior, dims=(CHAIN, DRAW, OBSERVATION),
                                              coords={CHAIN: prior[CHAIN], DRAW: prior[DRAW],
                                                      **obs_c})})

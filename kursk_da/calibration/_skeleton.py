@@ -48,7 +48,16 @@ from pytensor.link.numba.dispatch.basic import register_funcify_and_cache_key
 
 from kursk_da.dynamics import catalogue as _catalogue
 from kursk_da.dynamics import equations as _equations
-from kursk_da.dynamics.catalogue import I_RU_GARRISON, OBSERVABLES, STATE_NAMES
+from kursk_da.dynamics.catalogue import (
+    I_ARRIVAL_RAMP_DAYS,
+    I_NK_ARRIVAL_DAY,
+    I_NK_TROOPS,
+    I_RU_GARRISON,
+    OBSERVABLES,
+    PARAMETER_NAMES,
+    READINGS,
+    STATE_NAMES,
+)
 from kursk_da.dynamics.equations import derived, initial_state, step
 from kursk_da.dynamics.reference import simulate_plan
 from kursk_da.engine import numba_cache_dir  # noqa: F401 - sets the cache dir first
@@ -59,7 +68,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "QUANTITY_STATE",
+    "QUANTITY_READING",
     "ObservationMap",
+    "read_observables",
     "observation_map",
     "skeleton_numpy",
     "skeleton_numba",
@@ -68,13 +79,22 @@ __all__ = [
 ]
 
 QUANTITY_STATE: dict[str, tuple[str, bool]] = {
-    q.name: (q.state, q.minus == "ru_garrison") for q in OBSERVABLES  # type: ignore[misc]
+    q.name: (q.state, q.minus == "ru_garrison")  # type: ignore[misc]
+    for q in OBSERVABLES if q.reading == "state"
 }
-"""Observable quantity -> (state variable, subtract ``ru_garrison``).
+"""Observable quantity read as a state -> (state variable, subtract ``ru_garrison``).
 
-Derived from :data:`kursk_da.dynamics.catalogue.OBSERVABLES`. The skeleton subtracts at
+Derived from :data:`kursk_da.dynamics.catalogue.OBSERVABLES` (rows with ``reading =
+"state"``; the other readings are in :data:`QUANTITY_READING`). The skeleton subtracts at
 most ``ru_garrison`` from a state; an observable needing another equation needs code here.
 """
+
+QUANTITY_READING: dict[str, int] = {q.name: READINGS.index(q.reading) for q in OBSERVABLES}
+"""Observable quantity -> reading code (index into
+:data:`kursk_da.dynamics.catalogue.READINGS`: 0 state, 1 since a date, 2 against the peak,
+3 North Korean troops deployed, 4 a parameter, 5 state minus the North Koreans)."""
+
+_SINCE, _PEAK, _NK, _PARAM, _MINUS_NK = 1, 2, 3, 4, 5
 if any(q.minus not in (None, "ru_garrison") for q in OBSERVABLES):  # pragma: no cover
     raise NotImplementedError("skeleton: an observable subtracts a parameter other than "
                               "ru_garrison; extend observation_map and the skeletons")
@@ -96,6 +116,12 @@ class ObservationMap:
         1.0 where ``ru_garrison`` is subtracted (``ru_buildup``), else 0.0.
     const, ref : arrays (T, n_levers)
         History lever schedule for days ``0 .. T-1`` (``T`` = last day + 1).
+    modes : int64 array (m,)
+        Reading code of each observation (:data:`QUANTITY_READING`).
+    ref_days : int64 array (m,)
+        Reference day of a ``since`` reading (else 0).
+    params : int64 array (m,)
+        Parameter column of a ``parameter`` reading (else 0).
     """
 
     days: np.ndarray
@@ -103,6 +129,15 @@ class ObservationMap:
     garrison: np.ndarray
     const: np.ndarray
     ref: np.ndarray
+    modes: np.ndarray | None = None
+    ref_days: np.ndarray | None = None
+    params: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        m = len(self.days)
+        for name in ("modes", "ref_days", "params"):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, np.zeros(m, dtype=np.int64))
 
     @property
     def n_days(self) -> int:
@@ -123,16 +158,64 @@ def observation_map(spec: Spec, observations: Sequence[Observation]) -> Observat
     -------
     ObservationMap
     """
-    from kursk_da.engine._run import schedules
+    import datetime as dt
 
+    from kursk_da.engine._run import schedules
+    from kursk_da.spec._plans import day_of
+
+    rows = {q.name: q for q in OBSERVABLES}
     hc, hr, _, _ = schedules(spec)
     days = np.array([o.day for o in observations], dtype=np.int64)
-    n = int(days.max()) + 1 if days.size else 1
-    states = np.array([STATE_NAMES.index(QUANTITY_STATE[o.quantity][0]) for o in observations],
+    qs = [rows[o.quantity] for o in observations]
+    ref_days = np.array([day_of(dt.date.fromisoformat(q.since)) if q.since else 0 for q in qs],
+                        dtype=np.int64)
+    n = int(max(days.max(), ref_days.max())) + 1 if days.size else 1
+    states = np.array([STATE_NAMES.index(q.state) if q.state else 0 for q in qs],
                       dtype=np.int64)
-    garrison = np.array([float(QUANTITY_STATE[o.quantity][1]) for o in observations])
+    garrison = np.array([float(q.minus == "ru_garrison") for q in qs])
+    modes = np.array([QUANTITY_READING[q.name] for q in qs], dtype=np.int64)
+    params = np.array([PARAMETER_NAMES.index(q.parameter) if q.parameter else 0 for q in qs],
+                      dtype=np.int64)
     return ObservationMap(days, states, garrison, np.ascontiguousarray(hc[:n]),
-                          np.ascontiguousarray(hr[:n]))
+                          np.ascontiguousarray(hr[:n]), modes, ref_days, params)
+
+
+def _nk_deployed(theta: Any, t: Any, ops: Any) -> Any:
+    """North Korean troops sent to Kursk by the end of day ``t`` (reading ``nk_deployed``)."""
+    ramp = (t - theta[..., I_NK_ARRIVAL_DAY]) / theta[..., I_ARRIVAL_RAMP_DAYS]
+    return theta[..., I_NK_TROOPS] * ops.minimum(ops.maximum(ramp, 0.0), 1.0)
+
+
+def read_observables(traj: np.ndarray, theta: np.ndarray, omap: ObservationMap) -> np.ndarray:
+    """The observed quantities of ``omap`` from simulated trajectories (NumPy).
+
+    Parameters
+    ----------
+    traj : array (n, T, n_state)
+        Daily states (end of day), e.g. of :func:`kursk_da.dynamics.reference.simulate_plan`.
+    theta : array (n, n_inputs)
+        The inputs of the trajectories.
+    omap : ObservationMap
+
+    Returns
+    -------
+    numpy.ndarray (n, m)
+    """
+    assert omap.modes is not None and omap.ref_days is not None and omap.params is not None
+    out: np.ndarray = traj[:, omap.days, omap.states] - omap.garrison * theta[:, [I_RU_GARRISON]]
+    for q, mode in enumerate(omap.modes):
+        d, s = int(omap.days[q]), int(omap.states[q])
+        if mode == _SINCE:
+            out[:, q] = traj[:, int(omap.ref_days[q]), s] - traj[:, d, s]
+        elif mode == _PEAK:
+            out[:, q] = traj[:, :d + 1, s].max(axis=1) - traj[:, d, s]
+        elif mode == _NK:
+            out[:, q] = _nk_deployed(theta, float(d), np)
+        elif mode == _PARAM:
+            out[:, q] = theta[:, int(omap.params[q])]
+        elif mode == _MINUS_NK:
+            out[:, q] = traj[:, d, s] - _nk_deployed(theta, float(d), np)
+    return out
 
 
 def skeleton_numpy(theta: np.ndarray, omap: ObservationMap) -> np.ndarray:
@@ -152,36 +235,64 @@ def skeleton_numpy(theta: np.ndarray, omap: ObservationMap) -> np.ndarray:
     theta = np.atleast_2d(np.asarray(theta, dtype=float))
     z = np.zeros((theta.shape[0], omap.n_days))
     traj = simulate_plan(theta, omap.const, omap.ref, z)
-    vals = traj[:, omap.days, omap.states]
-    out: np.ndarray = vals - omap.garrison * theta[:, [I_RU_GARRISON]]
-    return out
+    return read_observables(traj, theta, omap)
 
 
 @njit(cache=True)
 def _run(p: np.ndarray, const: np.ndarray, ref: np.ndarray, days: np.ndarray,  # pragma: no cover
-         states: np.ndarray, garrison: np.ndarray, out: np.ndarray) -> None:  # (numba)
-    """One skeleton run; ``p`` float64 or complex128; fills ``out`` (m,)."""
+         states: np.ndarray, garrison: np.ndarray, out: np.ndarray, modes: np.ndarray,
+         ref_days: np.ndarray, params: np.ndarray) -> None:  # (numba)
+    """One skeleton run; ``p`` float64 or complex128; fills ``out`` (m,).
+
+    The daily states are kept (``T x n_state``) and the readings computed after the run
+    (see :data:`QUANTITY_READING`); the running maximum compares real parts, so the
+    complex step follows the branch of the real trajectory.
+    """
     dv = derived(p, np)
     state = initial_state(p)
     n_lev = const.shape[1]
+    n_t = const.shape[0]
     lev = np.empty(n_lev, dtype=p.dtype)
-    m = days.shape[0]
-    for t in range(const.shape[0]):
+    traj = np.empty((n_t, len(state)), dtype=p.dtype)
+    for t in range(n_t):
         for j in range(n_lev):
             if ref[t, j] < 0:
                 lev[j] = const[t, j]
             else:
                 lev[j] = p[ref[t, j]]
         state = step(state, p, dv, lev, 0.0, float(t), np)
-        for q in range(m):
-            if days[q] == t:
-                out[q] = state[states[q]] - garrison[q] * p[I_RU_GARRISON]
+        for k in range(len(state)):
+            traj[t, k] = state[k]
+    for q in range(days.shape[0]):
+        mode, d, s = modes[q], days[q], states[q]
+        x = traj[d, s]
+        if mode == 0:
+            out[q] = x - garrison[q] * p[I_RU_GARRISON]
+        elif mode == 1:
+            out[q] = traj[ref_days[q], s] - x
+        elif mode == 2:
+            pk = traj[0, s]
+            for t in range(1, d + 1):
+                if traj[t, s].real > pk.real:
+                    pk = traj[t, s]
+            out[q] = pk - x
+        elif mode == 4:
+            out[q] = p[params[q]]
+        else:
+            r = (float(d) - p[I_NK_ARRIVAL_DAY]) / p[I_ARRIVAL_RAMP_DAYS]
+            if r.real < 0.0:
+                r = r * 0.0
+            elif r.real > 1.0:
+                r = r * 0.0 + 1.0
+            nk = p[I_NK_TROOPS] * r
+            out[q] = nk if mode == 3 else x - nk
 
 
 @njit(cache=True)
 def _skeleton_jac(x: np.ndarray, base: np.ndarray, cols: np.ndarray,  # pragma: no cover
                   const: np.ndarray, ref: np.ndarray, days: np.ndarray, states: np.ndarray,
-                  garrison: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                  garrison: np.ndarray, modes: np.ndarray, ref_days: np.ndarray,
+                  params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Values (m,) and complex-step Jacobian (m, k) at sampled values ``x`` (k,)."""
     k = cols.shape[0]
     m = days.shape[0]
@@ -189,13 +300,13 @@ def _skeleton_jac(x: np.ndarray, base: np.ndarray, cols: np.ndarray,  # pragma: 
     for j in range(k):
         p[cols[j]] = x[j]
     mu = np.empty(m)
-    _run(p, const, ref, days, states, garrison, mu)
+    _run(p, const, ref, days, states, garrison, mu, modes, ref_days, params)
     jac = np.empty((m, k))
     pc = p.astype(np.complex128)
     outc = np.empty(m, dtype=np.complex128)
     for j in range(k):
         pc[cols[j]] = complex(p[cols[j]], _H)
-        _run(pc, const, ref, days, states, garrison, outc)
+        _run(pc, const, ref, days, states, garrison, outc, modes, ref_days, params)
         for q in range(m):
             jac[q, j] = outc[q].imag / _H
         pc[cols[j]] = complex(p[cols[j]], 0.0)
@@ -227,7 +338,7 @@ def skeleton_numba(
     mu_jac: tuple[np.ndarray, np.ndarray] = _skeleton_jac(
         np.asarray(x, dtype=float), np.asarray(base, dtype=float),
         np.asarray(cols, dtype=np.int64), omap.const, omap.ref, omap.days,
-        omap.states, omap.garrison)
+        omap.states, omap.garrison, omap.modes, omap.ref_days, omap.params)
     return mu_jac
 
 
@@ -264,8 +375,26 @@ def skeleton_pytensor(p: Any, omap: ObservationMap) -> Any:
                          outputs_info=list(initial_state(p)), non_sequences=[p, *dv],
                          strict=True, return_updates=False)
     traj = pt.stack(outs, axis=1)  # (n, n_state)
-    vals = traj[omap.days, omap.states]
-    return vals - pt.as_tensor(omap.garrison) * p[I_RU_GARRISON]
+    vals = traj[omap.days, omap.states] - pt.as_tensor(omap.garrison) * p[I_RU_GARRISON]
+    assert omap.modes is not None and omap.ref_days is not None and omap.params is not None
+    if not np.any(omap.modes):
+        return vals
+    cols = []
+    for q, mode in enumerate(omap.modes):
+        d, s = int(omap.days[q]), int(omap.states[q])
+        if mode == _SINCE:
+            cols.append(traj[int(omap.ref_days[q]), s] - traj[d, s])
+        elif mode == _PEAK:
+            cols.append(pt.max(traj[:d + 1, s]) - traj[d, s])
+        elif mode == _NK:
+            cols.append(_nk_deployed(p, float(d), pt))
+        elif mode == _PARAM:
+            cols.append(p[int(omap.params[q])])
+        elif mode == _MINUS_NK:
+            cols.append(traj[d, s] - _nk_deployed(p, float(d), pt))
+        else:
+            cols.append(vals[q])
+    return pt.stack(cols)
 
 
 class SkeletonOp(Op):
@@ -333,10 +462,12 @@ def _numba_skeleton(op: SkeletonOp, node: Any = None, **kwargs: Any) -> tuple[An
     """
     base, cols, om = op.base, op.cols, op.omap
     const, ref, days, states, garrison = om.const, om.ref, om.days, om.states, om.garrison
+    modes, ref_days, params = om.modes, om.ref_days, om.params
 
     @njit(cache=True)
     def skeleton_op(x: np.ndarray) -> Any:  # pragma: no cover - numba
-        return _skeleton_jac(x, base, cols, const, ref, days, states, garrison)
+        return _skeleton_jac(x, base, cols, const, ref, days, states, garrison, modes,
+                             ref_days, params)
 
     return skeleton_op, _op_key(op)
 
@@ -346,7 +477,8 @@ def _op_key(op: SkeletonOp) -> str:
     h = hashlib.sha256(b"SkeletonOp-1")
     h.update(_SOURCE_KEY.encode())
     om = op.omap
-    for a in (op.base, op.cols, om.const, om.ref, om.days, om.states, om.garrison):
+    for a in (op.base, op.cols, om.const, om.ref, om.days, om.states, om.garrison, om.modes,
+              om.ref_days, om.params):
         arr = np.ascontiguousarray(a)
         h.update(f"{arr.dtype.str}{arr.shape}".encode())
         h.update(arr.tobytes())

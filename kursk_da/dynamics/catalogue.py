@@ -58,6 +58,7 @@ from kursk_da.errors import ArgumentError, UnknownQuantityError
 
 __all__ = [
     "KINDS",
+    "READINGS",
     "Domain",
     "Quantity",
     "quantity",
@@ -87,6 +88,28 @@ __all__ = [
 
 KINDS = ("parameter", "state", "trajectory", "observable", "attribute", "lever")
 """The kinds of quantity, in the order :func:`quantity` searches them."""
+
+READINGS = ("state", "since", "peak", "nk_deployed", "parameter", "state_minus_nk")
+"""How an observable reads the model (``Quantity.reading``):
+
+``state``
+    the state at the end of the observation day (minus ``minus``, if set);
+``since``
+    the state at the end of the day ``since`` minus the state on the observation day (a
+    loss since a reference date, e.g. ground retaken since a map layer starts);
+``peak``
+    the running maximum of the state up to the observation day minus the state (a loss
+    against the peak);
+``nk_deployed``
+    ``nk_troops * clip((t - nk_arrival_day) / arrival_ramp_days, 0, 1)``: the North Korean
+    troops sent to Kursk by day ``t`` (the part of the Russian target force ``R*`` they
+    make up; :mod:`kursk_da.dynamics.equations`);
+``parameter``
+    the value of the campaign parameter ``parameter`` (a claim about a plan, e.g. the
+    North Korean force planned);
+``state_minus_nk``
+    the state minus ``nk_deployed`` (Russian troops without the North Koreans).
+"""
 
 _INF = math.inf
 
@@ -174,6 +197,12 @@ class Quantity:
         (``ru_buildup = R - ru_garrison``).
     group : str or None
         For parameters: the default group (spec ``group`` field).
+    reading : str
+        For observables: how the model reads it, one of :data:`READINGS`.
+    since : str or None
+        For ``reading = "since"``: the reference date (ISO ``YYYY-MM-DD``).
+    parameter : str or None
+        For ``reading = "parameter"``: the campaign parameter read.
     """
 
     name: str
@@ -185,6 +214,9 @@ class Quantity:
     state: str | None = None
     minus: str | None = None
     group: str | None = None
+    reading: str = "state"
+    since: str | None = None
+    parameter: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -193,18 +225,39 @@ class Quantity:
             if not getattr(self, field):
                 raise ValueError(f"Quantity {self.name!r}: empty {field}")
         reads = self.kind in ("trajectory", "observable")
-        if reads != (self.state is not None):
+        stateless = self.reading in ("nk_deployed", "parameter")
+        if (reads and not stateless) != (self.state is not None):
             raise ValueError(f"Quantity {self.name!r}: state is set exactly for "
                              "trajectories and observables")
         if (self.kind == "parameter") != (self.group is not None):
             raise ValueError(f"Quantity {self.name!r}: group is set exactly for parameters")
         if self.minus is not None and self.kind != "observable":
             raise ValueError(f"Quantity {self.name!r}: minus is only for observables")
+        if self.reading not in READINGS or (self.reading != "state"
+                                            and self.kind != "observable"):
+            raise ValueError(f"Quantity {self.name!r}: reading must be one of {READINGS} "
+                             "(not 'state' only for observables)")
+        if (self.reading == "since") != (self.since is not None):
+            raise ValueError(f"Quantity {self.name!r}: since is set exactly for "
+                             "reading 'since'")
+        if (self.reading == "parameter") != (self.parameter is not None):
+            raise ValueError(f"Quantity {self.name!r}: parameter is set exactly for "
+                             "reading 'parameter'")
 
     def reads(self) -> str:
         """What the model reads for this quantity, e.g. ``"state R - ru_garrison"``."""
+        if self.reading == "nk_deployed":
+            return "nk_troops x arrival ramp at nk_arrival_day"
+        if self.reading == "parameter":
+            return f"parameter {self.parameter}"
         if self.state is None:
             return self.name
+        if self.reading == "since":
+            return f"state {self.state} on {self.since} - state {self.state}"
+        if self.reading == "peak":
+            return f"running max of state {self.state} - state {self.state}"
+        if self.reading == "state_minus_nk":
+            return f"state {self.state} - North Korean troops deployed"
         return f"state {self.state}" + (f" - {self.minus}" if self.minus else "")
 
 
@@ -363,8 +416,40 @@ OBSERVABLES: tuple[Quantity, ...] = (
     _observed("ru_arrivals"),  # includes replacements of losses
     _observed("ua_casualties"),
     _observed("ru_casualties"),
+    # issue 11: the public figures of docs/observations.md
+    _observed("ukrainian_forces"),
+    Quantity("area_held_incl_grey", "observable", "km2",
+             "area held by Ukraine including the grey zone (firm control; the observation "
+             "model multiplies by the grey-zone factor)", "area held incl. grey zone",
+             NONNEGATIVE, state="A"),
+    Quantity("area_retaken_from_peak", "observable", "km2",
+             "area of Kursk retaken by Russia against the peak held so far",
+             "area retaken since the peak", REAL, state="A", reading="peak"),
+    # ISW's "assessed Russian advances in Kursk" layer starts on 2024-09-11
+    Quantity("area_retaken_isw_layer", "observable", "km2",
+             "area retaken by Russia since 2024-09-11 (start of ISW's Kursk advances layer)",
+             "area retaken since 11 Sep 2024", REAL, state="A", reading="since",
+             since="2024-09-11"),
+    Quantity("russian_forces_excl_nk", "observable", "troops",
+             "Russian troops in Kursk without the North Korean troops",
+             "Russian troops excl. North Koreans", REAL, state="R", reading="state_minus_nk"),
+    Quantity("nk_troops_in_kursk", "observable", "troops",
+             "North Korean troops deployed to Kursk", "North Korean troops", NONNEGATIVE,
+             reading="nk_deployed"),
+    Quantity("nk_troops_planned", "observable", "troops",
+             "North Korean troops planned to be sent", "North Korean troops planned",
+             NONNEGATIVE, reading="parameter", parameter="nk_troops"),
+    # casualty claims whose definition is not given ("losses"): same state, the observation
+    # model adds a definition error (docs/observations.md)
+    Quantity("ua_losses_undefined", "observable", "troops",
+             "cumulative Ukrainian 'losses' in Kursk as claimed (definition not given)",
+             "Ukrainian losses (undefined)", NONNEGATIVE, state="CU"),
+    Quantity("ru_losses_undefined", "observable", "troops",
+             "cumulative Russian 'losses' in Kursk as claimed (definition not given)",
+             "Russian losses (undefined)", NONNEGATIVE, state="CR"),
 )
-"""Observable quantities: what an observation may report (docs/calibration.md)."""
+"""Observable quantities: what an observation may report (docs/calibration.md,
+docs/observations.md)."""
 
 
 def _a(name: str, units: str, long_name: str, label: str, domain: Domain) -> Quantity:
@@ -530,7 +615,9 @@ def _check_catalogue() -> None:
     if TRAJECTORY_NAMES != STATE_NAMES[:N_TRAJ]:  # the kernel stores the first N_TRAJ states
         raise RuntimeError("catalogue: trajectories must be the first states, in order")
     for q in OBSERVABLES:
-        if q.state not in _STATE or (q.minus is not None and q.minus not in PARAMETER_NAMES):
+        if (q.state is not None and q.state not in _STATE) or (
+                q.minus is not None and q.minus not in PARAMETER_NAMES) or (
+                q.parameter is not None and q.parameter not in PARAMETER_NAMES):
             raise RuntimeError(f"catalogue: observable {q.name!r} reads an unknown quantity")
 
 

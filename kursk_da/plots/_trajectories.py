@@ -46,7 +46,7 @@ __all__ = [
 
 DERIVED: dict[str, tuple[str, str]] = {
     q.name: (f"{q.long_name} ({q.state} - {q.minus})", q.units)
-    for q in OBSERVABLES if q.name not in {t.name for t in TRAJECTORIES}
+    for q in OBSERVABLES if q.minus is not None and q.name not in {t.name for t in TRAJECTORIES}
 }
 """Trajectories computed from stored ones: name -> (long name, units) (from the catalogue)."""
 

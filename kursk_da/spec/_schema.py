@@ -76,7 +76,11 @@ from kursk_da.spec._domains import (
     check_sizes,
     intersect,
 )
-from kursk_da.spec._observations import Observation, parse_observations
+from kursk_da.spec._observations import (
+    Observation,
+    embed_observation_files,
+    parse_observations,
+)
 from kursk_da.spec._plans import _LEVER_BOUNDS, EPOCH, Phase, day_of, parse_phases
 from kursk_da.spec._scenarios import BASE_SCENARIO, Scenario, parse_scenarios, scenario_raw
 from kursk_da.spec.copula import rank_correlation
@@ -417,7 +421,7 @@ def spec_from_dict(raw: Mapping[str, Any], path: str | None = None) -> Spec:
         raise SpecError(
             sorted(unknown)[0], f"unknown section; expected {', '.join(sorted(_TOP_KEYS))}"
         )
-    raw = copy.deepcopy(dict(raw))
+    raw = embed_observation_files(copy.deepcopy(dict(raw)), path)  # CSV rows into the spec
     meta = _table(raw, "meta", "", required=False)
     bad_meta = sorted(set(meta) - _META_KEYS, key=str)
     if bad_meta:
