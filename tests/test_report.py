@@ -422,3 +422,30 @@ def test_tables_print_flags_as_yes_no_and_no_plain_index():
     named = frame.set_index("name")
     assert "<th>a</th>" in render_html(Document("t", "s", [Section("S", "s",
                                                                    [Table(named)])]))
+
+
+def test_brief_counts_ties_apart_from_wins(small_tree):
+    # a rule whose trigger fires at once takes the leader's actions: equal values in those
+    # draws are ties, neither a win nor a loss, and the lead is judged where they differ
+    from kursk_da.report._brief import headline
+
+    tree = small_tree.copy()
+    dec = tree["decision"].to_dataset()
+    v = dec["value"].transpose("draw", "option").to_numpy().copy()
+    order = np.argsort(-v.mean(axis=0), kind="stable")
+    i, j = int(order[0]), int(order[1])
+    v[::2, j] = v[::2, i]  # every other draw: the runner-up gives the leader's value
+    dec["value"] = (("draw", "option"), v, dec["value"].attrs)
+    dec["expected_value"] = (("option",), v.mean(axis=0), dec["expected_value"].attrs)
+    tree["decision"] = xr.DataTree(dec)
+    b = brief_numbers(tree)
+    run = b.runner_up
+    k = [str(o) for o in dec["option"].values].index(run)
+    assert b.p_ties[run] == pytest.approx(np.mean(v[:, i] == v[:, k]), abs=1e-12)
+    assert b.p_ties[run] >= 0.5
+    assert b.p_beats[run] == pytest.approx(np.mean(v[:, i] > v[:, k]), abs=1e-12)
+    assert b.p_loses[run] == pytest.approx(np.mean(v[:, i] < v[:, k]), abs=1e-12)
+    assert b.p_beats[run] + b.p_ties[run] + b.p_loses[run] == pytest.approx(1.0)
+    text = headline(b)
+    assert f"same outcome with probability {b.p_ties[run]:.3g}" in text
+    assert "where they differ" in text

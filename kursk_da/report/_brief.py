@@ -29,8 +29,8 @@ __all__ = ["TOSS_UP", "CLEAR_LEAD", "INTERVAL", "BriefNumbers", "brief_numbers",
            "brief_section"]
 
 TOSS_UP = 0.6
-"""Below this probability of beating the runner-up the choice is called close to a
-toss-up (analyst judgement)."""
+"""Below this probability of beating the runner-up (among the draws where the two differ)
+the choice is called close to a toss-up (analyst judgement)."""
 
 CLEAR_LEAD = 0.8
 """From this probability of beating the runner-up on, the lead is called clear (analyst
@@ -60,6 +60,10 @@ class BriefNumbers:
         (``mean(v_rec > v_option)`` over the draws).
     p_beats_mcse : dict
         Its Monte Carlo standard error under the sampling design (:func:`design`).
+    p_ties, p_loses : dict
+        Per option: ``mean(v_rec == v_option)`` (the same value in a draw: e.g. a rule
+        whose trigger fires at once takes the other option's actions) and
+        ``mean(v_rec < v_option)``.
     difference, difference_mcse : dict
         Per option: mean of ``v_rec - v_option`` and its MCSE.
     difference_interval : dict
@@ -79,6 +83,8 @@ class BriefNumbers:
     prob_best_mcse: dict[str, float]
     p_beats: dict[str, float]
     p_beats_mcse: dict[str, float]
+    p_ties: dict[str, float]
+    p_loses: dict[str, float]
     difference: dict[str, float]
     difference_mcse: dict[str, float]
     difference_interval: dict[str, tuple[float, float]]
@@ -132,6 +138,7 @@ def brief_numbers(tree: xr.DataTree) -> BriefNumbers:
     j = options.index(rec)
     chains, per_draw = design(tree, v.shape[0])
     wins = (v[:, [j]] > v).astype(float)  # (n, J): recommended strictly better
+    ties = (v[:, [j]] == v).astype(float)  # the same value (identical actions in the draw)
     diff = v[:, [j]] - v
     p_mcse = np.atleast_1d(metrics.mean_mcse(wins, chains, per_draw))
     d_mcse = np.atleast_1d(metrics.mean_mcse(diff, chains, per_draw))
@@ -150,6 +157,9 @@ def brief_numbers(tree: xr.DataTree) -> BriefNumbers:
         prob_best_mcse=per("prob_best_mcse"),
         p_beats={o: float(wins[:, i].mean()) for i, o in enumerate(options)},
         p_beats_mcse={o: float(p_mcse[i]) for i, o in enumerate(options)},
+        p_ties={o: float(ties[:, i].mean()) for i, o in enumerate(options)},
+        p_loses={o: float(1.0 - wins[:, i].mean() - ties[:, i].mean())
+                 for i, o in enumerate(options)},
         difference={o: float(diff[:, i].mean()) for i, o in enumerate(options)},
         difference_mcse={o: float(d_mcse[i]) for i, o in enumerate(options)},
         difference_interval={o: (float(lo[i]), float(hi[i])) for i, o in enumerate(options)},
@@ -167,9 +177,15 @@ def _interval(b: BriefNumbers, o: str, units: str) -> str:
 def headline(b: BriefNumbers, units: str = VALUE_UNITS) -> str:
     """The first paragraph of the report: the recommendation, how sure, the runner-up."""
     rec, run = b.recommended, b.runner_up
-    p = b.p_beats[run]
-    strength = ("close to a toss-up" if p < TOSS_UP else
-                "a moderate lead" if p < CLEAR_LEAD else "a clear lead")
+    p, tie = b.p_beats[run], b.p_ties[run]
+    # the strength of the lead among the draws where the two options differ
+    p_differ = p / (1.0 - tie) if tie < 1.0 else 0.5
+    strength = ("close to a toss-up" if p_differ < TOSS_UP else
+                "a moderate lead" if p_differ < CLEAR_LEAD else "a clear lead")
+    if tie > 0.0:
+        strength = (f"they give the same outcome with probability {tie:.3g} and it loses "
+                    f"with probability {b.p_loses[run]:.3g}; where they differ, "
+                    f"{strength}")
     return (f"Recommended: {rec} (highest expected value, "
             f"{format_with_error(b.expected_value[rec], b.expected_value_mcse[rec])} {units}). "
             f"It is the best option with probability "
@@ -187,7 +203,7 @@ def _worse_text(b: BriefNumbers, units: str) -> str:
                 f"the EVPI ({format_with_error(b.evpi, b.evpi_mcse)} {units}) against it.")
     parts = [f"{o} (expected {format_with_error(-b.difference[o], b.difference_mcse[o])} "
              f"{units} against {rec}; better than {rec} with probability "
-             f"{format_estimate(1.0 - b.p_beats[o], b.p_beats_mcse[o])})"
+             f"{format_estimate(b.p_loses[o], b.p_beats_mcse[o])})"
              for o in b.clearly_worse]
     return (f"Clearly worse: {'; '.join(parts)}. Each loses more in expectation than perfect "
             f"information about every input would be worth (EVPI "
