@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 from distributed import Client, LocalCluster, as_completed
 
-from kursk_da.engine._run import BlockResult, ClusterError, EngineContext, run_blocks
+from kursk_da.engine._blocks import BlockResult, ClusterError, EngineContext, run_blocks
 
 __all__ = ["map_blocks", "map_tasks", "local_cluster", "connect", "dashboard_link",
            "dashboard_available", "client_for"]

@@ -44,21 +44,34 @@ into an :class:`EngineOutput` (the array API).
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from kursk_da.dynamics.catalogue import ATTRIBUTE_NAMES, TRAJECTORY_NAMES
-from kursk_da.engine._kernel import simulate_chunk
-from kursk_da.engine._noise import block_shocks, draw_stride
-from kursk_da.spec._plans import compile_schedule, compile_triggers
-from kursk_da.spec._sampling import sample_inputs
-from kursk_da.spec._schema import WEIGHT_PREFIX, Spec, as_spec, check_run_size
+from kursk_da.engine._blocks import (
+    BLOCK_SIZE,
+    DEFAULT_CHUNK_SIZE,
+    INPUT_STREAM,
+    SHOCK_STREAM,
+    ArrayRows,
+    BlockResult,
+    ClusterError,
+    EngineContext,
+    InputRows,
+    block_inputs,
+    block_seed,
+    make_context,
+    run_blocks,
+    schedules,
+    stored_rows,
+    values_from_attributes,
+)
+from kursk_da.spec._schema import Spec, as_spec, check_run_size
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -73,6 +86,7 @@ __all__ = [
     "run_engine",
     "stream_engine",
     "run_blocks",
+    "make_context",
     "block_inputs",
     "block_seed",
     "stored_rows",
@@ -84,60 +98,6 @@ __all__ = [
     "INPUT_STREAM",
     "SHOCK_STREAM",
 ]
-
-BLOCK_SIZE = 4096
-"""Draws per block: the fixed unit of the random streams (part of the reproducibility
-contract; a multiple of the kernel's ``LANES``)."""
-DEFAULT_CHUNK_SIZE = 4 * BLOCK_SIZE
-"""Draws per task by default (four blocks); does not change the numbers."""
-INPUT_STREAM = 2
-"""First spawn key of the prior-input streams ``(2, block)``."""
-SHOCK_STREAM = 3
-"""First spawn key of the front-shock streams ``(3, block)``."""
-
-
-class ClusterError(RuntimeError):
-    """The dask cluster failed a run (a task failed beyond dask's retries, or the
-    scheduler cannot be reached); nothing is written."""
-
-
-def block_seed(seed: int, stream: int, block: int) -> np.random.SeedSequence:
-    """The seed sequence of ``stream`` for ``block``.
-
-    ``SeedSequence(seed, spawn_key=(stream, block))``.
-    """
-    return np.random.SeedSequence(seed, spawn_key=(stream, block))
-
-
-class InputRows(Protocol):
-    """A source of engine input rows computed block by block (e.g. posterior inputs)."""
-
-    @property
-    def n_rows(self) -> int:
-        """Rows of the source."""
-        ...
-
-    def rows(self, a: int, b: int) -> np.ndarray:
-        """Input rows ``a .. b - 1``, shape ``(b - a, n_inputs)``; a pure function of ``(a, b)``
-        when ``a`` is a block start."""
-        ...
-
-
-@dataclass(frozen=True)
-class ArrayRows:
-    """Input rows from a matrix held in memory."""
-
-    matrix: np.ndarray
-
-    @property
-    def n_rows(self) -> int:
-        """Rows of the matrix."""
-        n: int = self.matrix.shape[0]
-        return n
-
-    def rows(self, a: int, b: int) -> np.ndarray:
-        """Rows ``a .. b - 1`` (C-contiguous)."""
-        return np.ascontiguousarray(self.matrix[a:b])
 
 
 @dataclass
@@ -192,212 +152,6 @@ class EngineOutput:
         """Number of draws whose per-draw data are held."""
         n: int = self.inputs.shape[0]
         return n
-
-
-def schedules(spec: Spec) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Lever schedules of the history and of every option, for the kernel."""
-    columns = {name: i for i, name in enumerate(spec.input_names)}
-    d = spec.decision_day
-    hc, hr = compile_schedule(spec.history, 0, d, columns)
-    oc, orf = zip(
-        *(compile_schedule(o.phases, d, spec.n_days, columns) for o in spec.options.values()),
-        strict=True,
-    )
-    return hc, hr, np.stack(oc), np.stack(orf)
-
-
-def values_from_attributes(spec: Spec, inputs: np.ndarray, attributes: np.ndarray) -> np.ndarray:
-    """Value of each draw and option: weights (per draw) times attributes, summed.
-
-    Evaluated element by element in the order of the attributes, so the value of a
-    draw does not depend on the other rows of the arrays.
-    """
-    cols = [spec.input_names.index(WEIGHT_PREFIX + a) for a in ATTRIBUTE_NAMES]
-    w = inputs[:, cols]  # (n, n_attr)
-    values: np.ndarray = attributes[:, :, 0] * w[:, None, 0]
-    for k in range(1, len(cols)):
-        values = values + attributes[:, :, k] * w[:, None, k]
-    return values
-
-
-def block_inputs(spec: Spec, seed: int, block: int, m: int) -> np.ndarray:
-    """Prior inputs of the first ``m`` draws of ``block`` (stream ``(2, block)``)."""
-    rng = np.random.default_rng(block_seed(seed, INPUT_STREAM, block))
-    return sample_inputs(spec, m, rng)
-
-
-def stored_rows(draws: int, store: int, a: int = 0, b: int | None = None) -> np.ndarray:
-    """The draws whose per-draw data are stored, within ``a .. b - 1``.
-
-    All draws when ``draws <= store``; otherwise ``store`` draws evenly spaced over the
-    run, ``floor(i * draws / store)`` for ``i = 0 .. store - 1`` (draw 0 first).
-    """
-    b = draws if b is None else b
-    if draws <= store:
-        return np.arange(a, b, dtype=np.int64)
-    i_lo = -(-(a * store) // draws)
-    i_hi = -(-(b * store) // draws)
-    return (np.arange(i_lo, i_hi, dtype=np.int64) * draws) // store
-
-
-@dataclass(frozen=True)
-class EngineContext:
-    """Everything a task needs (shipped once to each dask worker).
-
-    Attributes
-    ----------
-    spec : Spec
-    seed, draws : int
-    source : InputRows or None
-        Input rows (posterior analyses, given matrices); None: prior draws.
-    n_first_traj : int
-        Record the trajectories of the first ``n_first_traj`` draws (when ``chosen``
-        is None).
-    chosen : int array or None
-        Sorted rows whose trajectories are recorded; ``slots`` their output positions.
-    store : int
-        Per-draw data of :func:`stored_rows` ``(draws, store)`` are returned.
-    sched, triggers : tuple
-        The compiled lever schedules and state triggers of the options.
-    """
-
-    spec: Spec
-    seed: int
-    draws: int
-    source: InputRows | None
-    n_first_traj: int
-    chosen: np.ndarray | None
-    slots: np.ndarray | None
-    store: int
-    sched: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] = field(repr=False)
-    triggers: tuple[np.ndarray, ...] | None = field(repr=False, default=None)
-
-    @property
-    def n_blocks(self) -> int:
-        """Blocks of the run."""
-        return -(-self.draws // BLOCK_SIZE)
-
-
-@dataclass
-class BlockResult:
-    """What one block of draws gives (see :func:`run_blocks`).
-
-    Attributes
-    ----------
-    block, start : int
-        Block index and its first draw.
-    values : (m, n_options) values of every draw of the block, dkm2.
-    counts, sums : (n_options, n_days) retention counts and area sums of the block.
-    rows : (s,) stored draws of the block; ``inputs`` (s, n_inputs), ``attributes``
-        (s, n_options, n_attr) their data.
-    traj_slots : (t,) positions of the block's recorded trajectories; ``traj``
-        (t, n_options, n_days, n_vars).
-    fire : (s, n_options) day each option's triggered phase started (NaN: never), for
-        the stored draws.
-    """
-
-    block: int
-    start: int
-    values: np.ndarray
-    counts: np.ndarray
-    sums: np.ndarray
-    rows: np.ndarray
-    inputs: np.ndarray
-    attributes: np.ndarray
-    traj_slots: np.ndarray
-    traj: np.ndarray
-    fire: np.ndarray
-
-
-_LOCAL = threading.local()  # per-thread work arrays of the shocks
-
-
-def _work(name: str, size: int) -> np.ndarray:
-    buf: np.ndarray | None = getattr(_LOCAL, name, None)
-    if buf is None or buf.size < size:
-        buf = np.empty(size)
-        setattr(_LOCAL, name, buf)
-    return buf
-
-
-def _simulate_block(ctx: EngineContext, k: int) -> BlockResult:
-    spec = ctx.spec
-    n_opt, n_days, n_vars = len(spec.options), spec.n_days, len(TRAJECTORY_NAMES)
-    a = k * BLOCK_SIZE
-    b = min(ctx.draws, a + BLOCK_SIZE)
-    m = b - a
-    if ctx.source is None:
-        theta = block_inputs(spec, ctx.seed, k, m)
-    else:
-        theta = np.ascontiguousarray(ctx.source.rows(a, b), dtype=float)
-    zbuf = _work("z", n_days * BLOCK_SIZE)
-    ubuf = _work("u", draw_stride(n_days) * BLOCK_SIZE)
-    # day-major, so that the shocks of consecutive draws of a day are contiguous
-    z = block_shocks(block_seed(ctx.seed, SHOCK_STREAM, k), 0, m, n_days, zbuf, ubuf).T
-    hc, hr, oc, orf = ctx.sched
-    attributes = np.empty((m, n_opt, len(ATTRIBUTE_NAMES)))
-    counts = np.zeros((n_opt, n_days), dtype=np.int64)
-    sums = np.zeros((n_opt, n_days))
-    if ctx.chosen is None:
-        t_lo, t_hi = min(a, ctx.n_first_traj), min(b, ctx.n_first_traj)
-        out_traj = np.zeros((max(t_hi - t_lo, 0), n_opt, n_days, n_vars))
-        traj_slots = np.arange(t_lo, t_hi, dtype=np.int64)
-    else:
-        out_traj = np.zeros((0, n_opt, n_days, n_vars))
-    thr = float(spec.retention_threshold)
-    fire = np.full((m, n_opt), np.nan)
-    simulate_chunk(theta, hc, hr, oc, orf, z, thr, attributes, counts, sums, out_traj,
-                   triggers=ctx.triggers, out_fire=fire)
-    if ctx.chosen is not None and ctx.slots is not None:
-        lo, hi = np.searchsorted(ctx.chosen, [a, b])
-        traj_slots = ctx.slots[lo:hi]
-        out_traj = np.zeros((hi - lo, n_opt, n_days, n_vars))
-        if hi > lo:
-            # at least two rows, so that the shocks keep the layout of z (a one-row
-            # array would be C-contiguous: another compiled signature)
-            local_rows = ctx.chosen[lo:hi] - a
-            run_rows = (np.concatenate([local_rows, local_rows[:1]]) if local_rows.size == 1
-                        else local_rows)
-            simulate_chunk(
-                np.ascontiguousarray(theta[run_rows]), hc, hr, oc, orf,
-                np.ascontiguousarray(z[run_rows].T).T,  # the layout of z
-                thr, np.empty((run_rows.size, n_opt, len(ATTRIBUTE_NAMES))),
-                np.zeros((n_opt, n_days), dtype=np.int64), np.zeros((n_opt, n_days)),
-                out_traj,  # records its first hi - lo rows
-                triggers=ctx.triggers,
-            )
-    values = values_from_attributes(spec, theta, attributes)
-    rows = stored_rows(ctx.draws, ctx.store, a, b)
-    local = rows - a
-    full = rows.size == m
-    return BlockResult(
-        block=k, start=a, values=values, counts=counts, sums=sums, rows=rows,
-        inputs=theta if full else theta[local], attributes=attributes if full
-        else attributes[local], traj_slots=traj_slots, traj=out_traj,
-        fire=fire if full else fire[local])
-
-
-def run_blocks(ctx: EngineContext, first: int, stop: int) -> list[BlockResult]:
-    """Simulate blocks ``first .. stop - 1``: the engine's task, a pure function of its
-    arguments (its numbers do not depend on which process or thread runs it)."""
-    return [_simulate_block(ctx, k) for k in range(first, stop)]
-
-
-def make_context(
-    spec: Spec, draws: int, seed: int, *, source: InputRows | None = None,
-    trajectory_rows: np.ndarray | None = None, store: int | None = None,
-) -> EngineContext:
-    """The :class:`EngineContext` of a run (``store`` default: every draw)."""
-    rows = None if trajectory_rows is None else _check_rows(trajectory_rows, draws)
-    triggers = compile_triggers([o.phases for o in spec.options.values()], spec.decision_day,
-                                {name: i for i, name in enumerate(spec.input_names)}).as_tuple()
-    return EngineContext(
-        spec=spec, seed=int(seed), draws=int(draws), source=source,
-        n_first_traj=min(spec.trajectories, draws) if rows is None else 0,
-        chosen=None if rows is None else np.sort(rows),
-        slots=None if rows is None else np.argsort(rows),
-        store=int(draws if store is None else store), sched=schedules(spec),
-        triggers=triggers)
 
 
 def _tasks(ctx: EngineContext, chunk_size: int) -> list[tuple[int, int]]:
@@ -577,16 +331,3 @@ def run_engine(
     out = collect.output(chunk_size)
     out.draw_rows = None
     return out
-
-
-def _check_rows(trajectory_rows: np.ndarray, draws: int) -> np.ndarray:
-    """``trajectory_rows`` as distinct int64 row indices in ``[0, draws)``."""
-    rows = np.asarray(trajectory_rows)
-    if rows.ndim != 1 or (rows.size and not np.issubdtype(rows.dtype, np.integer)):
-        raise ValueError("trajectory_rows: expected a 1-d array of integer row indices")
-    rows = rows.astype(np.int64)
-    if rows.size and (rows.min() < 0 or rows.max() >= draws):
-        raise ValueError(f"trajectory_rows: row indices must be in [0, {draws})")
-    if np.unique(rows).size != rows.size:
-        raise ValueError("trajectory_rows: row indices must be distinct")
-    return rows
