@@ -60,6 +60,33 @@ def test_2024_spec_refuses_any_observation(spec_2024):
         _with_obs(spec_2024, [{**GOOD, "date": dt.date(2024, 8, 10)}])
 
 
+def test_every_public_figure_is_look_ahead_for_the_2024_decision(tmp_path):
+    """Why kursk_2024.toml stays priors-only (issue 11 item 8): the decision of 6 August
+    2024 is day 0, and every row of the public data set was reported after it, even the
+    pre-incursion garrison counts dated 6 August (reported on 14 September and 19
+    November). Calibrating on them would be look-ahead, and the spec refuses it."""
+    import csv
+    from pathlib import Path
+
+    from kursk_da.spec._schema import load_spec
+
+    models = Path(__file__).resolve().parents[1] / "models"
+    data = models / "data" / "kursk_public_figures_2024.csv"
+    with data.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    decision = dt.date(2024, 8, 6)
+    reported = [dt.date.fromisoformat(r["reported_on"]) for r in rows]
+    assert len(rows) >= 50 and min(reported) > decision
+    text = (models / "kursk_2024.toml").read_text()
+    assert "[observations]" not in text and "[[observations]]" not in text
+    spec = tmp_path / "kursk_2024_with_data.toml"
+    spec.write_text(text + f'\n[observations]\nfile = "{data.as_posix()}"\n'
+                    "[observations.measurement_error]\ncontrol = 0.1\nstrength = 0.2\n"
+                    "losses = 0.25\nundefined_definition = 0.3\n")
+    with pytest.raises(SpecError, match=r"observations\.file\[0\]\.(date|reported_on)"):
+        load_spec(spec)
+
+
 @pytest.mark.parametrize(
     ("change", "path"),
     [
