@@ -314,3 +314,25 @@ def test_dask_cluster_gives_the_same_hindcast(spec) -> None:  # type: ignore[no-
     with client_for(2) as client:
         dist = hindcast_dataset(hc.run_hindcast(spec, origins, client=client, **kw))  # type: ignore[arg-type]
     xr.testing.assert_identical(local, dist)
+
+
+def test_plots_and_report_section(spec, fake_calibration) -> None:  # type: ignore[no-untyped-def]
+    from matplotlib.figure import Figure
+
+    from kursk_da import plots
+    from kursk_da.report._document import Image, Table
+    from kursk_da.report._hindcast import hindcast_section
+
+    ds = hindcast_dataset(hc.run_hindcast(spec, seed=3, draws=40, tune=0, chains=2))
+    for fn in (plots.plot_hindcast_skill, plots.plot_hindcast_pit,
+               plots.plot_hindcast_forecasts):
+        assert isinstance(fn(ds), Figure)
+    tree = xr.DataTree.from_dict({"/": xr.Dataset(), "/hindcast": ds})
+    sec = hindcast_section(tree)
+    images = [b for b in sec.blocks if isinstance(b, Image)]
+    assert [i.name for i in images] == ["hindcast_skill", "hindcast_pit", "hindcast_forecasts"]
+    assert all(i.caption.startswith("Read:") for i in images)
+    assert sum(isinstance(b, Table) for b in sec.blocks) == 2
+    # without the group: one line naming the command
+    empty = hindcast_section(xr.DataTree.from_dict({"/": xr.Dataset()}))
+    assert "kursk-da hindcast" in empty.blocks[0].text  # type: ignore[union-attr]
