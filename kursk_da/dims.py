@@ -30,6 +30,9 @@ __all__ = [
     "REPORTS",
     "X_VALUE",
     "Y_VALUE",
+    "ORIGIN",
+    "FORECAST",
+    "QUANTITY",
     "UNITS",
     "VALUE_UNITS",
 ]
@@ -81,6 +84,14 @@ X_VALUE = "x_value"
 """Grid value of the first input of a two-way sensitivity map (``/twoway``)."""
 Y_VALUE = "y_value"
 """Grid value of the second input of a two-way sensitivity map (``/twoway``)."""
+
+ORIGIN = "origin"
+"""Forecast origin of a rolling-origin hindcast (``/hindcast``): the calibration uses the
+observations dated and reported on or before it."""
+FORECAST = "forecast"
+"""One scored forecast of a hindcast: an (origin, later observation) pair (``/hindcast``)."""
+QUANTITY = "quantity"
+"""Observable quantity of the catalogue, e.g. ``area_held`` (``/hindcast`` aggregates)."""
 
 VALUE_UNITS = "dkm2"
 """Unit of value: Donbas-equivalent square kilometres (1 km2 of Donbas ground = 1)."""

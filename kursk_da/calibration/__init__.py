@@ -20,6 +20,7 @@ from kursk_da.calibration._checks import (
     prior_sensitivity,
 )
 from kursk_da.calibration._diagnostics import THRESHOLDS, Diagnostics, diagnose, diagnostics_table
+from kursk_da.calibration._hindcast import DEFAULT_ORIGINS, HindcastResult, run_hindcast
 from kursk_da.calibration._model import CalibrationSetup, build_model, calibration_setup
 from kursk_da.calibration._propagate import posterior_input_matrix
 from kursk_da.calibration._result import Calibration, run_calibration
@@ -47,4 +48,7 @@ __all__ = [
     "crps_ensemble",
     "crps_normal",
     "interval_covers",
+    "run_hindcast",
+    "HindcastResult",
+    "DEFAULT_ORIGINS",
 ]

@@ -42,3 +42,7 @@ from kursk_da.plots import _policy  # noqa: E402 - policy figures (issue 13)
 from kursk_da.plots._policy import *  # noqa: E402, F403
 
 __all__ += _policy.__all__
+from kursk_da.plots import _hindcast  # noqa: E402 - hindcast figures (issue 11)
+from kursk_da.plots._hindcast import *  # noqa: E402, F403
+
+__all__ += _hindcast.__all__
