@@ -51,6 +51,7 @@ __all__ = [
     "claim_loglik",
     "claim_predictive",
     "obs_model_prior_draws",
+    "simulated_censoring",
     "bias_sentences",
 ]
 
@@ -205,7 +206,39 @@ def obs_model_prior_draws(cm: ClaimModel, n: int, rng: np.random.Generator
     log_g = GREY_ZONE_PRIOR[0] + GREY_ZONE_PRIOR[1] * rng.standard_normal((n, 1))
     start = np.exp(ISW_LAYER_START_PRIOR[0] + ISW_LAYER_START_PRIOR[1]
                    * rng.standard_normal((n, 1)))
-    return {"log_bias": log_bias, "log_g": log_g, "start": start}
+    obs_theta = np.concatenate([np.exp(log_bias), np.exp(m), sb, np.exp(log_g), start], axis=1)
+    return {"log_bias": log_bias, "log_g": log_g, "start": start, "obs_theta": obs_theta}
+
+
+def simulated_censoring(y: np.ndarray, cm: ClaimModel
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The censoring events of simulated claims ``y`` (m,) at the data set's bounds.
+
+    A bound row of the data set records an *event* of the claim, not its value: "at
+    least ``low``" is ``y >= low``. For a simulated claim the same bound gives whichever
+    event happened: ``y >= low`` keeps "at least low", ``y < low`` becomes "up to low";
+    "up to ``high``" likewise; a range ``[low, high]`` keeps the range when ``y`` is
+    inside it, else becomes "up to low" or "at least high". Point rows stay points. The
+    likelihood of each event is the censored likelihood of :func:`claim_loglik`, so data
+    simulated this way follow the model exactly (simulation-based calibration).
+
+    Returns
+    -------
+    censoring, low, high : arrays (m,)
+        Codes (0 point, 1 at least, 2 up to, 3 range) and bounds, in the claim's units.
+    """
+    y = np.asarray(y, dtype=float)
+    c = cm.censoring.copy()
+    low, high = cm.low.copy(), cm.high.copy()
+    at_least, up_to, rng_ = c == _CENSOR["lower"], c == _CENSOR["upper"], c == _CENSOR["interval"]
+    flip = at_least & (y < low)                    # at least low -> up to low
+    c[flip], high[flip] = _CENSOR["upper"], low[flip]
+    flip = up_to & (y > high)                      # up to high -> at least high
+    c[flip], low[flip] = _CENSOR["lower"], high[flip]
+    below, above = rng_ & (y < cm.low), rng_ & (y > cm.high)
+    c[below], high[below] = _CENSOR["upper"], cm.low[below]
+    c[above], low[above] = _CENSOR["lower"], cm.high[above]
+    return c, low, high
 
 
 def bias_sentences(table: Any) -> list[str]:

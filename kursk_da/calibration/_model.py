@@ -31,6 +31,7 @@ ones through the copula) in the propagation.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
@@ -270,19 +271,26 @@ def _claim_block(setup: CalibrationSetup, cm: ClaimModel, mu: Any, y_data: Any) 
         pt.exp(log_b), pt.exp(kind_mean), pt.stack([spread, pt.exp(log_g), start])]),
         dims=OBS_PARAMETER)
     scale, offset = setup.scale, setup.offset
+    # the censoring events and their bounds are data like the values (simulation-based
+    # calibration swaps all three: _bias.simulated_censoring)
+    cens = pm.Data("claim_censoring", cm.censoring.astype(float), dims=OBSERVATION)
+    low = pm.Data("claim_low", cm.low, dims=OBSERVATION)
+    high = pm.Data("claim_high", cm.high, dims=OBSERVATION)
 
-    def logp(value: Any, mu_: Any, lb: Any, lg: Any, st: Any) -> Any:
-        return claim_loglik(value, mu_, lb, lg, st, scale, offset, cm, pt)
+    def logp(value: Any, mu_: Any, lb: Any, lg: Any, st: Any, c: Any, lo: Any, hi: Any
+             ) -> Any:
+        cmt = dataclasses.replace(cm, censoring=c, low=lo, high=hi)
+        return claim_loglik(value, mu_, lb, lg, st, scale, offset, cmt, pt)
 
-    def random(mu_: Any, lb: Any, lg: Any, st: Any, rng: np.random.Generator | None = None,
-               size: Any = None) -> np.ndarray:
+    def random(mu_: Any, lb: Any, lg: Any, st: Any, c: Any, lo: Any, hi: Any,
+               rng: np.random.Generator | None = None, size: Any = None) -> np.ndarray:
         if rng is None:
             raise ValueError("random needs a numpy.random.Generator")
         return claim_predictive(np.asarray(mu_), np.asarray(lb), np.asarray(lg),
                                 np.asarray(st), scale, offset, cm, rng)
 
-    pm.CustomDist("y", mu, log_b[cm.combo_index], log_g, start, logp=logp, random=random,
-                  observed=y_data, dims=OBSERVATION)
+    pm.CustomDist("y", mu, log_b[cm.combo_index], log_g, start, cens, low, high, logp=logp,
+                  random=random, observed=y_data, dims=OBSERVATION)
 
 
 def build_model(spec: Spec | str | Path, *, cutoff: dt.date | None = None,

@@ -85,7 +85,9 @@ class CompiledCalibration:
     compiled: Any
     compile_seconds: float
 
-    def with_values(self, values: np.ndarray) -> CompiledCalibration:
+    def with_values(self, values: np.ndarray, *, censoring: np.ndarray | None = None,
+                    low: np.ndarray | None = None, high: np.ndarray | None = None
+                    ) -> CompiledCalibration:
         """The same compiled model conditioned on other observed values (no recompile).
 
         Parameters
@@ -93,22 +95,37 @@ class CompiledCalibration:
         values : array (m,)
             New values of the used observations (units of each); scales and offsets
             are model constants and stay.
+        censoring, low, high : arrays (m,), optional
+            For claims (CSV observations): new censoring events (0 point, 1 at least,
+            2 up to, 3 range) and their bounds (units of each), e.g. from
+            :func:`kursk_da.calibration._bias.simulated_censoring`; all three or none.
 
         Returns
         -------
         CompiledCalibration
         """
+        m = len(self.setup.used)
         values = np.asarray(values, dtype=float)
-        if values.shape != (len(self.setup.used),):
-            raise ValueError(f"expected {len(self.setup.used)} values, got shape {values.shape}")
+        if values.shape != (m,):
+            raise ValueError(f"expected {m} values, got shape {values.shape}")
+        extra = {"claim_censoring": censoring, "claim_low": low, "claim_high": high}
+        given = {k: v for k, v in extra.items() if v is not None}
+        if given and (len(given) < 3 or self.setup.claims is None):
+            raise ValueError("censoring, low and high go together, and only with claims")
+        data = {"y_observed": values}
+        for k, v in given.items():
+            arr = np.asarray(v, dtype=float)
+            if arr.shape != (m,):
+                raise ValueError(f"expected {m} values of {k}, got shape {arr.shape}")
+            data[k] = arr
         used = tuple(dataclasses.replace(o, value=float(v))
                      for o, v in zip(self.setup.used, values, strict=True))
         setup = dataclasses.replace(self.setup, used=used)
         if self.sampler == "nutpie":
-            compiled = self.compiled.with_data(y_observed=values)
+            compiled = self.compiled.with_data(**data)
             return dataclasses.replace(self, setup=setup, compiled=compiled)
         model = self.model.copy()
-        pm.set_data({"y_observed": values}, model=model)
+        pm.set_data(data, model=model)
         return dataclasses.replace(self, setup=setup, model=model)
 
 

@@ -2,7 +2,11 @@
 
 For ``s = 1 .. S``: draw ``theta_s`` from the prior (the spec's marginals and copula,
 which are the PyMC model's prior), simulate observations ``y_s`` from the likelihood
-at ``theta_s`` (the exact generative model of :mod:`kursk_da.calibration._likelihood`),
+at ``theta_s`` (the exact generative model of :mod:`kursk_da.calibration._likelihood`;
+for claims, the observation-model parameters from their priors, the claims from
+:func:`kursk_da.calibration._bias.claim_predictive` and each bound row's censoring event
+from the simulated claim, :func:`kursk_da.calibration._bias.simulated_censoring`; the
+observation-model parameters are ranked too),
 fit the model to ``y_s`` with the same compiled sampler (only the data container
 changes), thin the posterior draws to ``L`` and record, for every sampled parameter,
 the rank of ``theta_s`` among them (``0 .. L``). If the sampler and the model are
@@ -29,10 +33,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from kursk_da.calibration._bias import claim_predictive, obs_model_prior_draws, simulated_censoring
 from kursk_da.calibration._likelihood import predictive_draws
 from kursk_da.calibration._sampling import calibrate, compile_calibration
 from kursk_da.calibration._skeleton import skeleton_numpy
-from kursk_da.dims import CHAIN, DRAW, PARAMETER
+from kursk_da.dims import CHAIN, DRAW, OBS_PARAMETER, PARAMETER
 from kursk_da.spec._sampling import sample_inputs
 
 if TYPE_CHECKING:
@@ -64,14 +69,31 @@ def sbc_fit(spec: Spec, s: int, seed: int, draws: int, tune: int, chains: int,
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(20, s)))
     theta = sample_inputs(spec, 1, rng)
     mu = skeleton_numpy(theta, setup.omap)[0]
-    y = predictive_draws(mu, setup.scale, setup.is_log, setup.offset, rng)
+    cm = setup.claims
+    if cm is None:
+        y = predictive_draws(mu, setup.scale, setup.is_log, setup.offset, rng)
+        fit = cc.with_values(y)
+        truth = theta[0, setup.cols]
+    else:
+        # claims: the claimant biases, grey-zone factor and layer start from their
+        # priors, the claims from the claim model, each bound row's event from the claim
+        d = obs_model_prior_draws(cm, 1, rng)
+        y = claim_predictive(mu, d["log_bias"][0, cm.combo_index], d["log_g"][0],
+                             d["start"][0], setup.scale, setup.offset, cm, rng)
+        fit = cc.with_values(y, **dict(zip(("censoring", "low", "high"),
+                                           simulated_censoring(y, cm), strict=True)))
+        truth = np.concatenate([theta[0, setup.cols], d["obs_theta"][0]])
     idata = calibrate(spec, seed=seed * 100003 + s, draws=draws, tune=tune, chains=chains,
-                      compiled=cc.with_values(y), sampler_options={"maxdepth": maxdepth})
-    th = idata["posterior"]["theta"].transpose(CHAIN, DRAW, PARAMETER).to_numpy()
+                      compiled=fit, sampler_options={"maxdepth": maxdepth})
+    post = idata["posterior"]
+    th = post["theta"].transpose(CHAIN, DRAW, PARAMETER).to_numpy()
+    if cm is not None:
+        th = np.concatenate([th, post["obs_theta"].transpose(CHAIN, DRAW, OBS_PARAMETER)
+                             .to_numpy()], axis=-1)
     # interleave chains so that thinning takes draws from every chain
     flat = th.transpose(1, 0, 2).reshape(-1, th.shape[-1])
     keep = np.linspace(0, flat.shape[0] - 1, thin_to).round().astype(int)
-    ranks: np.ndarray = (flat[keep] < theta[0, setup.cols]).sum(axis=0)
+    ranks: np.ndarray = (flat[keep] < truth).sum(axis=0)
     return (ranks, int(idata["sample_stats"]["diverging"].sum()),
             float(idata["sample_stats"]["reached_max_treedepth"].mean()))
 
@@ -196,7 +218,10 @@ def run_sbc(
     t0 = time.perf_counter()
     cc = compile_calibration(spec)
     setup = cc.setup
-    ranks = np.empty((n_sims, len(setup.sampled)), dtype=np.int64)
+    names = list(setup.sampled)
+    if setup.claims is not None:  # the observation-model parameters are ranked too
+        names += list(setup.claims.names)
+    ranks = np.empty((n_sims, len(names)), dtype=np.int64)
     divergences = np.zeros(n_sims, dtype=np.int64)
     saturation = np.zeros(n_sims)
     settings = (seed, draws, tune, chains, thin_to, maxdepth)
@@ -214,6 +239,6 @@ def run_sbc(
             ranks[s], divergences[s], saturation[s] = res
             if progress:
                 progress(done, time.perf_counter() - t0)
-    frame = pd.DataFrame(ranks, columns=list(setup.sampled))
+    frame = pd.DataFrame(ranks, columns=names)
     return SBCResult(frame, rank_uniformity(frame, thin_to, bins, alpha), divergences,
                      saturation, time.perf_counter() - t0, thin_to)
