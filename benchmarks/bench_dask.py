@@ -8,8 +8,10 @@ Prints one line per measurement:
 * ``overhead``: the same analysis at ``--overhead-draws`` (default 10^6) on a 1-worker
   cluster against the in-process engine with one thread (goal: at most 15% slower);
 * ``memory``: peak resident memory of the whole process tree (client, scheduler,
-  workers; sampled every 0.2 s with psutil) of ``kursk-da analyze --prior-only`` at each
-  of ``--memory-draws`` (default 10^7 and 10^8) with ``--workers 2``, and its wall time;
+  workers; sampled every 0.2 s with psutil) of ``kursk-da analyze --prior-only --out
+  big.zarr`` at each of ``--memory-draws`` (default 10^7 and 10^8), in-process and with
+  ``--workers 2``, its wall time and the load average (the per-draw data are written block
+  by block, so the peak should not grow with the draws beyond the exact CVaR selection);
 * ``driver`` (only with ``--driver-memory N``): peak memory of the client-side
   reductions (streaming summary, stored rows) fed N synthetic draws, engine excluded;
 * ``sbc`` (only with ``--sbc``): 20 simulation-based-calibration fits with 1 and 2
@@ -125,13 +127,19 @@ def peak_tree_rss(cmd: list[str], env: dict[str, str] | None = None) -> tuple[fl
 def memory(draws_list: list[int]) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     for draws in draws_list:
-        with tempfile.TemporaryDirectory() as tmp:
-            cmd = [sys.executable, "-m", "kursk_da.cli", "analyze", str(SPEC), "--prior-only",
-                   "--draws", str(draws), "--workers", "2", "--no-progress",
-                   "--out", str(Path(tmp) / "big.zarr")]
-            gb, secs, status = peak_tree_rss(cmd, env)
-        print(f"memory      draws={draws:.0e} workers=2 peak_rss_tree={gb:.2f} GB "
-              f"seconds={secs:.0f} status={status} (goal < 8 GB)", flush=True)
+        for workers in (None, 2):  # in-process, then a local cluster of 2 workers
+            with tempfile.TemporaryDirectory() as tmp:
+                cmd = [sys.executable, "-m", "kursk_da.cli", "analyze", str(SPEC),
+                       "--prior-only", "--draws", str(draws), "--no-progress",
+                       "--out", str(Path(tmp) / "big.zarr")]
+                if workers:
+                    cmd += ["--workers", str(workers)]
+                gb, secs, status = peak_tree_rss(cmd, env)
+            load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+            where = f"workers={workers}" if workers else "in-process"
+            print(f"memory      draws={draws:.0e} {where} peak_rss_tree={gb:.2f} GB "
+                  f"seconds={secs:.0f} status={status} load={load} (goal < 8 GB)",
+                  flush=True)
 
 
 def driver_memory(draws: int) -> None:

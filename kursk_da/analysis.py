@@ -44,10 +44,12 @@ from kursk_da.engine._run import (
     EngineOutput,
     InputRows,
     make_context,
+    stored_rows,
     stream_engine,
 )
 from kursk_da.errors import SpecError
-from kursk_da.io._resultset import build_result_set
+from kursk_da.io._resultset import build_result_set, check_result_target, load_result_set
+from kursk_da.io._writer import ResultSetWriter
 from kursk_da.spec._schema import Spec, as_spec, check_run_size
 from kursk_da.validation import check_int, check_seed
 
@@ -102,6 +104,7 @@ def run_analysis(
     compiled: CompiledCalibration | None = None,
     client: Client | None = None,
     store_draws: int = DEFAULT_STORE_DRAWS,
+    out: str | Path | None = None,
     **calibration_options: Any,
 ) -> Analysis:
     """Run the analysis of a spec; see :func:`analyze` for the parameters.
@@ -122,11 +125,18 @@ def run_analysis(
         raise SpecError("cutoff", "a cutoff needs a calibration: the spec has no observations"
                         if not spec.observations else "a cutoff cannot be combined with "
                         "the prior-only analysis")
+    if out is not None:
+        check_result_target(out, "out")  # before any computing
     opts = {"chunk_size": chunk_size, "n_jobs": n_jobs, "client": client, "progress": progress}
     if prior_only or not spec.observations:
-        out, stream = _run_streamed(spec, draws, seed, store_draws, opts)
-        summary = streamed_summary(stream, out.values, _rows(out), spec.option_names)
-        return Analysis(build_result_set(spec, out, summary), None)
+        run = _run_streamed(spec, draws, seed, store_draws, opts, target=out)
+        try:
+            summary = _summary(run, spec)
+            tree = build_result_set(spec, run.output, summary, per_draw=run.writer is None)
+            return Analysis(_written(run, tree), None)
+        except BaseException:
+            run.abort()
+            raise
 
     from kursk_da.calibration._propagate import PosteriorRows  # imports PyMC
     from kursk_da.calibration._result import run_calibration
@@ -140,35 +150,91 @@ def run_analysis(
     sizes = cal.idata["posterior"].sizes
     chains_shape = (int(sizes[CHAIN]), int(sizes[DRAW]))
     rows = trajectory_rows(cal.n_posterior, per_draw, spec.trajectories)
-    out, stream = _run_streamed(spec, source.n_rows, seed, store_draws, opts, source=source,
-                                trajectory_rows=rows, chains=chains_shape, per_draw=per_draw)
-    summary = streamed_summary(stream, out.values, _rows(out), spec.option_names)
-    # the ranking check needs only the per-posterior-draw means of the values
-    cal = dataclasses.replace(cal.with_ranking_check(spec, stream.result()["group_means"], 1),
-                              per_draw=per_draw)
-    return Analysis(build_result_set(spec, out, summary, calibration=cal), cal)
+    run = _run_streamed(spec, source.n_rows, seed, store_draws, opts, source=source,
+                        trajectory_rows=rows, chains=chains_shape, per_draw=per_draw,
+                        target=out, posterior=True)
+    try:
+        summary = _summary(run, spec)
+        # the ranking check needs only the per-posterior-draw means of the values
+        cal = dataclasses.replace(
+            cal.with_ranking_check(spec, run.stream.result()["group_means"], 1),
+            per_draw=per_draw)
+        tree = build_result_set(spec, run.output, summary, calibration=cal,
+                                per_draw=run.writer is None)
+        return Analysis(_written(run, tree), cal)
+    except BaseException:
+        run.abort()
+        raise
 
 
-def _rows(out: EngineOutput) -> np.ndarray:
-    return np.arange(out.n_stored) if out.draw_rows is None else out.draw_rows
+@dataclass
+class _Run:
+    """An engine run of an analysis: its output, streamed summary and writer (or None)."""
+
+    output: EngineOutput
+    stream: StreamingSummary
+    writer: ResultSetWriter | None
+    n_stored: int
+
+    def abort(self) -> None:
+        if self.writer is not None:
+            self.writer.abort()
+
+
+def _summary(run: _Run, spec: Spec) -> xr.Dataset:
+    out = run.output
+    if run.writer is None:
+        rows = np.arange(out.n_stored) if out.draw_rows is None else out.draw_rows
+        return streamed_summary(run.stream, out.values, rows, spec.option_names)
+    k = len(spec.options)  # the values are in the output already
+    ds = streamed_summary(run.stream, np.zeros((0, k)), np.zeros(0, dtype=np.int64),
+                          spec.option_names)
+    ds.attrs["draws_stored"] = run.n_stored
+    return ds
+
+
+def _written(run: _Run, tree: xr.DataTree) -> xr.DataTree:
+    """``tree``, or with a writer: the result set written, as loaded back."""
+    if run.writer is None:
+        return tree
+    tree.attrs["draws_stored"] = run.n_stored
+    return load_result_set(run.writer.finish(tree))
 
 
 def _run_streamed(
     spec: Spec, draws: int, seed: int, store_draws: int, opts: dict[str, Any], *,
     source: InputRows | None = None, trajectory_rows: np.ndarray | None = None,
     chains: tuple[int, int] | None = None, per_draw: int = 1,
-) -> tuple[EngineOutput, StreamingSummary]:
-    """The engine run of an analysis: the summary reduced over every draw, the stored rows."""
+    target: str | Path | None = None, posterior: bool = False,
+) -> _Run:
+    """The engine run of an analysis: the summary reduced over every draw; the stored
+    rows gathered in memory, or written block by block to ``target``."""
     ctx = make_context(spec, draws, seed, source=source, trajectory_rows=trajectory_rows,
                        store=store_draws)
     stream = StreamingSummary(len(spec.options), draws, spec.cvar_alpha, chains, per_draw)
-    collect = Collector(ctx)
+    collect = Collector(ctx, keep_draws=target is None)
+    writer = (None if target is None
+              else ResultSetWriter(spec, ctx, target, posterior=posterior))
 
     def reduce(r: BlockResult) -> None:
         stream.add(r.values, r.start)
 
-    stream_engine(ctx, [collect, reduce], **opts)
-    return collect.output(int(opts["chunk_size"])), stream
+    sinks: list[Callable[[BlockResult], object]] = [collect, reduce]
+    if writer is not None:
+        sinks.append(writer)
+    try:
+        stream_engine(ctx, sinks, **opts)
+        if writer is not None:
+            writer.close_draws()
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    output = collect.output(int(opts["chunk_size"]))
+    n_stored = int(stored_rows(draws, store_draws).size)
+    if writer is not None:
+        output.trigger_day = writer.stored_trigger_days()
+    return _Run(output, stream, writer, n_stored)
 
 
 def trajectory_rows(n_posterior: int, per_draw: int, n_traj: int) -> np.ndarray:
@@ -215,6 +281,7 @@ def analyze(
     compiled: CompiledCalibration | None = None,
     client: Client | None = None,
     store_draws: int = DEFAULT_STORE_DRAWS,
+    out: str | Path | None = None,
     **calibration_options: Any,
 ) -> xr.DataTree:
     """Run the decision analysis of a spec and return its result set.
@@ -254,7 +321,17 @@ def analyze(
     store_draws : int
         Keep the per-draw data (``/prior`` or ``/decision/inputs``, ``value``,
         ``attributes``) of every draw up to this many draws, of this many draws evenly
-        spaced over the run beyond; the summaries always use every draw.
+        spaced over the run beyond (``floor(i * draws / store_draws)``, draw 0 first);
+        the summaries always use every draw.
+    out : str or Path, optional
+        Write the result set there (netCDF, or a Zarr store for a name ending in
+        ``.zarr``) while the engine runs: the per-draw data block by block, in order,
+        into a temporary file beside ``out`` renamed into place at the end (removed on
+        an error or an interrupt), so that memory is bounded by the chunk size times
+        the workers, not by ``draws`` or ``store_draws``. The returned tree is then the
+        written result set, opened lazily (:func:`kursk_da.io.load_result_set`).
+        Default: the tree is built in memory (save it with
+        :func:`kursk_da.io.save_result_set`).
     **calibration_options
         Further keywords of :func:`kursk_da.calibration.calibrate` (``cores``,
         ``target_accept``, ``sampler_options``).
@@ -283,4 +360,4 @@ def analyze(
                         sampler=sampler, mcmc_draws=mcmc_draws, tune=tune, chains=chains,
                         chunk_size=chunk_size, n_jobs=n_jobs, progress=progress,
                         compiled=compiled, client=client, store_draws=store_draws,
-                        **calibration_options).tree
+                        out=out, **calibration_options).tree

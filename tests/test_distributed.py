@@ -266,3 +266,89 @@ def test_unreachable_scheduler_is_a_clear_error_and_no_file(tmp_path, capsys):
     assert status == 1
     assert "cannot connect to the dask scheduler" in capsys.readouterr().err
     assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+# --- per-draw data written block by block (bounded memory) --------------------------
+
+GROUPS_ALL = ("prior", "decision", "trajectories", "triggers")
+
+
+def _same_all(a: xr.DataTree, b: xr.DataTree, groups=GROUPS_ALL) -> None:
+    for g in groups:
+        if g in a.children or g in b.children:
+            assert a[g].to_dataset().identical(b[g].to_dataset().load()), g
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    """Chunks of 1000 stored rows, so that a small run spans several appends."""
+    import kursk_da.io._resultset as resultset
+    import kursk_da.io._writer as writer
+
+    monkeypatch.setattr(resultset, "DRAW_CHUNK", 1000)
+    monkeypatch.setattr(writer, "DRAW_CHUNK", 1000)
+
+
+@pytest.mark.parametrize("name", ["w.zarr", pytest.param("w.nc", marks=pytest.mark.slow)])
+def test_written_block_by_block_equals_in_memory(spec_2025, reference, small_chunks,
+                                                 tmp_path, name):
+    out = tmp_path / name
+    tree = kd.analyze(spec_2025, draws=DRAWS, seed=11, prior_only=True,
+                      chunk_size=3 * BLOCK_SIZE, n_jobs=1, out=out)
+    _same_all(reference, tree)
+    _same_all(reference, load_result_set(out))
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
+    opened = xr.open_datatree(out, chunks={})
+    attrs = opened["decision"]["attributes"]
+    assert attrs.chunks is not None and attrs.chunks[0][0] == 1000  # aligned chunks
+    np.testing.assert_array_equal(attrs.values, reference["decision"]["attributes"].values)
+    # the stored subsample, written the same way
+    sub = kd.analyze(spec_2025, draws=DRAWS, seed=11, prior_only=True, store_draws=2500,
+                     out=tmp_path / f"s{name}")
+    rows = stored_rows(DRAWS, 2500)
+    assert sub.attrs["draws_stored"] == 2500 == sub["decision"].attrs["draws_stored"]
+    np.testing.assert_array_equal(sub["prior"]["draw"].values, rows)
+    np.testing.assert_array_equal(sub["decision"]["value"].values,
+                                  reference["decision"]["value"].values[rows])
+    np.testing.assert_array_equal(sub["triggers"]["trigger_day"].values,
+                                  reference["triggers"]["trigger_day"].values[rows])
+
+
+def test_failure_mid_run_leaves_no_file(spec_2025, small_chunks, tmp_path):
+    seen = []
+
+    def progress(n):
+        seen.append(n)
+        if len(seen) == 2:  # after the first chunk of rows has been written
+            raise RuntimeError("interrupted")
+
+    for name in ("f.zarr", "f.nc"):
+        with pytest.raises(RuntimeError, match="interrupted"):
+            kd.analyze(spec_2025, draws=DRAWS, seed=11, prior_only=True, chunk_size=1,
+                       n_jobs=1, out=tmp_path / name, progress=progress)
+        seen.clear()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cluster_writes_the_same_per_draw_data(spec_2025, reference, cluster, small_chunks,
+                                               tmp_path):
+    _, client = cluster
+    tree = kd.analyze(spec_2025, draws=DRAWS, seed=11, prior_only=True,
+                      chunk_size=BLOCK_SIZE, client=client, out=tmp_path / "c.zarr")
+    _same_all(reference, tree)
+
+
+def test_nested_and_campaign_evppi_with_a_client_equal_in_process(spec_2025, reference,
+                                                                  cluster):
+    from kursk_da.voi._campaign import campaign_evppi_from_tree, campaign_evppi_nested
+
+    _, client = cluster
+    opts = {"n_outer": 6, "n_inner": 800, "seed": 4, "chunk_size": BLOCK_SIZE}
+    a = campaign_evppi_nested(spec_2025, "ru_reinforcement_rate", **opts)
+    b = campaign_evppi_nested(spec_2025, "ru_reinforcement_rate", client=client, **opts)
+    assert (a.value, a.se, a.diagnostics) == (b.value, b.se, b.diagnostics)
+    kw = {"rng": 3, "n_se_draws": 5, "groups": False,
+          "parameters": ["ru_garrison", "ru_reinforcement_rate", "weight_ua_casualties"]}
+    local = campaign_evppi_from_tree(reference, n_jobs=2, **kw)
+    dist = campaign_evppi_from_tree(reference, client=client, **kw)
+    assert local.identical(dist)

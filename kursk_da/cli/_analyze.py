@@ -17,7 +17,9 @@ sampling stage is logged as done.
 ``--workers N`` runs the engine on a dask ``LocalCluster`` of N worker processes
 (``--threads-per-worker`` threads each, default 1); ``--scheduler tcp://HOST:PORT`` on an
 existing cluster. Neither: the in-process engine, without dask.distributed. The
-numbers are the same either way. ``--out NAME.zarr`` writes a Zarr store.
+numbers are the same either way. ``--out NAME.zarr`` writes a Zarr store. The per-draw
+data are written to ``--out`` block by block while the engine runs (a temporary file
+beside it, renamed at the end; nothing is left on an error or an interrupt).
 """
 
 from __future__ import annotations
@@ -42,11 +44,11 @@ from kursk_da.cli._common import (
 )
 from kursk_da.cli._log import LOGGER, Stages, progress_bar
 from kursk_da.engine._run import DEFAULT_CHUNK_SIZE, ClusterError
-from kursk_da.io import options_table, save_result_set
+from kursk_da.io import options_table
 from kursk_da.io._resultset import check_result_target
 from kursk_da.spec._schema import check_run_size, load_spec
 
-__all__ = ["register", "run"]
+__all__ = ["register", "run", "add_cluster_options", "cluster_client"]
 
 
 def register(sub: Any) -> None:
@@ -63,13 +65,7 @@ def register(sub: Any) -> None:
                         f"{DEFAULT_CHUNK_SIZE}; does not change the numbers)")
     a.add_argument("--jobs", type=positive_int, default=None,
                    help="threads (default: all CPUs; does not change the numbers)")
-    a.add_argument("--workers", type=positive_int, default=None,
-                   help="run the engine on a local dask cluster of N worker processes "
-                        "(does not change the numbers)")
-    a.add_argument("--threads-per-worker", type=positive_int, default=1,
-                   help="threads of each --workers process (default 1)")
-    a.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                   help="run the engine on an existing dask cluster (tcp://HOST:PORT)")
+    add_cluster_options(a)
     a.add_argument("--store-draws", type=positive_int, default=DEFAULT_STORE_DRAWS,
                    help="keep the per-draw data of all draws up to N, of N evenly spaced "
                         f"draws beyond (default {DEFAULT_STORE_DRAWS}); the summaries use "
@@ -90,6 +86,39 @@ def register(sub: Any) -> None:
     a.add_argument("--allow-unconverged", action="store_true",
                    help="exit 0 even if the calibration fails its diagnostics (flagged)")
     a.set_defaults(handler=run)
+
+
+def add_cluster_options(parser: Any, what: str = "the engine") -> None:
+    """``--workers``, ``--threads-per-worker``, ``--scheduler`` (analyze, voi, sensitivity)."""
+    parser.add_argument("--workers", type=positive_int, default=None,
+                        help=f"run {what} on a local dask cluster of N worker processes "
+                             "(does not change the numbers)")
+    parser.add_argument("--threads-per-worker", type=positive_int, default=1,
+                        help="threads of each --workers process (default 1)")
+    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                        help=f"run {what} on an existing dask cluster (tcp://HOST:PORT)")
+
+
+def cluster_client(stack: contextlib.ExitStack, args: argparse.Namespace,
+                   dashboard: bool = False, what: str = "engine") -> Any:
+    """The dask client of ``--workers``/``--scheduler`` (closed with ``stack``), or None
+    (no dask import)."""
+    if args.workers is not None and args.scheduler is not None:
+        from kursk_da.errors import ArgumentError
+
+        raise ArgumentError("--workers: give --workers or --scheduler, not both")
+    if args.workers is None and args.scheduler is None:
+        return None
+    from kursk_da.engine._dask import client_for, dashboard_link
+
+    client = stack.enter_context(client_for(args.workers, args.threads_per_worker,
+                                            args.scheduler, dashboard=dashboard))
+    where = args.scheduler or f"a local cluster of {args.workers} worker processes"
+    LOGGER.info("%s on %s", what, where)
+    link = dashboard_link(client)
+    if link:
+        LOGGER.info("dask dashboard: %s", link)
+    return client
 
 
 class _Propagation:
@@ -166,18 +195,7 @@ def _run(args: argparse.Namespace) -> int:
     propagation = _Propagation(stages, total, not args.no_progress, detail)
     with contextlib.ExitStack() as stack:
         stack.callback(propagation.close)
-        client = None
-        if args.workers is not None or args.scheduler is not None:
-            from kursk_da.engine._dask import client_for, dashboard_link
-
-            client = stack.enter_context(client_for(
-                args.workers, args.threads_per_worker, args.scheduler,
-                dashboard=not args.no_progress))
-            where = args.scheduler or f"a local cluster of {args.workers} worker processes"
-            LOGGER.info("engine on %s", where)
-            link = dashboard_link(client)
-            if link:
-                LOGGER.info("dask dashboard: %s", link)
+        client = cluster_client(stack, args, dashboard=not args.no_progress)
         if not calibrating:
             propagation.open()
         # the one call of the orchestrator (kd.analyze returns result.tree)
@@ -186,17 +204,15 @@ def _run(args: argparse.Namespace) -> int:
             sampler=args.sampler, mcmc_draws=args.mcmc_draws, tune=args.tune,
             chains=args.chains, chunk_size=args.chunk_size or DEFAULT_CHUNK_SIZE,
             n_jobs=args.jobs, progress=propagation, compiled=compiled, client=client,
-            store_draws=args.store_draws)
-    tree, post = result.tree, result.calibration
+            store_draws=args.store_draws, out=args.out)
+    tree, post = result.tree, result.calibration  # written block by block to --out
     if post is not None:
         from kursk_da.cli._calibration import calibration_text
 
         print(calibration_text(post))
         print()
     print(options_table(tree))
-    check_interrupted()
-    path = save_result_set(tree, args.out)
-    LOGGER.info("result set written to %s", path)
+    LOGGER.info("result set written to %s", args.out)
     if post is not None and not post.converged:
         names = ", ".join(post.diagnostics.failing)
         log = LOGGER.warning if args.allow_unconverged else LOGGER.error

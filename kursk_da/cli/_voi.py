@@ -12,6 +12,7 @@ console text of :func:`format_voi`.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 import pandas as pd
 import xarray as xr
 
+from kursk_da.cli._analyze import add_cluster_options, cluster_client
 from kursk_da.cli._common import (
     EXIT_OK,
     add_format_option,
@@ -66,6 +68,7 @@ def register(sub: Any) -> None:
     v.add_argument("--n-obs", type=positive_int, default=1, help="measurements (default 1)")
     v.add_argument("--gp-max-draws", type=positive_int, default=20_000,
                    help="draws used by the GP smoother for groups of > 4 inputs")
+    add_cluster_options(v, "the EVPPI tasks (one per input and group)")
     v.add_argument("--jobs", type=positive_int, default=None,
                    help="threads over inputs (default: the number of CPUs; results do not "
                         "depend on it)")
@@ -115,16 +118,9 @@ def run(args: argparse.Namespace) -> int:
     _, tree = load_source(args.source, args.draws, args.seed)
     stages.start("VOI tasks", "EVPPI of every uncertain input and group"
                  + (f", EVSI of {args.evsi}" if args.evsi else ""))
-    with progress_bar(stages.label("VOI tasks"), None, "task") as bar:
-
-        def tick(done: int, total: int) -> None:
-            check_interrupted()
-            bar.total = total
-            bar.update(done - bar.n)
-
-        ds = voi_group(tree, seed=args.seed, gp_max_draws=args.gp_max_draws,
-                       n_jobs=args.jobs or os.cpu_count() or 1, evsi=args.evsi,
-                       error=args.error, n_obs=args.n_obs, progress=tick)
+    with contextlib.ExitStack() as stack:
+        client = cluster_client(stack, args, what="VOI tasks")
+        ds = _voi_tasks(args, tree, stages, client)
     stages.done()
     if args.format == "table":
         emit(format_voi(ds, args.top) + format_evsi(ds), None)
@@ -135,3 +131,18 @@ def run(args: argparse.Namespace) -> int:
         path = save_result_set(add_voi_groups(tree, voi=ds), args.out)
         LOGGER.info("result set written to %s", path)
     return EXIT_OK
+
+
+def _voi_tasks(args: argparse.Namespace, tree: xr.DataTree, stages: Stages,
+               client: Any) -> xr.Dataset:
+    with progress_bar(stages.label("VOI tasks"), None, "task") as bar:
+
+        def tick(done: int, total: int) -> None:
+            check_interrupted()
+            bar.total = total
+            bar.update(done - bar.n)
+
+        ds = voi_group(tree, seed=args.seed, gp_max_draws=args.gp_max_draws,
+                       n_jobs=args.jobs or os.cpu_count() or 1, evsi=args.evsi,
+                       error=args.error, n_obs=args.n_obs, progress=tick, client=client)
+    return ds

@@ -43,9 +43,11 @@ into an :class:`EngineOutput` (the array API).
 
 from __future__ import annotations
 
+import itertools
 import os
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -167,9 +169,25 @@ def _threaded(ctx: EngineContext, tasks: Sequence[tuple[int, int]], n_jobs: int 
         for i, (k0, k1) in enumerate(tasks):
             yield i, run_blocks(ctx, k0, k1)
         return
+    # at most 2 tasks per thread in flight (submitted, or finished and not yet folded):
+    # memory is bounded by the chunk size times the threads, not by the draws
+    window = 2 * jobs
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        for i, res in enumerate(pool.map(lambda t: run_blocks(ctx, *t), tasks)):
-            yield i, res
+        futures: deque[Future[list[BlockResult]]] = deque()
+        todo = iter(tasks)
+        for t in itertools.islice(todo, window):
+            futures.append(pool.submit(run_blocks, ctx, *t))
+        i = 0
+        try:
+            while futures:
+                res = futures.popleft().result()
+                for t in itertools.islice(todo, 1):
+                    futures.append(pool.submit(run_blocks, ctx, *t))
+                yield i, res
+                i += 1
+        finally:
+            for f in futures:
+                f.cancel()
 
 
 def stream_engine(
@@ -223,11 +241,12 @@ def stream_engine(
 class Collector:
     """Consumer gathering the stored rows, the retention sums and the trajectories."""
 
-    def __init__(self, ctx: EngineContext) -> None:
+    def __init__(self, ctx: EngineContext, keep_draws: bool = True) -> None:
         spec = ctx.spec
         n_opt, n_days = len(spec.options), spec.n_days
         self.ctx = ctx
-        n_store = stored_rows(ctx.draws, ctx.store).size
+        self.keep_draws = keep_draws  # False: the per-draw data go elsewhere (a writer)
+        n_store = stored_rows(ctx.draws, ctx.store).size if keep_draws else 0
         self.rows = np.empty(n_store, dtype=np.int64)
         self.inputs = np.empty((n_store, len(spec.input_names)))
         self.attributes = np.empty((n_store, n_opt, len(ATTRIBUTE_NAMES)))
@@ -241,6 +260,12 @@ class Collector:
 
     def __call__(self, r: BlockResult) -> None:
         """Add one block (blocks in order)."""
+        self.counts += r.counts
+        self.sums += r.sums
+        if r.traj_slots.size:
+            self.traj[r.traj_slots] = r.traj
+        if not self.keep_draws:
+            return
         s = r.rows.size
         sl = slice(self._at, self._at + s)
         self.rows[sl] = r.rows
@@ -249,15 +274,11 @@ class Collector:
         self.values[sl] = r.values[r.rows - r.start]
         self.fire[sl] = r.fire
         self._at += s
-        self.counts += r.counts
-        self.sums += r.sums
-        if r.traj_slots.size:
-            self.traj[r.traj_slots] = r.traj
 
     def output(self, chunk_size: int) -> EngineOutput:
         """The collected :class:`EngineOutput`."""
         ctx = self.ctx
-        all_rows = self.rows.size == ctx.draws
+        all_rows = self.rows.size == ctx.draws or not self.keep_draws
         return EngineOutput(
             inputs=self.inputs, attributes=self.attributes, values=self.values,
             retained_count=self.counts, area_sum=self.sums, trajectories=self.traj,

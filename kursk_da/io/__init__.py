@@ -14,9 +14,11 @@ from kursk_da.io._resultset import (
 )
 from kursk_da.io._table import options_frame, options_table
 from kursk_da.io._voi_groups import VOI_GROUPS, add_voi_groups
+from kursk_da.io._writer import ResultSetWriter
 
 __all__ = [
     "build_result_set",
+    "ResultSetWriter",
     "load_result_set",
     "save_result_set",
     "validate_result_set",

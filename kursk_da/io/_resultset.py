@@ -93,6 +93,9 @@ __all__ = [
     "RESULT_SCHEMA",
     "REQUIRED",
     "build_result_set",
+    "draw_datasets",
+    "dataset_encoding",
+    "replace_target",
     "save_result_set",
     "load_result_set",
     "validate_result_set",
@@ -383,12 +386,56 @@ def _calibration_attrs(cal: Calibration) -> dict[str, Any]:
     }
 
 
+def _value_array(spec: Spec, values: np.ndarray, draws: np.ndarray) -> xr.DataArray:
+    """``/decision/value`` of the stored draws (as :func:`decision_summary` builds it)."""
+    return xr.DataArray(values, dims=(DRAW, OPTION),
+                        coords={DRAW: np.asarray(draws), OPTION: list(spec.option_names)},
+                        attrs={"long_name": "value of the option under the draw",
+                               "units": VALUE_UNITS})
+
+
+def _decision_inputs(spec: Spec, inputs: np.ndarray, draws: np.ndarray) -> xr.DataArray:
+    return xr.DataArray(
+        inputs, dims=(DRAW, PARAMETER),
+        coords={DRAW: draws, PARAMETER: list(spec.input_names)},
+        attrs={"description": "engine input matrix: posterior draws of the calibrated "
+                              "parameters, conditional prior draws of the other inputs",
+               "units": f"per {PARAMETER} (coordinate {PARAMETER}_units)"})
+
+
+def draw_datasets(spec: Spec, out: EngineOutput, draws: np.ndarray, *, posterior: bool
+                  ) -> dict[str, xr.Dataset]:
+    """The per-draw variables of the stored draws ``draws`` of ``out``, by group.
+
+    ``/prior`` (a prior analysis: the inputs), ``/decision`` (``value``, ``attributes``
+    and, for a posterior analysis, ``inputs``) and ``/triggers`` (``trigger_day``, when
+    an option has a trigger), with their coordinates and without group attributes:
+    the variables :func:`build_result_set` adds over ``draw``. ``out`` may hold a slice
+    of the stored draws (the streaming writer, :class:`kursk_da.io.ResultSetWriter`).
+    """
+    draws = np.asarray(draws)
+    dec = xr.Dataset({"value": _value_array(spec, out.values, draws),
+                      "attributes": _attributes(spec, out, draws)})
+    groups: dict[str, xr.Dataset] = {}
+    if posterior:
+        dec["inputs"] = _decision_inputs(spec, out.inputs, draws)
+    else:
+        groups["/prior"] = _prior_group(spec, out.inputs, draws).drop_attrs(deep=False)
+    groups["/decision"] = _label_units(dec, spec)
+    if out.trigger_day is not None:
+        trig = trigger_dataset(spec, out.trigger_day, draws)
+        if trig is not None:
+            groups["/triggers"] = trig[["trigger_day"]].drop_attrs(deep=False)
+    return groups
+
+
 def build_result_set(
     spec: Spec,
     out: EngineOutput,
     decision: xr.Dataset,
     *,
     calibration: Calibration | None = None,
+    per_draw: bool = True,
 ) -> xr.DataTree:
     """Assemble the result set of an analysis: the one builder, prior and posterior.
 
@@ -403,6 +450,10 @@ def build_result_set(
         The calibration behind a posterior analysis (its ranking check included); with
         it the tree is marked ``analysis = "posterior"`` and gains the ArviZ groups,
         ``/diagnostics`` and ``/decision/inputs``.
+    per_draw : bool
+        False: leave out the per-draw variables of :func:`draw_datasets` (the streaming
+        writer has written them already); ``decision`` may then lack ``value``, and
+        ``out.trigger_day`` still gives the trigger summaries of the stored draws.
 
     Returns
     -------
@@ -410,8 +461,12 @@ def build_result_set(
         Schema in ``docs/resultset.md``; every variable of every group has ``units``.
     """
     dec = decision.copy()
-    draws = dec[DRAW].values
-    dec["attributes"] = _attributes(spec, out, draws)
+    if per_draw:
+        draws = dec[DRAW].values
+        dec["attributes"] = _attributes(spec, out, draws)
+    else:
+        dec = dec.drop_vars([k for k in dec.variables if DRAW in dec[k].dims])
+        draws = np.arange(0 if out.trigger_day is None else out.trigger_day.shape[0])
     analysis = "prior" if calibration is None else "posterior"
     root = xr.Dataset(attrs={
         "kursk_da_version": _version(),
@@ -424,7 +479,8 @@ def build_result_set(
         "draws": int(out.n_draws),
         "chunk_size": int(out.chunk_size),
         "block_size": int(_block_size()),
-        "draws_stored": int(out.n_stored),
+        "draws_stored": int(out.n_stored if per_draw
+                            else decision.attrs.get("draws_stored", out.n_stored)),
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "decision_date": spec.decision_date.isoformat(),
         "horizon_days": int(spec.horizon_days),
@@ -435,15 +491,12 @@ def build_result_set(
     })
     groups: dict[str, xr.Dataset] = {"/": root}
     if calibration is None:
-        groups["/prior"] = _prior_group(spec, out.inputs, draws)
+        groups["/prior"] = (_prior_group(spec, out.inputs, draws) if per_draw else
+                            xr.Dataset(attrs=_prior_group(spec, out.inputs[:0]).attrs))
     else:
         root.attrs.update(_calibration_attrs(calibration))
-        dec["inputs"] = xr.DataArray(
-            out.inputs, dims=(DRAW, PARAMETER),
-            coords={DRAW: draws, PARAMETER: list(spec.input_names)},
-            attrs={"description": "engine input matrix: posterior draws of the calibrated "
-                                  "parameters, conditional prior draws of the other inputs",
-                   "units": f"per {PARAMETER} (coordinate {PARAMETER}_units)"})
+        if per_draw:
+            dec["inputs"] = _decision_inputs(spec, out.inputs, draws)
         idata = calibration.idata
         prior = idata["prior"].copy()
         for name in spec.input_names:
@@ -459,7 +512,7 @@ def build_result_set(
     groups["/trajectories"] = _trajectory_group(spec, out, calibration)
     triggers = None if out.trigger_day is None else trigger_dataset(spec, out.trigger_day, draws)
     if triggers is not None:  # options with state-triggered phases (issue 13)
-        groups["/triggers"] = triggers
+        groups["/triggers"] = triggers if per_draw else triggers.drop_vars(["trigger_day", DRAW])
     order = ["/", "/prior", "/decision", "/trajectories"]
     return xr.DataTree.from_dict({k: groups[k] for k in order + [g for g in groups
                                                                   if g not in order]})
@@ -519,23 +572,29 @@ def check_result_target(path: Any, name: str = "path") -> Path:
     return p
 
 
+def dataset_encoding(ds: xr.Dataset, zarr: bool) -> dict[str, dict[str, Any]]:
+    """Variable encodings of one group: chunks along ``draw`` of at most
+    :data:`DRAW_CHUNK` rows, and compression (netCDF, :data:`NETCDF_COMPRESSION`)."""
+    group: dict[str, dict[str, Any]] = {}
+    for name, var in ds.data_vars.items():
+        if var.ndim == 0 or var.dtype.kind not in "fiub":
+            continue
+        chunks = tuple(min(n, DRAW_CHUNK) if d == DRAW else n
+                       for d, n in zip(var.dims, var.shape, strict=True))
+        if 0 in chunks:
+            continue
+        if zarr:
+            group[str(name)] = {"chunks": chunks}
+        else:
+            group[str(name)] = {"chunksizes": chunks, **NETCDF_COMPRESSION}
+    return group
+
+
 def _encoding(tree: xr.DataTree, zarr: bool) -> dict[str, dict[str, dict[str, Any]]]:
-    """Per-group variable encodings: chunks along ``draw``, compression (netCDF)."""
+    """Per-group variable encodings (:func:`dataset_encoding`)."""
     enc: dict[str, dict[str, dict[str, Any]]] = {}
     for node in tree.subtree:
-        ds = node.dataset
-        group: dict[str, dict[str, Any]] = {}
-        for name, var in ds.data_vars.items():
-            if var.ndim == 0 or var.dtype.kind not in "fiub":
-                continue
-            chunks = tuple(min(n, DRAW_CHUNK) if d == DRAW else n
-                           for d, n in zip(var.dims, var.shape, strict=True))
-            if 0 in chunks:
-                continue
-            if zarr:
-                group[str(name)] = {"chunks": chunks}
-            else:
-                group[str(name)] = {"chunksizes": chunks, **NETCDF_COMPRESSION}
+        group = dataset_encoding(node.dataset, zarr)
         if group:
             enc[node.path] = group
     return enc
@@ -552,7 +611,9 @@ def save_result_set(tree: xr.DataTree, path: str | Path) -> Path:
     the target is either the previous result set or the complete new one (a replaced
     store is parked as ``.<name>.kursk-da-old-...`` until the new one is in place); the
     temporary file or directory is removed on an error or an interrupt (SIGINT, SIGTERM
-    in the CLI), and stale ones of dead processes are removed first.
+    in the CLI), and stale ones of dead processes are removed first. (An analysis run
+    with ``out=`` writes its per-draw data while it runs instead, the same way:
+    :class:`kursk_da.io.ResultSetWriter`.)
 
     Parameters
     ----------
@@ -582,25 +643,35 @@ def save_result_set(tree: xr.DataTree, path: str | Path) -> Path:
     tmp = make_temp_file(target)
     try:
         tree.to_netcdf(tmp, engine="h5netcdf", encoding=_encoding(tree, zarr=False))
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    return target
+    return replace_target(tmp, target)
 
 
-def _save_zarr(tree: xr.DataTree, target: Path) -> Path:
+def replace_target(tmp: Path, target: Path) -> Path:
+    """Move a complete temporary file or Zarr store ``tmp`` into place as ``target``.
+
+    A file is synced and renamed over the target (``os.replace``). A store replaces an
+    existing one through a parked ``.<name>.kursk-da-old-...`` directory (removed once
+    the new store is in place; put back if the rename fails). On an error ``tmp`` is
+    removed.
+    """
     import shutil
 
-    from kursk_da.io._atomic import make_temp_dir, temp_name
+    from kursk_da.io._atomic import temp_name
 
-    tmp = make_temp_dir(target)
+    if not tmp.is_dir():
+        try:
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return target
     old: Path | None = None
     try:
-        tree.to_zarr(tmp, mode="w", encoding=_encoding(tree, zarr=True), consolidated=True,
-                     zarr_format=2)
         if target.exists():
             old = temp_name(target, "old")
             os.rename(target, old)
@@ -617,6 +688,21 @@ def _save_zarr(tree: xr.DataTree, target: Path) -> Path:
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
     return target
+
+
+def _save_zarr(tree: xr.DataTree, target: Path) -> Path:
+    import shutil
+
+    from kursk_da.io._atomic import make_temp_dir
+
+    tmp = make_temp_dir(target)
+    try:
+        tree.to_zarr(tmp, mode="w", encoding=_encoding(tree, zarr=True), consolidated=True,
+                     zarr_format=2)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return replace_target(tmp, target)
 
 
 def validate_result_set(tree: xr.DataTree, source: str = "result set") -> None:

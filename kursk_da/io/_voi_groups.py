@@ -127,7 +127,9 @@ def trigger_dataset(spec: Spec, trigger_day: np.ndarray, draws: np.ndarray) -> x
             mean[k] = td[fired[:, k], k].mean()
             quant[k] = np.quantile(td[fired[:, k], k], TRIGGER_QUANTILES)
     days = np.arange(spec.horizon_days)
-    by_day = np.stack([(td[:, k, None] <= days[None, :]).mean(axis=0)
+    # the fraction of draws with td <= day (NaN never counts), without an
+    # (n_draws x n_days) temporary: counts from the sorted days, divided by n
+    by_day = np.stack([np.searchsorted(np.sort(td[:, k]), days, side="right") / td.shape[0]
                        for k in range(len(names))])
     dates = spec.dates[spec.decision_day:]
     when = f"days after the decision date {spec.decision_date.isoformat()}"

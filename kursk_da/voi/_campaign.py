@@ -79,6 +79,8 @@ from kursk_da.stats import (
 from kursk_da.validation import check_int, check_rng
 
 if TYPE_CHECKING:
+    from distributed import Client
+
     from kursk_da.spec._schema import Spec
 
 __all__ = [
@@ -109,14 +111,24 @@ def _task_evppi(values: np.ndarray, focal: np.ndarray, method: str, seed: np.ran
     return val, se, used, values.shape[0], float(diag["mc_se_given_fit"])
 
 
+def _evppi_task(shared: tuple[Any, ...], k: int) -> tuple[float, float, str, int, float]:
+    """Task ``k`` of :func:`_evppi_dataset` on a dask worker (``shared`` scattered once)."""
+    draws, tasks, seeds, col, n_se_draws, gp_max_draws, gp_max_train = shared
+    _, mem, method = tasks[k]
+    with threadpool_limits(limits=1, user_api="blas"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return _task_evppi(draws.task_values(mem), draws.inputs[:, [col[m] for m in mem]],
+                           method, seeds[k], n_se_draws, gp_max_draws, gp_max_train, mem)
+
+
 def _check_int(x: Any, name: str, lo: int) -> int:
     return check_int(x, name, minimum=lo, error=VOIInputError)
 
 
 def _evppi_dataset(draws: CampaignDraws, *, parameters: Sequence[str] | None, groups: bool,
                    rng: Any, n_se_draws: int, gp_max_draws: int, gp_max_train: int,
-                   n_jobs: int, progress: Callable[[int, int], object] | None = None
-                   ) -> xr.Dataset:
+                   n_jobs: int, progress: Callable[[int, int], object] | None = None,
+                   client: Client | None = None) -> xr.Dataset:
     n_se_draws = _check_int(n_se_draws, "n_se_draws", 0)
     gp_max_draws = _check_int(gp_max_draws, "gp_max_draws", 50)
     gp_max_train = _check_int(gp_max_train, "gp_max_train", 20)
@@ -156,6 +168,18 @@ def _evppi_dataset(draws: CampaignDraws, *, parameters: Sequence[str] | None, gr
 
     # Warning filters are process-wide and not thread-safe: set the GP's filter here,
     # in the calling thread, so worker threads' own catch_warnings cannot drop it.
+    if client is not None:  # one dask task per input or group, seeded by its position
+        from kursk_da.engine._dask import map_tasks  # imports dask only here
+
+        shared = (draws, tasks, seeds, col, n_se_draws, gp_max_draws, gp_max_train)
+        got: dict[int, tuple[float, float, str, int, float]] = {}
+        for k, r in map_tasks(client, _evppi_task, [(k,) for k in order], shared=shared,
+                              name="kursk-da-evppi"):
+            got[order[k]] = r
+            if progress:
+                progress(len(got), len(tasks))
+        return _finish(draws, tasks, [got[k] for k in range(len(tasks))], singles, members,
+                       n_se_draws)
     with threadpool_limits(limits=1, user_api="blas"), warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         done = []
@@ -171,6 +195,13 @@ def _evppi_dataset(draws: CampaignDraws, *, parameters: Sequence[str] | None, gr
                     if progress:
                         progress(len(done), len(tasks))
     results = [r for _, r in sorted(zip(order, done, strict=True), key=lambda t: t[0])]
+    return _finish(draws, tasks, results, singles, members, n_se_draws)
+
+
+def _finish(draws: CampaignDraws, tasks: Sequence[tuple[str, tuple[str, ...], str]],
+            results: Sequence[tuple[float, float, str, int, float]], singles: list[str],
+            members: Mapping[str, tuple[str, ...]], n_se_draws: int) -> xr.Dataset:
+    """The dataset of the tasks' results (``results[k]`` of ``tasks[k]``)."""
     single_res = {t[1][0]: r for t, r in zip(tasks, results, strict=True) if t[0] == "p"}
     group_res = {}
     for t, r in zip(tasks, results, strict=True):
@@ -264,7 +295,7 @@ def campaign_evppi(spec: Spec, inputs: Any, values: Any, *, attributes: Any = No
                    parameters: Sequence[str] | None = None, groups: bool = True,
                    rng: Any = None, n_se_draws: int = 100,
                    gp_max_draws: int = 20_000, gp_max_train: int = 300,
-                   n_jobs: int = 1) -> xr.Dataset:
+                   n_jobs: int = 1, client: Client | None = None) -> xr.Dataset:
     """EVPPI of every uncertain input and every input group of a spec, ranked.
 
     Parameters
@@ -297,6 +328,10 @@ def campaign_evppi(spec: Spec, inputs: Any, values: Any, *, attributes: Any = No
         GP hyperparameter subsample and inducing points (see :func:`kursk_da.evppi`).
     n_jobs : int
         Threads over inputs (results do not depend on it).
+    client : distributed.Client, optional
+        Run one dask task per input and per group on this cluster instead of threads
+        (the draws scattered once; each task keeps its positional seed, so the results
+        are bit for bit those of the threads). Without it dask is not imported.
 
     Returns
     -------
@@ -317,7 +352,7 @@ def campaign_evppi(spec: Spec, inputs: Any, values: Any, *, attributes: Any = No
     draws = draws_from_spec(spec, inputs, values, attributes)
     return _evppi_dataset(draws, parameters=parameters, groups=groups, rng=rng,
                           n_se_draws=n_se_draws, gp_max_draws=gp_max_draws,
-                          gp_max_train=gp_max_train, n_jobs=n_jobs)
+                          gp_max_train=gp_max_train, n_jobs=n_jobs, client=client)
 
 
 def campaign_evppi_from_tree(tree: xr.DataTree, **kwargs: Any) -> xr.Dataset:
@@ -330,7 +365,8 @@ def campaign_evppi_from_tree(tree: xr.DataTree, **kwargs: Any) -> xr.Dataset:
     """
     draws = draws_from_tree(tree)
     opts: dict[str, Any] = {"parameters": None, "groups": True, "rng": None, "n_se_draws": 100,
-            "gp_max_draws": 20_000, "gp_max_train": 300, "n_jobs": 1, "progress": None}
+            "gp_max_draws": 20_000, "gp_max_train": 300, "n_jobs": 1, "progress": None,
+            "client": None}
     bad = set(kwargs) - set(opts)
     if bad:
         raise VOIInputError(f"{sorted(bad)[0]}: unknown argument; expected one of {sorted(opts)}")
@@ -354,7 +390,8 @@ def _stratified_se(means: np.ndarray) -> float:
 
 def campaign_evppi_nested(spec: Spec, focal: str | Sequence[str], *, n_outer: int, n_inner: int,
                           seed: int, stratified: bool = True, chunk_size: int = 10_000,
-                          n_jobs: int | None = None) -> VOIResult:
+                          n_jobs: int | None = None, client: Client | None = None
+                          ) -> VOIResult:
     """EVPPI of some inputs by nested Monte Carlo on the campaign model itself.
 
     ``n_outer`` draws of the focal inputs come from their (joint) prior; for each,
@@ -381,6 +418,12 @@ def campaign_evppi_nested(spec: Spec, focal: str | Sequence[str], *, n_outer: in
         collapsed adjacent strata.  Ignored (independent draws) for several inputs.
     chunk_size, n_jobs : int
         Passed to :func:`kursk_da.run_engine`.
+    client : distributed.Client, optional
+        Run the engine's tasks (blocks of 4096 rows: of ``4096 / n_inner`` outer
+        samples each, ``chunk_size`` rows per task) on this dask cluster; the input
+        matrix is scattered once and every block keeps its positional stream
+        ``SeedSequence(engine_seed, spawn_key=(3, block))``, so the result is bit for
+        bit the in-process one.
 
     Returns
     -------
@@ -422,7 +465,7 @@ def campaign_evppi_nested(spec: Spec, focal: str | Sequence[str], *, n_outer: in
     theta = from_normal_scores(spec, z)
     engine_seed = int(s_engine.generate_state(1, dtype=np.uint32)[0])
     out = run_engine(spec, theta.shape[0], engine_seed, inputs=theta, chunk_size=chunk_size,
-                     n_jobs=n_jobs)
+                     n_jobs=n_jobs, client=client)
     v = out.values.reshape(n_outer, n_inner, -1)
     means = v.mean(axis=1)
     order = np.argsort(means.mean(axis=0))[::-1]

@@ -9,6 +9,7 @@ frames, printed by the CLI and shown in the report.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import xarray as xr
@@ -18,13 +19,16 @@ from kursk_da.io._draws import draws_from_tree
 from kursk_da.stats import evsi_lognormal
 from kursk_da.voi._campaign import campaign_evppi_from_tree
 
+if TYPE_CHECKING:
+    from distributed import Client
+
 __all__ = ["voi_group", "evppi_frame", "group_evppi_frame"]
 
 
 def voi_group(tree: xr.DataTree, *, seed: int = 0, gp_max_draws: int = 20_000,
               n_jobs: int = 1, evsi: str | None = None, error: float = 0.2,
-              n_obs: int = 1, progress: Callable[[int, int], object] | None = None
-              ) -> xr.Dataset:
+              n_obs: int = 1, progress: Callable[[int, int], object] | None = None,
+              client: Client | None = None) -> xr.Dataset:
     """The ``/voi`` Dataset of a result set.
 
     Parameters
@@ -46,6 +50,8 @@ def voi_group(tree: xr.DataTree, *, seed: int = 0, gp_max_draws: int = 20_000,
         Measurements averaged.
     progress : callable, optional
         Called with (tasks done, tasks) after each EVPPI task (one input or group).
+    client : distributed.Client, optional
+        Run the EVPPI tasks on this dask cluster (the same numbers).
 
     Returns
     -------
@@ -55,7 +61,7 @@ def voi_group(tree: xr.DataTree, *, seed: int = 0, gp_max_draws: int = 20_000,
         ``parameter``, ``error``, ``n_obs``).
     """
     ds = campaign_evppi_from_tree(tree, rng=seed, gp_max_draws=gp_max_draws, n_jobs=n_jobs,
-                                  progress=progress)
+                                  progress=progress, client=client)
     if evsi:
         d = draws_from_tree(tree)
         inputs = xr.Dataset({n: (DRAW, d.inputs[:, i]) for i, n in enumerate(d.names)})
