@@ -352,3 +352,19 @@ def test_nested_and_campaign_evppi_with_a_client_equal_in_process(spec_2025, ref
     local = campaign_evppi_from_tree(reference, n_jobs=2, **kw)
     dist = campaign_evppi_from_tree(reference, client=client, **kw)
     assert local.identical(dist)
+
+
+def test_sobol_and_scenarios_with_a_client_equal_in_process(spec_2025, cluster):
+    from kursk_da.sensitivity._campaign import campaign_sobol
+    from kursk_da.sensitivity._robustness import scenario_comparison
+
+    _, client = cluster
+    kw = {"n": 8, "seed": 5, "n_bootstrap": 10,
+          "parameters": ["ru_reinforcement_rate", "ua_loss_defend", "weight_ua_casualties"]}
+    assert campaign_sobol(spec_2025, n_jobs=2, **kw).identical(
+        campaign_sobol(spec_2025, client=client, **kw))
+    names = list(spec_2025.scenarios)[:2]
+    a = scenario_comparison(spec_2025, draws=2 * BLOCK_SIZE + 17, seed=6, scenarios=names)
+    b = scenario_comparison(spec_2025, draws=2 * BLOCK_SIZE + 17, seed=6, scenarios=names,
+                            client=client)
+    assert a.identical(b)

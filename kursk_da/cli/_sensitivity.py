@@ -9,11 +9,13 @@ with ``--out`` the result set gains ``/sensitivity`` and ``/scenarios``. ``SRC``
 from __future__ import annotations
 
 import argparse
+import contextlib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from kursk_da.cli._analyze import add_cluster_options, cluster_client
 from kursk_da.cli._common import (
     EXIT_OK,
     check_interrupted,
@@ -56,6 +58,7 @@ def register(sub: Any) -> None:
     s.add_argument("--no-sobol", action="store_true")
     s.add_argument("--no-scenarios", action="store_true")
     s.add_argument("--plots", type=Path, default=None, help="write PNG plots to this directory")
+    add_cluster_options(s, "the Sobol' design and the scenarios")
     s.set_defaults(handler=run)
 
 
@@ -121,11 +124,13 @@ def run(args: argparse.Namespace) -> int:
     if draws.names != spec.input_names or draws.options != spec.option_names:
         raise ResultFileError(f"{args.source}: the stored draws do not match the stored spec "
                               "(inputs or options differ)")
-    res = sensitivity_groups(
-        spec, tree, draws, seed=args.seed, tornado_draws=args.tornado_draws,
-        sobol_n=args.sobol_n, scenario_draws=args.draws, risk_aversion=args.risk_aversion,
-        with_tornado=not args.no_tornado, with_sobol=not args.no_sobol,
-        with_scenarios=not args.no_scenarios)
+    with contextlib.ExitStack() as stack:
+        client = cluster_client(stack, args, what="sensitivity")
+        res = sensitivity_groups(
+            spec, tree, draws, seed=args.seed, tornado_draws=args.tornado_draws,
+            sobol_n=args.sobol_n, scenario_draws=args.draws, risk_aversion=args.risk_aversion,
+            with_tornado=not args.no_tornado, with_sobol=not args.no_sobol,
+            with_scenarios=not args.no_scenarios, client=client)
     print(format_sensitivity(res, args.top, args.risk_aversion))
     if not (args.plots or args.out):
         return EXIT_OK

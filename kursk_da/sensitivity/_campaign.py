@@ -35,6 +35,8 @@ from kursk_da.stats import sobol
 from kursk_da.validation import check_int
 
 if TYPE_CHECKING:
+    from distributed import Client
+
     from kursk_da.spec._schema import Spec
 
 __all__ = ["campaign_sobol", "DIFFERENCE_OUTPUT"]
@@ -46,12 +48,14 @@ DIFFERENCE_OUTPUT = "difference"
 class _CachedEngine:
     """Engine values for input matrices of the uncertain inputs, cached by content."""
 
-    def __init__(self, spec: Spec, names: Sequence[str], seed: int, n_jobs: int | None) -> None:
+    def __init__(self, spec: Spec, names: Sequence[str], seed: int, n_jobs: int | None,
+                 client: Client | None = None) -> None:
         self.spec = spec
         self.cols = [spec.input_names.index(n) for n in names]
         self.fixed = np.array([p.dist.mean() for p in spec.inputs.values()])
         self.seed = seed
         self.n_jobs = n_jobs
+        self.client = client
         self.cache: dict[bytes, np.ndarray] = {}
 
     def values(self, x: np.ndarray) -> np.ndarray:
@@ -61,14 +65,19 @@ class _CachedEngine:
 
             theta = np.tile(self.fixed, (x.shape[0], 1))
             theta[:, self.cols] = x
+            # one task in threads; on a cluster the default blocks spread over the workers
+            # (the chunk size does not change the numbers)
+            chunk = {} if self.client is not None else {"chunk_size": x.shape[0]}
             self.cache[key] = run_engine(self.spec, x.shape[0], self.seed, inputs=theta,
-                                         chunk_size=x.shape[0], n_jobs=self.n_jobs).values
+                                         n_jobs=self.n_jobs, client=self.client,
+                                         **chunk).values
         return self.cache[key]
 
 
 def campaign_sobol(spec: Spec, *, n: int = 256, seed: int = 0,
                    parameters: Sequence[str] | None = None, n_bootstrap: int = 200,
-                   conf_level: float = 0.95, n_jobs: int | None = None) -> xr.Dataset:
+                   conf_level: float = 0.95, n_jobs: int | None = None,
+                   client: Client | None = None) -> xr.Dataset:
     """First-order and total Sobol' indices of each option's value and of the top-two difference.
 
     Parameters
@@ -86,6 +95,8 @@ def campaign_sobol(spec: Spec, *, n: int = 256, seed: int = 0,
         Bootstrap bounds, as in :func:`kursk_da.sobol`.
     n_jobs : int, optional
         Engine threads.
+    client : distributed.Client, optional
+        Run the engine's blocks on this dask cluster (the numbers do not change).
 
     Returns
     -------
@@ -114,7 +125,7 @@ def campaign_sobol(spec: Spec, *, n: int = 256, seed: int = 0,
     root = np.random.SeedSequence(seed)
     s_sobol, s_engine = root.spawn(2)
     engine = _CachedEngine(spec, names, int(s_engine.generate_state(1, dtype=np.uint32)[0]),
-                           n_jobs)
+                           n_jobs, client)
     dists = {k: spec.inputs[k].dist.scipy() for k in names}
     sobol_seed = int(s_sobol.generate_state(1, dtype=np.uint32)[0])
 

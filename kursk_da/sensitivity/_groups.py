@@ -27,6 +27,8 @@ from kursk_da.sensitivity._robustness import (
 from kursk_da.sensitivity._tornado import tornado
 
 if TYPE_CHECKING:
+    from distributed import Client
+
     from kursk_da.io._draws import CampaignDraws
     from kursk_da.spec._schema import Spec
 
@@ -72,7 +74,8 @@ def sensitivity_groups(spec: Spec, tree: xr.DataTree, draws: CampaignDraws, *, s
                        tornado_draws: int = 1000, sobol_n: int = 256,
                        scenario_draws: int = 20_000, risk_aversion: float = 1e-3,
                        with_tornado: bool = True, with_sobol: bool = True,
-                       with_scenarios: bool = True) -> SensitivityGroups:
+                       with_scenarios: bool = True, client: Client | None = None
+                       ) -> SensitivityGroups:
     """The sensitivity and robustness groups of a result set.
 
     Under a posterior result set (:func:`is_posterior`) the tornado sweeps under the
@@ -100,6 +103,11 @@ def sensitivity_groups(spec: Spec, tree: xr.DataTree, draws: CampaignDraws, *, s
         Exponential-utility risk aversion (1/dkm2).
     with_tornado, with_sobol, with_scenarios : bool
         Compute the tornado, the Sobol' indices, the scenario and robustness groups.
+    client : distributed.Client, optional
+        Run the engine blocks of the Sobol' design and of the scenarios on this dask
+        cluster (the numbers do not change). The tornado stays in-process: its engine
+        runs are small (``tornado_draws``) and sequential (threshold root finding), so
+        on a cluster they would be dominated by round trips.
 
     Returns
     -------
@@ -115,13 +123,14 @@ def sensitivity_groups(spec: Spec, tree: xr.DataTree, draws: CampaignDraws, *, s
                                   base_inputs=draws.inputs if posterior else None,
                                   calibrated=calibrated)
     if with_sobol:
-        sens["sobol"] = campaign_sobol(spec, n=sobol_n, seed=seed)
+        sens["sobol"] = campaign_sobol(spec, n=sobol_n, seed=seed, client=client)
     sens["main_effects"] = campaign_main_effects(
         draws, rng=seed, distribution="posterior" if posterior else "prior")
     if with_scenarios:
         attrs = tree["decision"]["attributes"].transpose(DRAW, OPTION, ATTRIBUTE).values
         if spec.scenarios:
-            scen["summary"] = scenario_comparison(spec, draws=scenario_draws, seed=seed)
+            scen["summary"] = scenario_comparison(spec, draws=scenario_draws, seed=seed,
+                                                    client=client)
         scen["acceptability"] = acceptability_curve(spec, draws.inputs, attrs)
         scen["simplex"] = simplex_regions(spec, draws.inputs, attrs)
         scen["risk"] = risk_attitude(draws.values, draws.options, alpha=spec.cvar_alpha,
