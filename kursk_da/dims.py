@@ -30,6 +30,8 @@ __all__ = [
     "REPORTS",
     "X_VALUE",
     "Y_VALUE",
+    "VARIANT",
+    "DECISION_MODEL",
     "UNITS",
     "VALUE_UNITS",
 ]
@@ -81,6 +83,12 @@ X_VALUE = "x_value"
 """Grid value of the first input of a two-way sensitivity map (``/twoway``)."""
 Y_VALUE = "y_value"
 """Grid value of the second input of a two-way sensitivity map (``/twoway``)."""
+
+VARIANT = "variant"
+"""Competing model structures of a spec (``[variants]``), in ``/variants``."""
+DECISION_MODEL = "decision_model"
+"""The models a decision table of ``/variants`` is computed under: each variant, then
+``stacked`` (their mixture by stacking weights)."""
 
 VALUE_UNITS = "dkm2"
 """Unit of value: Donbas-equivalent square kilometres (1 km2 of Donbas ground = 1)."""
