@@ -78,12 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     # the sub-commands import the library (numba, xarray): imported here, after main()
     # has installed its signal handlers, so an early Ctrl-C is handled too
-    from kursk_da.cli import _analyze, _policy, _report, _sensitivity, _summary, _voi
+    from kursk_da.cli import _analyze, _policy, _report, _sensitivity, _summary, _variants, _voi
 
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     _verbosity_options(parser, argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command")
-    for module in (_analyze, _summary, _voi, _sensitivity, _report, _policy):  # order of --help
+    for module in (_analyze, _summary, _voi, _sensitivity, _report, _policy,  # order of --help
+                   _variants):
         module.register(sub)
     for command in sub.choices.values():  # every sub-command, whoever registered it
         _verbosity_options(command, argparse.SUPPRESS)

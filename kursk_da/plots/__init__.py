@@ -42,3 +42,7 @@ from kursk_da.plots import _policy  # noqa: E402 - policy figures (issue 13)
 from kursk_da.plots._policy import *  # noqa: E402, F403
 
 __all__ += _policy.__all__
+from kursk_da.plots import _evidence  # noqa: E402 - claimant biases and variants (issue 11)
+from kursk_da.plots._evidence import *  # noqa: E402, F403
+
+__all__ += _evidence.__all__
