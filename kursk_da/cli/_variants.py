@@ -100,9 +100,14 @@ def format_variants(ds: xr.Dataset) -> str:
         lines.append(f"{m!s:<22}{cells}  {row['recommended_option'].item()}")
     change = ds.attrs["recommendation_changes"] == "yes"
     lines.append("")
+    differ = [f"{m}: {r}" for m, d, r in zip(ds[DECISION_MODEL].values,
+                                              ds["differs_from_base"].values,
+                                              ds["recommended_option"].values, strict=True)
+              if int(d)]
     lines.append(f"the recommendation {'changes' if change else 'does not change'} across the "
                  f"variants (base: {ds.attrs['base_recommendation']}; stacked: "
-                 f"{ds.attrs['stacked_recommendation']})")
+                 f"{ds.attrs['stacked_recommendation']}"
+                 + (f"; {', '.join(differ)}" if differ else "") + ")")
     return "\n".join(lines)
 
 

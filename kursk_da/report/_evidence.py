@@ -94,6 +94,17 @@ def variants_decision_display(ds: xr.Dataset) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("model")
 
 
+def _differing(ds: xr.Dataset) -> str:
+    """``"; own_strength_law (weight 0.00) recommends hold"`` for the variants that differ."""
+    parts = []
+    for m, d, rec in zip(ds[DECISION_MODEL].values, ds["differs_from_base"].values,
+                         ds["recommended_option"].values, strict=True):
+        if int(d) and str(m) in set(str(v) for v in ds[VARIANT].values):
+            w = float(ds["weight"].sel({VARIANT: m}))
+            parts.append(f"{m} (stacking weight {w:.2f}) recommends {rec}")
+    return "; " + "; ".join(parts) if parts else ""
+
+
 def _variants(tree: xr.DataTree, sec: Section) -> None:
     if not has_group(tree, "/variants"):
         sec.blocks.append(Text("Competing model structures: run `kursk-da variants PATH` on a "
@@ -110,7 +121,7 @@ def _variants(tree: xr.DataTree, sec: Section) -> None:
         f"variant is the spec as written ({a.get('base_variant')}). The recommendation "
         f"{'changes' if change else 'does not change'} across the variants: the base "
         f"recommends {a.get('base_recommendation')}, the stacked mixture "
-        f"{a.get('stacked_recommendation')}."))
+        f"{a.get('stacked_recommendation')}{_differing(ds)}."))
     if not bool(ds["converged"].all()):
         bad = ", ".join(str(v) for v, c in zip(ds[VARIANT].values, ds["converged"].values,
                                                strict=True) if not c)

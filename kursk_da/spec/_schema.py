@@ -595,17 +595,17 @@ def spec_from_dict(raw: Mapping[str, Any], path: str | None = None) -> Spec:
         observations=parse_observations(raw.get("observations"), date),
     )
     rank_correlation(spec)  # the copula's check (positive definiteness)
-    if "scenarios" in raw:
-        scenarios = parse_scenarios(raw["scenarios"], spec.input_names)
-        for scen in scenarios.values():
-            _scenario_spec(spec, scen)  # full validation of the overridden spec
-        spec = dataclasses.replace(spec, scenarios=scenarios)
     if "variants" in raw:
         variants = parse_variants(raw["variants"], spec.input_names)
         for var in variants.values():
             if not var.is_base:
                 _variant_spec(spec, var)  # full validation of the overridden spec
         spec = dataclasses.replace(spec, variants=variants)
+    if "scenarios" in raw:
+        scenarios = parse_scenarios(raw["scenarios"], spec.input_names)
+        for scen in scenarios.values():
+            _scenario_spec(spec, scen)  # full validation of the overridden spec
+        spec = dataclasses.replace(spec, scenarios=scenarios)
     return spec
 
 
@@ -642,7 +642,9 @@ def apply_variant(spec: Spec, name: str) -> Spec:
 
 def _scenario_spec(spec: Spec, scen: Scenario) -> Spec:
     try:
-        return spec_from_dict(scenario_raw(spec.raw, scen), path=spec.path)
+        raw = scenario_raw(spec.raw, scen)
+        raw.pop("variants", None)  # validated on their own (a scenario spec has none)
+        return spec_from_dict(raw, path=spec.path)
     except SpecError as exc:
         where = f"scenarios.{scen.name}.parameters"
         # name the override when the error is about one (e.g. a value outside its domain)
