@@ -29,7 +29,7 @@ from kursk_da.cli._common import (
     seed_type,
 )
 from kursk_da.cli._log import LOGGER, Stages
-from kursk_da.dims import DECISION_MODEL, OPTION, VALUE_UNITS
+from kursk_da.dims import DECISION_MODEL, OBSERVATION, OPTION, VALUE_UNITS
 from kursk_da.engine._run import ClusterError
 from kursk_da.errors import ArgumentError, ResultFileError
 from kursk_da.io import load_result_set, save_result_set, spec_from_tree
@@ -77,7 +77,7 @@ def register(sub: Any) -> None:
 def format_variants(ds: xr.Dataset) -> str:
     """Console text of a ``/variants`` Dataset: LOO table, decision tables, verdict."""
     loo = variants_frame(ds)
-    lines = [f"PSIS-LOO of {ds.sizes['observation']} observations, stacking weights "
+    lines = [f"PSIS-LOO of {ds.sizes[OBSERVATION]} observations, stacking weights "
              f"(base variant {ds.attrs['base_variant']})",
              f"{'variant':<22}{'elpd_loo':>10}{'se':>7}{'p_loo':>7}{'elpd_diff':>10}"
              f"{'dse':>7}{'weight':>8}{'max k':>7}{'k>0.7':>6}  converged", "-" * 96]
@@ -87,17 +87,21 @@ def format_variants(ds: xr.Dataset) -> str:
                      f"{r['max_pareto_k']:>7.2f}{int(r['n_k_above_0_7']):>6d}  "
                      f"{'yes' if r['converged'] else 'no'}")
     options = [str(o) for o in ds[OPTION].values]
-    width = max(12, *(len(o) + 2 for o in options))
-    lines += ["", f"expected value ± MCSE ({VALUE_UNITS}) and P(best) under each model",
-              f"{'model':<22}" + "".join(f"{o:>{width + 8}}" for o in options)
-              + "  recommended", "-" * (24 + (width + 8) * len(options) + 12)]
-    for m in ds[DECISION_MODEL].values:
-        row = ds.sel({DECISION_MODEL: m})
-        ev, se, pb = (row[v].values for v in ("expected_value", "expected_value_mcse",
-                                            "prob_best"))
-        cells = "".join(f"{e:>{width - 2},.0f} ± {s:<3.0f}{p:>5.2f}"
-                        for e, s, p in zip(ev, se, pb, strict=True))
-        lines.append(f"{m!s:<22}{cells}  {row['recommended_option'].item()}")
+    models = [str(m) for m in ds[DECISION_MODEL].values]
+    width = max(15, *(len(m) + 2 for m in models))
+    head = f"{'option':<22}" + "".join(f"{m:>{width}}" for m in models)
+    ev, se = ds["expected_value"].values, ds["expected_value_mcse"].values
+    pb = ds["prob_best"].values
+    lines += ["", f"expected value ± MCSE ({VALUE_UNITS}) under each model", head,
+              "-" * len(head)]
+    for j, o in enumerate(options):
+        lines.append(f"{o:<22}" + "".join(f"{f'{ev[i, j]:,.0f} ± {se[i, j]:.0f}':>{width}}"
+                                          for i in range(len(models))))
+    lines += ["", "probability best under each model", head, "-" * len(head)]
+    for j, o in enumerate(options):
+        lines.append(f"{o:<22}" + "".join(f"{pb[i, j]:>{width}.2f}" for i in range(len(models))))
+    lines.append(f"{'recommended':<22}" + "".join(
+        f"{str(r):>{width}}" for r in ds["recommended_option"].values))
     change = ds.attrs["recommendation_changes"] == "yes"
     lines.append("")
     differ = [f"{m}: {r}" for m, d, r in zip(ds[DECISION_MODEL].values,

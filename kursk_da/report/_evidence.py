@@ -13,7 +13,7 @@ import pandas as pd
 import xarray as xr
 from matplotlib.figure import Figure
 
-from kursk_da.dims import DECISION_MODEL, OPTION, VALUE_UNITS, VARIANT
+from kursk_da.dims import DECISION_MODEL, OBSERVATION, OPTION, VALUE_UNITS, VARIANT
 from kursk_da.plots._common import has_group
 from kursk_da.plots._evidence import claimant_bias_frame, plot_claimant_biases, plot_variants
 from kursk_da.report._document import Bullets, Image, Section, Table, Text, Warning_, figure_png
@@ -77,21 +77,24 @@ def variants_loo_display(ds: xr.Dataset) -> pd.DataFrame:
 
 
 def variants_decision_display(ds: xr.Dataset) -> pd.DataFrame:
-    """Expected value ± MCSE and P(best) of every option under each variant and stacked."""
-    rows = {}
+    """The decision under each variant and the stacked mixture, as the report prints it.
+
+    Rows: the options, then ``recommended`` and ``differs from base``; columns: the models
+    (each variant, then ``stacked``); cells ``EV ± MCSE (P(best))``, rounded to the MCSE.
+    """
+    cols = {}
     for m in ds[DECISION_MODEL].values:
         r = ds.sel({DECISION_MODEL: m})
-        row = {}
+        col = {}
         for o in ds[OPTION].values:
             c = r.sel({OPTION: o})
-            row[f"{o}: EV ({VALUE_UNITS})"] = format_with_error(
-                float(c["expected_value"]), float(c["expected_value_mcse"]))
-            row[f"{o}: P(best)"] = format_estimate(float(c["prob_best"]),
-                                                   float(c["prob_best_mcse"]))
-        row["recommended"] = str(r["recommended_option"].item())
-        row["differs from base"] = "yes" if int(r["differs_from_base"]) else "no"
-        rows[str(m)] = row
-    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("model")
+            ev = format_with_error(float(c["expected_value"]), float(c["expected_value_mcse"]))
+            pb = format_estimate(float(c["prob_best"]), max(float(c["prob_best_mcse"]), 1e-3))
+            col[str(o)] = f"{ev} ({pb})"
+        col["recommended"] = str(r["recommended_option"].item())
+        col["differs from base"] = "yes" if int(r["differs_from_base"]) else "no"
+        cols[str(m)] = col
+    return pd.DataFrame(cols).rename_axis("option")
 
 
 def _differing(ds: xr.Dataset) -> str:
@@ -115,7 +118,7 @@ def _variants(tree: xr.DataTree, sec: Section) -> None:
     change = a.get("recommendation_changes") == "yes"
     sec.blocks.append(Text(
         f"The spec's competing model structures, each calibrated on the same "
-        f"{ds.sizes['observation']} observations ({a.get('chains')} chains x "
+        f"{ds.sizes[OBSERVATION]} observations ({a.get('chains')} chains x "
         f"{a.get('mcmc_draws')} draws, one seed stream per variant), compared by PSIS-LOO "
         f"and combined by stacking weights (az.compare, method='stacking'). The base "
         f"variant is the spec as written ({a.get('base_variant')}). The recommendation "
@@ -142,8 +145,9 @@ def _variants(tree: xr.DataTree, sec: Section) -> None:
                             "PSIS-LOO comparison (best first; elpd_diff from the best; "
                             "weights sum to 1)"))
     sec.blocks.append(Table(variants_decision_display(ds),
-                            "Decision under each variant and under the stacked mixture (exact "
-                            "weighted mixture; numbers rounded to their MCSE)"))
+                            f"Expected value ± MCSE ({VALUE_UNITS}) and, in brackets, P(best) "
+                            "of each option under each variant and under the stacked mixture "
+                            "(exact weighted mixture; rounded to the MCSE)"))
     sec.blocks.append(_image(
         "variants", lambda: plot_variants(tree),
         "Read: left, how much weight the data give each structure (stacking of the "
