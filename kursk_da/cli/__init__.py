@@ -20,6 +20,9 @@ its console output; the computing is the library's.
     Tornado with thresholds, Sobol' indices, scenarios and robustness.
 ``kursk-da report PATH --out DIR`` (:mod:`kursk_da.cli._report`)
     The HTML and Markdown report of a saved result set.
+``kursk-da variants PATH [--out OUT]`` (:mod:`kursk_da.cli._variants`)
+    Competing model structures of a calibrated result set's spec: PSIS-LOO, stacking
+    weights, the decision under each variant and the stacked mixture (``/variants``).
 
 Global options (before or after the sub-command): ``-q`` (warnings and errors only, no
 progress bar) and ``-v`` (debug messages and third-party warnings; ``-vv`` also their
