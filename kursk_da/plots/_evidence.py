@@ -116,11 +116,15 @@ def plot_claimant_biases(obj: xr.DataTree | xr.Dataset) -> Figure:
     lo = min(float(frame["lower_90"].min()), 0.8)
     hi = max(float(frame["upper_90"].max()), 1.25)
     ax.set_xlim(lo / 1.15, hi * 1.15)
+    ticks = [t for t in (0.25, 0.5, 0.67, 0.8, 1.0, 1.25, 1.5, 2.0, 3.0, 4.0, 6.0, 10.0)
+             if lo / 1.15 <= t <= hi * 1.15]
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax.minorticks_off()
     ax.set_xlabel("claim / model value (posterior median and 90% interval; log scale)")
     handles = [ax.plot([], [], color=colors[k], lw=2.5)[0] for k in kinds]
     ax.legend([*handles, unbiased], [*(_KIND_LABELS.get(k, k) for k in kinds), "1 = unbiased"],
               loc="best", fontsize=8)
-    ax.set_title("Claimant biases: how far each family's claims sit from the model's value")
+    ax.set_title("Claimant biases (claim / model value)")
     ax.grid(axis="x", which="both", alpha=0.3)
     return fig
 
@@ -141,7 +145,8 @@ def plot_variants(obj: xr.DataTree | xr.Dataset) -> Figure:
     ax_w.set_xlim(0, 1)
     ax_w.set_xlabel("stacking weight")
     for yi, wi in zip(y[:-1], w, strict=True):
-        ax_w.text(min(wi + 0.02, 0.8), yi, f"{wi:.2f}", va="center", fontsize=8)
+        ax_w.text(0.5 if wi > 0.6 else wi + 0.03, yi, f"{wi:.2f}", va="center", fontsize=8,
+                  color="white" if wi > 0.6 else "black")
     colors = option_colors(options)
     ev = ds["expected_value"].values
     se = ds["expected_value_mcse"].values
@@ -153,7 +158,8 @@ def plot_variants(obj: xr.DataTree | xr.Dataset) -> Figure:
                          for i, m in enumerate(models)])
     ax_ev.axhline(y[-1] + 0.5, color="black", lw=0.8)
     ax_ev.set_xlabel(f"expected value ({VALUE_UNITS}), ± 2 MCSE")
-    ax_ev.legend(fontsize=8, loc="best")
+    ax_ev.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16),
+                 ncol=min(len(options), 3), frameon=False)
     ax_ev.grid(axis="x", alpha=0.3)
     fig.suptitle("Competing model structures: PSIS-LOO stacking weights and the decision "
                  "under each")
