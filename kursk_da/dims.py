@@ -33,6 +33,8 @@ __all__ = [
     "ORIGIN",
     "FORECAST",
     "QUANTITY",
+    "VARIANT",
+    "DECISION_MODEL",
     "UNITS",
     "VALUE_UNITS",
 ]
@@ -92,6 +94,11 @@ FORECAST = "forecast"
 """One scored forecast of a hindcast: an (origin, later observation) pair (``/hindcast``)."""
 QUANTITY = "quantity"
 """Observable quantity of the catalogue, e.g. ``area_held`` (``/hindcast`` aggregates)."""
+VARIANT = "variant"
+"""Competing model structures of a spec (``[variants]``), in ``/variants``."""
+DECISION_MODEL = "decision_model"
+"""The models a decision table of ``/variants`` is computed under: each variant, then
+``stacked`` (their mixture by stacking weights)."""
 
 VALUE_UNITS = "dkm2"
 """Unit of value: Donbas-equivalent square kilometres (1 km2 of Donbas ground = 1)."""

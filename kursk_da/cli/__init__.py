@@ -20,6 +20,9 @@ its console output; the computing is the library's.
     Tornado with thresholds, Sobol' indices, scenarios and robustness.
 ``kursk-da report PATH --out DIR`` (:mod:`kursk_da.cli._report`)
     The HTML and Markdown report of a saved result set.
+``kursk-da variants PATH [--out OUT]`` (:mod:`kursk_da.cli._variants`)
+    Competing model structures of a calibrated result set's spec: PSIS-LOO, stacking
+    weights, the decision under each variant and the stacked mixture (``/variants``).
 
 Global options (before or after the sub-command): ``-q`` (warnings and errors only, no
 progress bar) and ``-v`` (debug messages and third-party warnings; ``-vv`` also their
@@ -78,13 +81,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     # the sub-commands import the library (numba, xarray): imported here, after main()
     # has installed its signal handlers, so an early Ctrl-C is handled too
-    from kursk_da.cli import _analyze, _hindcast, _policy, _report, _sensitivity, _summary, _voi
+    from kursk_da.cli import (
+        _analyze,
+        _hindcast,
+        _policy,
+        _report,
+        _sensitivity,
+        _summary,
+        _variants,
+        _voi,
+    )
 
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     _verbosity_options(parser, argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command")
     # order of --help
-    for module in (_analyze, _summary, _voi, _sensitivity, _report, _policy, _hindcast):
+    for module in (_analyze, _summary, _voi, _sensitivity, _report, _policy, _hindcast,
+                   _variants):
         module.register(sub)
     for command in sub.choices.values():  # every sub-command, whoever registered it
         _verbosity_options(command, argparse.SUPPRESS)

@@ -13,6 +13,7 @@ from kursk_da.io._resultset import (
     validate_result_set,
 )
 from kursk_da.io._table import options_frame, options_table
+from kursk_da.io._variants import VARIANTS_GROUP, add_variants_group
 from kursk_da.io._voi_groups import VOI_GROUPS, add_voi_groups
 from kursk_da.io._writer import ResultSetWriter
 
@@ -29,6 +30,8 @@ __all__ = [
     "SUPPORTED_SCHEMAS",
     "add_voi_groups",
     "VOI_GROUPS",
+    "add_variants_group",
+    "VARIANTS_GROUP",
     "options_frame",
     "options_table",
     "CampaignDraws",

@@ -46,3 +46,7 @@ from kursk_da.plots import _hindcast  # noqa: E402 - hindcast figures (issue 11)
 from kursk_da.plots._hindcast import *  # noqa: E402, F403
 
 __all__ += _hindcast.__all__
+from kursk_da.plots import _evidence  # noqa: E402 - claimant biases and variants (issue 11)
+from kursk_da.plots._evidence import *  # noqa: E402, F403
+
+__all__ += _evidence.__all__

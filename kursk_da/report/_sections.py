@@ -37,6 +37,7 @@ from kursk_da.plots._calibration import is_calibrated
 from kursk_da.plots._common import has_group, observations, spec_dict
 from kursk_da.report._brief import brief_section
 from kursk_da.report._document import Document, Image, Section, Table, Text, Warning_, figure_png
+from kursk_da.report._evidence import evidence_section
 from kursk_da.report._explorer import EXPLORER_DRAWS, explorer_block
 from kursk_da.report._hindcast import hindcast_section
 from kursk_da.report._numbers import format_estimate, format_with_error
@@ -488,6 +489,7 @@ SECTIONS: dict[str, Callable[[xr.DataTree], Section]] = {
     "model": _model,
     "calibration": _calibration,
     "hindcast": hindcast_section,
+    "evidence": evidence_section,
     "voi": _voi,
     "policy": policy_section,
     "assumptions": _assumptions,

@@ -4,7 +4,9 @@
 * :func:`campaign_sobol` -- Sobol' indices of each option's value by re-running the engine;
 * :func:`campaign_main_effects` -- first-order indices from a run's draws;
 * :func:`scenario_comparison`, :func:`acceptability_curve`, :func:`simplex_regions`,
-  :func:`risk_attitude` -- robustness to scenarios, weights and risk attitude.
+  :func:`risk_attitude` -- robustness to scenarios, weights and risk attitude;
+* :func:`compare_variants` -- competing model structures calibrated, compared by PSIS-LOO
+  and stacked (imports PyMC when called).
 
 The general-purpose estimators on plain arrays (:func:`kursk_da.stats._sobol`,
 :func:`kursk_da.stats._main_effects`) live in :mod:`kursk_da.stats`.
@@ -22,6 +24,7 @@ from kursk_da.sensitivity._robustness import (
 )
 from kursk_da.sensitivity._tornado import tornado
 from kursk_da.sensitivity._twoway import two_way
+from kursk_da.sensitivity._variants import compare_variants
 
 __all__ = [
     "tornado",
@@ -32,4 +35,5 @@ __all__ = [
     "simplex_regions",
     "risk_attitude",
     "two_way",
+    "compare_variants",
 ]

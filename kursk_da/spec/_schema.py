@@ -26,6 +26,10 @@ example) with the sections
 ``[[observations]]``
     Dated observations for the Bayesian calibration (optional; parsed and checked for
     look-ahead by :mod:`kursk_da.spec._observations`).
+``[variants.<name>]``
+    Competing model structures to calibrate and compare (optional;
+    :mod:`kursk_da.spec._variants`): ``description``, ``source`` and ``parameters``
+    (overrides of inputs, like a scenario's).
 ``[value.weights.<attribute>]``
     One weight (a distribution, in value units per attribute unit) for each
     attribute of :data:`kursk_da.dynamics.catalogue.ATTRIBUTE_NAMES`, with ``source``.
@@ -83,6 +87,7 @@ from kursk_da.spec._observations import (
 )
 from kursk_da.spec._plans import _LEVER_BOUNDS, EPOCH, Phase, day_of, parse_phases
 from kursk_da.spec._scenarios import BASE_SCENARIO, Scenario, parse_scenarios, scenario_raw
+from kursk_da.spec._variants import Variant, parse_variants, variant_raw
 from kursk_da.spec.copula import rank_correlation
 
 __all__ = [
@@ -93,6 +98,7 @@ __all__ = [
     "load_spec",
     "as_spec",
     "apply_scenario",
+    "apply_variant",
     "spec_from_dict",
     "check_run_size",
     "MAX_DEPTH",
@@ -112,6 +118,7 @@ _TOP_KEYS = {
     "observations",
 }
 _TOP_KEYS |= {"scenarios"}  # named input overrides: kursk_da.spec._scenarios
+_TOP_KEYS |= {"variants"}  # competing model structures: kursk_da.spec._variants
 _META_KEYS = {"name", "title", "description"}
 _DECISION_KEYS = {"date", "horizon_days", "retention_threshold_km2", "cvar_alpha", "trajectories"}
 _META_PARAM_KEYS = ("units", "source", "group", "description", "label")
@@ -179,6 +186,9 @@ class Spec:
     observations: tuple[Observation, ...] = ()
     scenarios: Mapping[str, Any] = field(default_factory=dict, repr=False)
     """Named scenarios (:class:`kursk_da.spec._scenarios.Scenario`), empty by default."""
+    variants: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    """Competing model structures (:class:`kursk_da.spec._variants.Variant`, the base
+    variant included), empty when the spec has no ``[variants]``."""
 
     # ---------------------------------------------------------------- derived
     @property
@@ -585,6 +595,12 @@ def spec_from_dict(raw: Mapping[str, Any], path: str | None = None) -> Spec:
         observations=parse_observations(raw.get("observations"), date),
     )
     rank_correlation(spec)  # the copula's check (positive definiteness)
+    if "variants" in raw:
+        variants = parse_variants(raw["variants"], spec.input_names)
+        for var in variants.values():
+            if not var.is_base:
+                _variant_spec(spec, var)  # full validation of the overridden spec
+        spec = dataclasses.replace(spec, variants=variants)
     if "scenarios" in raw:
         scenarios = parse_scenarios(raw["scenarios"], spec.input_names)
         for scen in scenarios.values():
@@ -593,9 +609,42 @@ def spec_from_dict(raw: Mapping[str, Any], path: str | None = None) -> Spec:
     return spec
 
 
+def _variant_spec(spec: Spec, var: Variant) -> Spec:
+    try:
+        return spec_from_dict(variant_raw(spec.raw, var), path=spec.path)
+    except SpecError as exc:
+        where = f"variants.{var.name}.parameters"
+        for key in var.overrides:
+            inner = (f"value.weights.{key[len(WEIGHT_PREFIX):]}"
+                     if key.startswith(WEIGHT_PREFIX) else f"parameters.{key}")
+            if exc.path == inner or exc.path.startswith(inner + "."):
+                where = f"{where}.{key}"
+                break
+        raise SpecError(where, str(exc)) from None
+
+
+def apply_variant(spec: Spec, name: str) -> Spec:
+    """The spec of variant ``name``: its overrides applied, without ``[variants]`` and
+    ``[scenarios]`` (the base variant: the spec as written without them).
+
+    Raises
+    ------
+    SpecError
+        Path ``variants.<name>`` if the spec has no such variant.
+    """
+    variants = spec.variants or {}
+    if name not in variants:
+        raise SpecError(f"variants.{name}", f"no such variant; expected one of "
+                                            f"{list(variants)}" if variants else
+                        "the spec has no [variants] (competing model structures)")
+    return spec_from_dict(variant_raw(spec.raw, variants[name]), path=spec.path)
+
+
 def _scenario_spec(spec: Spec, scen: Scenario) -> Spec:
     try:
-        return spec_from_dict(scenario_raw(spec.raw, scen), path=spec.path)
+        raw = scenario_raw(spec.raw, scen)
+        raw.pop("variants", None)  # validated on their own (a scenario spec has none)
+        return spec_from_dict(raw, path=spec.path)
     except SpecError as exc:
         where = f"scenarios.{scen.name}.parameters"
         # name the override when the error is about one (e.g. a value outside its domain)
