@@ -42,6 +42,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SAMPLERS",
+    "DEFAULT_DRAWS",
+    "DEFAULT_TUNE",
     "CompiledCalibration",
     "compile_calibration",
     "calibrate",
@@ -56,6 +58,14 @@ _COMPILED: dict[tuple[Any, ...], CompiledCalibration] = {}
 process) reuse it. The cache holds no random state."""
 
 DEFAULT_TARGET_ACCEPT = 0.8
+DEFAULT_DRAWS = 800
+"""Posterior draws per chain by default (4 chains: 3,200 draws). Chosen on the default spec
+(52 claims): its slowest-mixing parameter, ``lanchester_exponent``, gives about 0.2 bulk ESS
+per draw, so 3,200 draws clear the gate's ESS >= 400 with margin while the sampling stays
+within the 120 s budget (issue 11, item 4; docs/calibration.md, "Results")."""
+DEFAULT_TUNE = 600
+"""Tuning (warm-up) steps per chain by default: nutpie's step size and low-rank mass
+matrix settle within a few hundred steps on this posterior (docs/calibration.md)."""
 NUTPIE_DEFAULTS: dict[str, Any] = {"low_rank_modified_mass_matrix": True}
 """nutpie options used unless overridden: the low-rank mass matrix adapts to the
 posterior correlations that the area observations induce (e.g. between advance
@@ -238,8 +248,8 @@ def calibrate(
     spec: Spec | str | Path,
     *,
     seed: int,
-    draws: int = 1000,
-    tune: int = 1000,
+    draws: int = DEFAULT_DRAWS,
+    tune: int = DEFAULT_TUNE,
     chains: int = 4,
     sampler: str = "nutpie",
     cutoff: dt.date | None = None,
@@ -257,7 +267,8 @@ def calibrate(
     seed : int
         Root seed (see module docstring).
     draws, tune, chains : int
-        Posterior draws per chain, tuning steps per chain, chains.
+        Posterior draws per chain (default :data:`DEFAULT_DRAWS`), tuning steps per chain
+        (:data:`DEFAULT_TUNE`), chains.
     sampler : {"nutpie", "pymc"}
         nutpie (Rust NUTS on a numba-compiled model, default) or PyMC's own NUTS.
     cutoff : datetime.date, optional
