@@ -82,10 +82,10 @@ def register(sub: Any) -> None:
                         "and CRPS of the withheld ones")
     a.add_argument("--sampler", choices=("nutpie", "pymc"), default="nutpie",
                    help="NUTS implementation of the calibration (default nutpie)")
-    a.add_argument("--mcmc-draws", type=positive_int, default=800,
-                   help="posterior draws per chain (default 800)")
-    a.add_argument("--tune", type=int_type(minimum=0), default=600,
-                   help="tuning steps per chain (default 600)")
+    a.add_argument("--mcmc-draws", type=positive_int, default=1000,
+                   help="posterior draws per chain (default 1000)")
+    a.add_argument("--tune", type=int_type(minimum=0), default=1000,
+                   help="tuning steps per chain (default 1000)")
     a.add_argument("--chains", type=positive_int, default=4, help="chains (default 4)")
     a.add_argument("--allow-unconverged", action="store_true",
                    help="exit 0 even if the calibration fails its diagnostics (flagged)")
