@@ -8,10 +8,10 @@ its numbers are made up: it exercises the figures, not the sampler.
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import xarray as xr
+
+from kursk_da.io import spec_from_tree
 
 __all__ = ["calibrated_tree"]
 
@@ -29,9 +29,9 @@ def calibrated_tree(tree: xr.DataTree, *, chains: int = 2, draws: int = 120,
         x = prior[n].values.ravel()
         post[n] = (("chain", "draw"), rng.normal(x.mean(), 0.4 * x.std(), (chains, draws)),
                    {"units": prior[n].attrs["units"]})
-    obs = json.loads(tree.attrs["spec_json"]).get("observations", [])
-    names = [o["name"] for o in obs] or ["area_captured_aug"]
-    vals = np.array([o["value"] for o in obs] or [1250.0])
+    obs = spec_from_tree(tree).observations  # inline or from the spec's data files
+    names = [o.name for o in obs] or ["area_captured_aug"]
+    vals = np.array([o.value for o in obs] or [1250.0])
     ocoords = {"observation": names, **coords}
     noise = np.exp(rng.normal(0, 0.3, (chains, draws, len(vals))))
     post["mu"] = (("chain", "draw", "observation"), vals * noise)

@@ -9,7 +9,13 @@ variables:
     Prior from the spec distribution (:mod:`kursk_da.calibration._priors`). The
     parameters with rank correlations are deterministics ``F^-1(Phi(z))`` of the latent
     ``prior_copula_z ~ MvNormal(0, P)`` (a generative Gaussian copula: prior
-    predictive sampling keeps the correlations); the others are PyMC distributions.
+    predictive sampling keeps the correlations). An uncorrelated *uniform* prior is
+    sampled through its normal score: ``<name>_score ~ N(0, 1)`` and ``<name> = lower +
+    (upper - lower) Phi(score)`` (the same uniform prior). NUTS then moves on a Gaussian
+    rather than a logistic scale: ``lanchester_exponent`` piles against its upper bound 1
+    (the claims want the square law), and on the default logit scale that is an
+    exponential tail that mixed slowly (the lowest ESS of the campaign parameters). The
+    others are PyMC distributions.
 ``theta`` (parameter)
     The sampled parameters stacked (input of the skeleton).
 ``mu`` (observation)
@@ -42,7 +48,7 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from kursk_da.calibration._bias import (
-    BIAS_SPREAD_SCALE,
+    BIAS_SPREAD_PRIOR,
     GREY_ZONE_PRIOR,
     ISW_LAYER_START_PRIOR,
     KIND_PRIOR_MEAN,
@@ -63,6 +69,7 @@ from kursk_da.calibration._priors import (
     copula_latent,
     copula_members,
     copula_pearson,
+    marginal_quantile,
     pymc_prior,
 )
 from kursk_da.calibration._skeleton import (
@@ -86,6 +93,8 @@ __all__ = ["CalibrationSetup", "calibration_setup", "build_model", "informed_inp
            "check_cutoff"]
 
 _SKELETONS = ("op", "pytensor")
+UNIFORM_SCORE_SUFFIX = "_score"
+"""Suffix of the latent normal score of a uniform prior (``<name>_score ~ N(0, 1)``)."""
 
 
 @dataclass(frozen=True)
@@ -261,7 +270,7 @@ def _claim_block(setup: CalibrationSetup, cm: ClaimModel, mu: Any, y_data: Any) 
                                         "mixed in one calibration")
     mk = np.array([KIND_PRIOR_MEAN[k] for k in cm.kinds])
     kind_mean = pm.Normal("bias_kind_log_mean", mu=mk, sigma=KIND_PRIOR_SD, shape=len(cm.kinds))
-    spread = pm.HalfNormal("bias_spread", sigma=BIAS_SPREAD_SCALE)
+    spread = pm.LogNormal("bias_spread", mu=BIAS_SPREAD_PRIOR[0], sigma=BIAS_SPREAD_PRIOR[1])
     z = pm.Normal("bias_z", 0.0, 1.0, shape=len(cm.combos))
     log_b = pm.Deterministic("claim_log_bias", kind_mean[cm.kind_index] + spread * z)
     log_g = pm.Normal("grey_zone_log_factor", mu=GREY_ZONE_PRIOR[0], sigma=GREY_ZONE_PRIOR[1])
@@ -334,8 +343,14 @@ def build_model(spec: Spec | str | Path, *, cutoff: dt.date | None = None,
             rvs.update(copula_latent(corr, {n: spec.inputs[n].dist for n in corr},
                                      setup.pearson[np.ix_(members, members)]))
         for n in setup.sampled:
-            if n not in rvs:
-                rvs[n] = pymc_prior(n, spec.inputs[n].dist)
+            if n in rvs:
+                continue
+            dist = spec.inputs[n].dist
+            if dist.kind == "uniform":  # sampled through its normal score (see docstring)
+                score = pm.Normal(f"{n}{UNIFORM_SCORE_SUFFIX}", 0.0, 1.0)
+                rvs[n] = pm.Deterministic(n, marginal_quantile(dist, score))
+            else:
+                rvs[n] = pymc_prior(n, dist)
         x = pm.Deterministic("theta", pt.stack([rvs[n] for n in setup.sampled]),
                              dims=PARAMETER)
         if skeleton == "op":

@@ -32,7 +32,12 @@ from kursk_da.calibration._checks import (
     ranking_verdict,
 )
 from kursk_da.calibration._diagnostics import Diagnostics, diagnose
-from kursk_da.calibration._sampling import CompiledCalibration, calibrate
+from kursk_da.calibration._sampling import (
+    DEFAULT_DRAWS,
+    DEFAULT_TUNE,
+    CompiledCalibration,
+    calibrate,
+)
 from kursk_da.dims import CHAIN, DRAW, PARAMETER
 from kursk_da.spec._schema import as_spec
 
@@ -134,8 +139,8 @@ def run_calibration(
     spec: Spec | str | Path,
     *,
     seed: int,
-    draws: int = 1000,
-    tune: int = 1000,
+    draws: int = DEFAULT_DRAWS,
+    tune: int = DEFAULT_TUNE,
     chains: int = 4,
     sampler: str = "nutpie",
     cutoff: dt.date | None = None,
