@@ -27,6 +27,8 @@ __all__ = [
     "InputRows",
     "ArrayRows",
     "run_blocks",
+    "run_blocks_remote",
+    "restore_inputs",
     "make_context",
     "block_inputs",
     "block_seed",
@@ -282,6 +284,32 @@ def run_blocks(ctx: EngineContext, first: int, stop: int) -> list[BlockResult]:
     """Simulate blocks ``first .. stop - 1``: the engine's task, a pure function of its
     arguments (its numbers do not depend on which process or thread runs it)."""
     return [_simulate_block(ctx, k) for k in range(first, stop)]
+
+
+def run_blocks_remote(ctx: EngineContext, first: int, stop: int) -> list[BlockResult]:
+    """:func:`run_blocks` as a dask task: a block whose every draw is stored returns no
+    inputs (they are the largest part of the result, and the client re-creates them
+    exactly from the block's input stream or the input source: :func:`restore_inputs`);
+    a block storing a subsample returns only the subsample's inputs."""
+    out = run_blocks(ctx, first, stop)
+    for r in out:
+        if r.rows.size and r.rows.size == r.values.shape[0]:
+            r.inputs = np.empty((0, r.inputs.shape[1]))
+    return out
+
+
+def restore_inputs(ctx: EngineContext, r: BlockResult) -> BlockResult:
+    """Put back the stored rows' inputs that :func:`run_blocks_remote` did not ship: the
+    same array the worker used (``block_inputs`` of the block's stream, or the source's
+    rows), bit for bit."""
+    if r.inputs.shape[0] == r.rows.size:
+        return r
+    a, m = r.start, r.values.shape[0]
+    if ctx.source is None:
+        r.inputs = block_inputs(ctx.spec, ctx.seed, r.block, m)
+    else:
+        r.inputs = np.ascontiguousarray(ctx.source.rows(a, a + m), dtype=float)
+    return r
 
 
 def make_context(

@@ -2,7 +2,7 @@
 
 :func:`map_blocks` ships the :class:`~kursk_da.engine._run.EngineContext` (spec, seed,
 schedules, input source) to the workers once (``Client.scatter(broadcast=True)``) and
-submits one task per block range, :func:`kursk_da.engine._run.run_blocks`, keyed by its
+submits one task per block range, :func:`kursk_da.engine._blocks.run_blocks_remote`, keyed by its
 position (``kursk-da-blocks-<token>-<i>``). Tasks are pure: a task whose worker dies
 is run again elsewhere by the scheduler (up to ``distributed.scheduler.allowed-failures``
 times) with the same result; otherwise the run fails with an error naming the task
@@ -25,7 +25,13 @@ from typing import Any, TypeVar
 
 from distributed import Client, LocalCluster, as_completed
 
-from kursk_da.engine._blocks import BlockResult, ClusterError, EngineContext, run_blocks
+from kursk_da.engine._blocks import (
+    BlockResult,
+    ClusterError,
+    EngineContext,
+    restore_inputs,
+    run_blocks_remote,
+)
 
 __all__ = ["map_blocks", "map_tasks", "local_cluster", "connect", "dashboard_link",
            "dashboard_available", "client_for"]
@@ -94,8 +100,15 @@ def map_tasks(client: Client, fn: Any, args: Sequence[tuple[Any, ...]], *,
 
 def map_blocks(client: Client, ctx: EngineContext, tasks: Sequence[tuple[int, int]]
                ) -> Iterator[tuple[int, list[BlockResult]]]:
-    """The engine's block tasks on the cluster, ``(i, results)`` in completion order."""
-    yield from map_tasks(client, run_blocks, tasks, shared=ctx, name="kursk-da-blocks")
+    """The engine's block tasks on the cluster, ``(i, results)`` in completion order.
+
+    The tasks are :func:`~kursk_da.engine._blocks.run_blocks_remote`: a fully stored
+    block comes back without its inputs, which the client re-creates bit for bit
+    (:func:`~kursk_da.engine._blocks.restore_inputs`), halving what crosses the network.
+    """
+    for i, res in map_tasks(client, run_blocks_remote, tasks, shared=ctx,
+                            name="kursk-da-blocks"):
+        yield i, [restore_inputs(ctx, r) for r in res]
 
 
 def local_cluster(n_workers: int, threads_per_worker: int = 1, **kwargs: Any) -> LocalCluster:
