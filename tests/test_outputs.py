@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 import pytest
-import xarray as xr
 
 from kursk_da.cli import main
 from kursk_da.errors import ArgumentError, Interrupted, ResultFileError
@@ -334,13 +333,22 @@ def test_interrupt_during_the_write_removes_the_temp_file(signum, tmp_path, monk
     out = tmp_path / "r.nc"
     out.write_bytes(b"previous result")
 
-    def killed(self, path, *args, **kwargs):
-        Path(path).write_bytes(b"partial")
+    from kursk_da.io._writer import ResultSetWriter
+
+    real_finish = ResultSetWriter.finish
+
+    def killed(self, tree):
+        # the per-draw data are in the temporary file beside the target (block by block);
+        # the signal arrives while the summary groups are being written
+        assert self.tmp is not None and self.tmp.exists() and self.tmp.parent == tmp_path
+        with open(self.tmp, "ab") as fh:
+            fh.write(b"partial")
         raise Interrupted(signum)
 
-    monkeypatch.setattr(xr.DataTree, "to_netcdf", killed)
+    monkeypatch.setattr(ResultSetWriter, "finish", killed)
     # -q: the stage lines are silenced, so the interruption is the only line on stderr
     assert main(["-q", "analyze", SPEC, *FAST, "--out", str(out)]) == 128 + signum
+    monkeypatch.setattr(ResultSetWriter, "finish", real_finish)
     err = _error(capsys)
     assert err.count("\n") == 1 and signal.Signals(signum).name in err
     assert out.read_bytes() == b"previous result"

@@ -255,12 +255,24 @@ def test_cli_writes_nothing_on_failure(calibrated_path, small_tree, monkeypatch,
     assert main(["variants", str(prior)]) == 2
     assert "not a calibrated result set" in capsys.readouterr().err
     assert prior.read_bytes() == before
-    plain = save_result_set(calibrated_tree(small_tree), tmp_path / "plain.nc")
+    from kursk_da.analysis import analyze
+
+    raw = {k: v for k, v in small_tree_spec(small_tree).raw.items() if k != "variants"}
+    no_variants = spec_from_dict(raw, path=small_tree_spec(small_tree).path)
+    plain = save_result_set(calibrated_tree(analyze(no_variants, draws=200, seed=1,
+                                                    prior_only=True)),
+                            tmp_path / "plain.nc")
     assert main(["variants", str(plain), "--out", str(out)]) == 2
     assert "[variants]" in capsys.readouterr().err and not out.exists()
     with pytest.raises(SystemExit) as exc:
         main(["variants", str(calibrated_path), "--chains", "1"])
     assert exc.value.code == 2
+
+
+def small_tree_spec(tree: xr.DataTree):
+    from kursk_da.io import spec_from_tree
+
+    return spec_from_tree(tree)
 
 
 # ------------------------------------------------------------------ plots and report
