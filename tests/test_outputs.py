@@ -41,6 +41,18 @@ def no_temp_files(directory: Path) -> bool:
     return not [p for p in directory.rglob("*") if any(m in p.name for m in marks)]
 
 
+@pytest.fixture
+def quick_report(monkeypatch):
+    """Reports of two sections only: these tests check what lands on disk (atomic
+    replacement, foreign files, signals, temporaries), not the figures, which
+    tests/test_report.py renders in full."""
+    import kursk_da.report._writer as writer
+
+    build = writer.build_document
+    monkeypatch.setattr(writer, "build_document",
+                        lambda tree, sections=None: build(tree, ["brief", "assumptions"]))
+
+
 @pytest.fixture(scope="module")
 def result_file(small_tree, tmp_path_factory):
     return save_result_set(small_tree, tmp_path_factory.mktemp("outputs") / "r.nc")
@@ -210,7 +222,8 @@ def test_report_out_a_file_or_device_is_refused(result_file, tmp_path, capsys):
     assert Path("/dev/null").is_char_device()
 
 
-def test_report_replaces_a_previous_report_and_keeps_foreign_files(result_file, tmp_path, capsys):
+def test_report_replaces_a_previous_report_and_keeps_foreign_files(result_file, tmp_path, capsys,
+                                                                   quick_report):
     out = tmp_path / "rep"
     assert main(["report", str(result_file), "--out", str(out)]) == 0
     manifest = (out / MANIFEST_NAME).read_text()
@@ -355,8 +368,8 @@ def test_interrupt_during_the_write_removes_the_temp_file(signum, tmp_path, monk
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.nc"]
 
 
-def test_interrupt_during_the_report_write_keeps_the_previous_report(result_file, tmp_path,
-                                                                     monkeypatch, capsys):
+def test_interrupt_during_the_report_write_keeps_the_previous_report(
+        result_file, tmp_path, monkeypatch, capsys, quick_report):
     import kursk_da.report._writer as writer
 
     out = tmp_path / "rep"
@@ -378,7 +391,7 @@ def _dead_pid() -> int:
     return proc.pid
 
 
-def test_stale_temp_files_are_removed_on_the_next_write(tmp_path, capsys):
+def test_stale_temp_files_are_removed_on_the_next_write(tmp_path, capsys, quick_report):
     dead = _dead_pid()
     stale = tmp_path / f".r.nc.{TEMP_MARK}-tmp-{dead}-0badcafe"
     stale.write_bytes(b"left by SIGKILL")
