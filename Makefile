@@ -24,7 +24,7 @@ test: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 test-slow: $(BIN)/.installed
 	$(BIN)/python -m pytest -m slow
