@@ -29,7 +29,7 @@ from typing import Any
 from kursk_da.errors import SpecError
 from kursk_da.spec._distributions import parse_distribution
 
-__all__ = ["Scenario", "parse_scenarios", "scenario_raw", "BASE_SCENARIO"]
+__all__ = ["Scenario", "parse_scenarios", "scenario_raw", "check_overrides", "BASE_SCENARIO"]
 
 BASE_SCENARIO = "base"
 """Name under which the spec as written is reported next to its scenarios."""
@@ -86,17 +86,29 @@ def _parse_one(name: str, tbl: Any, inputs: tuple[str, ...]) -> Scenario:
     if not isinstance(params, Mapping) or not params:
         raise SpecError(f"{path}.parameters",
                         "expected a non-empty table of input overrides, e.g. { nk_troops = 0 }")
+    check_overrides(params, f"{path}.parameters", inputs)
+    return Scenario(name=name, description=desc, overrides=dict(params))
+
+
+def check_overrides(params: Mapping[str, Any], path: str, inputs: tuple[str, ...]) -> None:
+    """Validate a table of input overrides (of a scenario or a model variant).
+
+    Each key must be one of ``inputs`` and each value a number (a fixed value) or a
+    distribution table.
+
+    Raises
+    ------
+    SpecError
+        Path ``<path>.<input>``: unknown input, not a number or table, bad distribution.
+    """
     for key, val in params.items():
-        ppath = f"{path}.parameters.{key}"
+        ppath = f"{path}.{key}"
         if key not in inputs:
             raise SpecError(ppath, f"unknown input; expected one of {', '.join(inputs)}")
         if isinstance(val, bool) or not isinstance(val, int | float | Mapping):
             raise SpecError(ppath, f"expected a number or a distribution table, got {val!r}")
-        if isinstance(val, Mapping):
-            parse_distribution(val, ppath)
-        else:
-            parse_distribution({"dist": "fixed", "value": val}, ppath)
-    return Scenario(name=name, description=desc, overrides=dict(params))
+        parse_distribution(val if isinstance(val, Mapping) else
+                           {"dist": "fixed", "value": val}, ppath)
 
 
 def parse_scenarios(raw: Any, input_names: tuple[str, ...]) -> dict[str, Scenario]:

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kursk_da.errors import SpecError
-from kursk_da.spec._distributions import parse_distribution
+from kursk_da.spec._scenarios import check_overrides
 
 __all__ = ["Variant", "parse_variants", "variant_raw", "BASE_VARIANT"]
 
@@ -101,14 +101,7 @@ def _parse_one(name: str, tbl: Any, inputs: tuple[str, ...]) -> Variant:
         raise SpecError(f"{path}.parameters",
                         "expected a table of input overrides, e.g. { lanchester_exponent = 1.0 }"
                         f", got {params!r}")
-    for key, val in params.items():
-        ppath = f"{path}.parameters.{key}"
-        if key not in inputs:
-            raise SpecError(ppath, f"unknown input; expected one of {', '.join(inputs)}")
-        if isinstance(val, bool) or not isinstance(val, int | float | Mapping):
-            raise SpecError(ppath, f"expected a number or a distribution table, got {val!r}")
-        parse_distribution(val if isinstance(val, Mapping) else
-                           {"dist": "fixed", "value": val}, ppath)
+    check_overrides(params, f"{path}.parameters", inputs)
     return Variant(name=name, description=desc, source=source, overrides=dict(params))
 
 
