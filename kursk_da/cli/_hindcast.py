@@ -27,6 +27,7 @@ from typing import Any
 
 import xarray as xr
 
+from kursk_da.cli._analyze import cluster_client
 from kursk_da.cli._common import (
     EXIT_OK,
     add_format_option,
@@ -211,14 +212,7 @@ def _run(args: argparse.Namespace) -> int:
                     fc.origin, len(fc.used), len(fc.forecast), fc.seconds)
 
     with contextlib.ExitStack() as stack:
-        client = None
-        if args.workers is not None or args.scheduler is not None:
-            from kursk_da.engine._dask import client_for
-
-            client = stack.enter_context(client_for(args.workers, args.threads_per_worker,
-                                                    args.scheduler))
-            LOGGER.info("origins on %s", args.scheduler
-                        or f"a local cluster of {args.workers} worker processes")
+        client = cluster_client(stack, args, what="origins")
         result = run_hindcast(spec, args.origins, seed=args.seed, draws=args.mcmc_draws,
                               tune=args.tune, chains=args.chains, sampler=args.sampler,
                               client=client, progress=progress)

@@ -21,6 +21,7 @@ from typing import Any
 
 import xarray as xr
 
+from kursk_da.cli._analyze import cluster_client
 from kursk_da.cli._common import (
     EXIT_OK,
     check_interrupted,
@@ -149,14 +150,7 @@ def _run(args: argparse.Namespace) -> int:
         LOGGER.info("variant %s done (%d of %d)", name, done, total)
 
     with contextlib.ExitStack() as stack:
-        client = None
-        if args.workers is not None or args.scheduler is not None:
-            from kursk_da.engine._dask import client_for
-
-            client = stack.enter_context(client_for(args.workers, args.threads_per_worker,
-                                                    args.scheduler))
-            LOGGER.info("variants on %s", args.scheduler
-                        or f"a local cluster of {args.workers} worker processes")
+        client = cluster_client(stack, args, what="variants")
         ds = compare_variants(spec, draws=args.draws, seed=args.seed,
                               mcmc_draws=args.mcmc_draws, tune=args.tune, chains=args.chains,
                               sampler=args.sampler, n_jobs=args.jobs, client=client,
