@@ -27,7 +27,7 @@ from typing import Any
 
 import xarray as xr
 
-from kursk_da.cli._analyze import cluster_client
+from kursk_da.cli._analyze import add_cluster_options, cluster_client
 from kursk_da.cli._common import (
     EXIT_OK,
     add_format_option,
@@ -89,13 +89,7 @@ def register(sub: Any) -> None:
                         "--out (default 2000)")
     p.add_argument("--by-quantity", action="store_true",
                    help="also print the scores by origin and quantity")
-    p.add_argument("--workers", type=positive_int, default=None,
-                   help="calibrate the origins on a local dask cluster of N worker processes "
-                        "(does not change the numbers)")
-    p.add_argument("--threads-per-worker", type=positive_int, default=1,
-                   help="threads of each --workers process (default 1)")
-    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                   help="calibrate the origins on an existing dask cluster (tcp://HOST:PORT)")
+    add_cluster_options(p, "the origins' calibrations")
     add_format_option(p)
     p.set_defaults(handler=run)
 

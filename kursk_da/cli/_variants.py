@@ -21,7 +21,7 @@ from typing import Any
 
 import xarray as xr
 
-from kursk_da.cli._analyze import cluster_client
+from kursk_da.cli._analyze import add_cluster_options, cluster_client
 from kursk_da.cli._common import (
     EXIT_OK,
     check_interrupted,
@@ -65,13 +65,7 @@ def register(sub: Any) -> None:
                    help="NUTS implementation (default nutpie)")
     p.add_argument("--jobs", type=positive_int, default=None,
                    help="engine threads (default: all CPUs; does not change the numbers)")
-    p.add_argument("--workers", type=positive_int, default=None,
-                   help="run each variant as a task on a local dask cluster of N worker "
-                        "processes (does not change the numbers)")
-    p.add_argument("--threads-per-worker", type=positive_int, default=1,
-                   help="threads of each --workers process (default 1)")
-    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                   help="run the variants on an existing dask cluster (tcp://HOST:PORT)")
+    add_cluster_options(p, "the variants (one task each)")
     p.set_defaults(handler=run)
 
 
