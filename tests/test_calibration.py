@@ -375,3 +375,25 @@ def test_ranking_verdict_uses_only_reliable_weights():
     assert ranking_verdict(table(ok, bad_changed)) == "no"
     assert ranking_verdict(table(good_changed)) == "yes"
     assert ranking_verdict(table(bad_changed)) == "inconclusive"
+
+
+def test_lane_parallel_complex_step_equals_one_complex_run_per_input(spec_2025):
+    """The vectorised Jacobian (first-order complex functions, lanes in groups) against
+    the plain complex step: one run per input with NumPy's complex arithmetic."""
+    from kursk_da.calibration._skeleton import _H, _LANES, _run
+
+    setup = calibration_setup(spec_2025)
+    om = setup.omap
+    assert len(setup.cols) > _LANES  # more than one group, the last one partial
+    theta = sample_inputs(spec_2025, 4, np.random.default_rng(11))
+    for row in theta:
+        _, jac = skeleton_numba(row[setup.cols], row, setup.cols, om)
+        for j, c in enumerate(setup.cols):
+            pc = row.astype(np.complex128)
+            pc[c] += 1j * _H
+            out = np.empty(len(om.days), dtype=np.complex128)
+            _run(pc, om.const, om.ref, om.days, om.states, om.garrison, out, om.modes,
+                 om.ref_days, om.params)
+            want = out.imag / _H
+            np.testing.assert_allclose(jac[:, j], want, rtol=1e-12,
+                                       atol=1e-12 * np.abs(want).max())

@@ -14,8 +14,14 @@ to 1e-8 with the engine/reference simulator:
     ``@njit``). Its gradient is the exact Jacobian by the **complex-step method**:
     ``d mu / d theta_k = Im(mu(theta + i h e_k)) / h`` with ``h = 1e-30``, exact to
     rounding because every operation in ``step`` is analytic or a branch selection
-    (``minimum``/``maximum`` compare real parts). It has a numba implementation for
-    nutpie's numba backend and a Python ``perform`` for PyMC's own NUTS.
+    (``minimum``/``maximum`` compare real parts). The ``k`` perturbed runs are
+    independent and run *lane parallel*, eight at a time: each day is one loop over
+    the lanes calling ``step`` with the first-order complex functions of
+    :mod:`kursk_da.calibration._csmath`, which LLVM vectorises (0.67 -> 0.25 ms for the
+    52 claims and 23 sampled inputs on the reference machine, against one complex run
+    per input with NumPy's complex functions; tested equal to 1e-12). The values
+    themselves come from one real run. It has a numba implementation for nutpie's
+    numba backend and a Python ``perform`` for PyMC's own NUTS.
 :func:`skeleton_pytensor`
     ``step`` with ``ops = pytensor.tensor`` inside ``pytensor.scan`` (pure symbolic
     graph, e.g. for JAX or symbolic manipulation). It is about ten times slower per
@@ -41,11 +47,13 @@ import numpy as np
 import pytensor
 import pytensor.tensor as pt
 from numba import njit
+from numba.extending import register_jitable
 from pytensor.gradient import DisconnectedType
 from pytensor.graph.basic import Apply, Variable
 from pytensor.graph.op import Op
 from pytensor.link.numba.dispatch.basic import register_funcify_and_cache_key
 
+from kursk_da.calibration import _csmath
 from kursk_da.dynamics import catalogue as _catalogue
 from kursk_da.dynamics import equations as _equations
 from kursk_da.dynamics.catalogue import (
@@ -53,6 +61,7 @@ from kursk_da.dynamics.catalogue import (
     I_NK_ARRIVAL_DAY,
     I_NK_TROOPS,
     I_RU_GARRISON,
+    LEVER_NAMES,
     OBSERVABLES,
     PARAMETER_NAMES,
     READINGS,
@@ -60,6 +69,7 @@ from kursk_da.dynamics.catalogue import (
 )
 from kursk_da.dynamics.equations import derived, initial_state, step
 from kursk_da.dynamics.reference import simulate_plan
+from kursk_da.engine import _lanemath as lanemath
 from kursk_da.engine import numba_cache_dir  # noqa: F401 - sets the cache dir first
 
 if TYPE_CHECKING:
@@ -288,12 +298,104 @@ def _run(p: np.ndarray, const: np.ndarray, ref: np.ndarray, days: np.ndarray,  #
             out[q] = nk if mode == 3 else x - nk
 
 
+# --- the lane-parallel complex step ---------------------------------------------------
+# The Jacobian column of sampled input j is the imaginary part of a run with input j
+# perturbed by i h. The perturbed runs are independent, so they are advanced together:
+# _LANES runs at a time (one group), each day one loop over the lanes calling ``step`` with
+# the first-order complex functions of _csmath (no library calls), which LLVM vectorises
+# like the Monte Carlo kernel. All lane data of a group live in one flat complex work
+# array at row offsets that are compile-time constants (rows of _LANES numbers).
+_LANES = 8
+_N_DV = 7  # length of the tuple returned by equations.derived
+_N_LEV, _N_STATE, _N_PAR = len(LEVER_NAMES), len(STATE_NAMES), len(PARAMETER_NAMES)
+_R_DV = 0
+_R_LEV = _R_DV + _N_DV
+_R_S = _R_LEV + _N_LEV
+_R_P = _R_S + _N_STATE
+_N_ROWS = _R_P + _N_PAR
+_FASTMATH = {"nnan", "nsz", "contract", "afn"}  # as the engine: no re-association
+
+
+def _loader(name: str, row: int, count: int) -> Any:
+    """A jitted ``f(w, ln) -> tuple`` of ``w[(row + k) * _LANES + ln]``, ``k < count``."""
+    items = ", ".join(f"w[{(row + k) * _LANES} + ln]" for k in range(count))
+    scope: dict[str, Any] = {}
+    exec(f"def {name}(w, ln):\n    return ({items},)\n", scope)  # noqa: S102 - constants
+    return register_jitable(inline="always")(scope[name])
+
+
+def _storer(name: str, row: int, count: int) -> Any:
+    """A jitted ``f(w, ln, x)`` setting ``w[(row + k) * _LANES + ln] = x[k]``."""
+    body = "".join(f"    w[{(row + k) * _LANES} + ln] = x[{k}]\n" for k in range(count))
+    scope: dict[str, Any] = {}
+    exec(f"def {name}(w, ln, x):\n{body}", scope)  # noqa: S102 - constants
+    return register_jitable(inline="always")(scope[name])
+
+
+_load_p = _loader("_load_p", _R_P, _N_PAR)
+_load_dv = _loader("_load_dv", _R_DV, _N_DV)
+_load_lev = _loader("_load_lev", _R_LEV, _N_LEV)
+_load_s = _loader("_load_s", _R_S, _N_STATE)
+_store_s = _storer("_store_s", _R_S, _N_STATE)
+# step inlined at numba IR level (a call in the lane loop prevents vectorisation)
+_step_inline = njit(inline="always", nogil=True, error_model="numpy", fastmath=_FASTMATH,
+                    cache=True)(step)
+
+
+@njit(nogil=True, error_model="numpy", fastmath=_FASTMATH, cache=True)
+def _lanes_day(w: np.ndarray, tf: float, out: np.ndarray) -> None:  # pragma: no cover
+    """Advance every lane of a group by one day; the new states into ``out`` (n_state *
+    _LANES,) as well as into the work array (numba)."""
+    lanemath.prefer_512_bit_vectors()
+    for ln in range(_LANES):
+        st = _step_inline(_load_s(w, ln), _load_p(w, ln), _load_dv(w, ln), _load_lev(w, ln),
+                          0.0, tf, _csmath)
+        _store_s(w, ln, st)
+    for k in range(_N_STATE):
+        for ln in range(_LANES):
+            out[k * _LANES + ln] = w[(_R_S + k) * _LANES + ln]
+
+
+@njit(cache=True)
+def _read_lane(traj: np.ndarray, ln: int, pl: np.ndarray, q: int,  # pragma: no cover
+               days: np.ndarray, states: np.ndarray, garrison: np.ndarray,
+               modes: np.ndarray, ref_days: np.ndarray, params: np.ndarray) -> Any:
+    """Observation ``q`` of lane ``ln`` from the group's daily states (as :func:`_run`)."""
+    mode, d, s = modes[q], days[q], states[q]
+    col = s * _LANES + ln
+    x = traj[d, col]
+    if mode == 0:
+        return x - garrison[q] * pl[I_RU_GARRISON]
+    if mode == 1:
+        return traj[ref_days[q], col] - x
+    if mode == 2:
+        pk = traj[0, col]
+        for t in range(1, d + 1):
+            if traj[t, col].real > pk.real:
+                pk = traj[t, col]
+        return pk - x
+    if mode == 4:
+        return pl[params[q]] + 0j
+    r = (float(d) - pl[I_NK_ARRIVAL_DAY]) / pl[I_ARRIVAL_RAMP_DAYS]
+    if r.real < 0.0:
+        r = r * 0.0
+    elif r.real > 1.0:
+        r = r * 0.0 + 1.0
+    nk = pl[I_NK_TROOPS] * r
+    return nk if mode == 3 else x - nk
+
+
 @njit(cache=True)
 def _skeleton_jac(x: np.ndarray, base: np.ndarray, cols: np.ndarray,  # pragma: no cover
                   const: np.ndarray, ref: np.ndarray, days: np.ndarray, states: np.ndarray,
                   garrison: np.ndarray, modes: np.ndarray, ref_days: np.ndarray,
                   params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Values (m,) and complex-step Jacobian (m, k) at sampled values ``x`` (k,)."""
+    """Values (m,) and complex-step Jacobian (m, k) at sampled values ``x`` (k,).
+
+    The values come from one real run (the same arithmetic as the NumPy reference); the
+    ``k`` perturbed runs go ``_LANES`` at a time through :func:`_lanes_day`. A group's
+    spare lanes (``k`` not a multiple of ``_LANES``) repeat an unperturbed run.
+    """
     k = cols.shape[0]
     m = days.shape[0]
     p = base.copy()
@@ -302,14 +404,43 @@ def _skeleton_jac(x: np.ndarray, base: np.ndarray, cols: np.ndarray,  # pragma: 
     mu = np.empty(m)
     _run(p, const, ref, days, states, garrison, mu, modes, ref_days, params)
     jac = np.empty((m, k))
-    pc = p.astype(np.complex128)
-    outc = np.empty(m, dtype=np.complex128)
-    for j in range(k):
-        pc[cols[j]] = complex(p[cols[j]], _H)
-        _run(pc, const, ref, days, states, garrison, outc, modes, ref_days, params)
-        for q in range(m):
-            jac[q, j] = outc[q].imag / _H
-        pc[cols[j]] = complex(p[cols[j]], 0.0)
+    n_t, n_lev = const.shape[0], const.shape[1]
+    w = np.empty(_N_ROWS * _LANES, dtype=np.complex128)
+    traj = np.empty((n_t, _N_STATE * _LANES), dtype=np.complex128)
+    pc = np.empty((_LANES, p.shape[0]), dtype=np.complex128)
+    for g0 in range(0, k, _LANES):
+        for ln in range(_LANES):
+            for i in range(p.shape[0]):
+                pc[ln, i] = p[i]
+            if g0 + ln < k:
+                c = cols[g0 + ln]
+                pc[ln, c] = complex(p[c], _H)
+            for i in range(_N_PAR):
+                w[(_R_P + i) * _LANES + ln] = pc[ln, i]
+            dv = derived(pc[ln], np)
+            for i in range(_N_DV):
+                w[(_R_DV + i) * _LANES + ln] = dv[i]
+            s0 = initial_state(pc[ln])
+            for i in range(_N_STATE):
+                w[(_R_S + i) * _LANES + ln] = s0[i]
+        for t in range(n_t):
+            for j in range(n_lev):
+                r = ref[t, j]
+                row = (_R_LEV + j) * _LANES
+                if r < 0:
+                    cj = const[t, j]
+                    for ln in range(_LANES):
+                        w[row + ln] = cj
+                else:
+                    src = (_R_P + r) * _LANES
+                    for ln in range(_LANES):
+                        w[row + ln] = w[src + ln]
+            _lanes_day(w, float(t), traj[t])
+        for ln in range(min(_LANES, k - g0)):
+            for q in range(m):
+                o = _read_lane(traj, ln, pc[ln], q, days, states, garrison, modes,
+                               ref_days, params)
+                jac[q, g0 + ln] = o.imag / _H
     return mu, jac
 
 
@@ -486,5 +617,6 @@ def _op_key(op: SkeletonOp) -> str:
 
 
 _SOURCE_KEY = hashlib.sha256(b"".join(
-    Path(m.__file__).read_bytes() for m in (sys.modules[__name__], _equations, _catalogue)
+    Path(m.__file__).read_bytes()
+    for m in (sys.modules[__name__], _equations, _catalogue, _csmath, lanemath)
     if m.__file__)).hexdigest()
