@@ -379,7 +379,8 @@ def test_ranking_verdict_uses_only_reliable_weights():
 
 def test_lane_parallel_complex_step_equals_one_complex_run_per_input(spec_2025):
     """The vectorised Jacobian (first-order complex functions, lanes in groups) against
-    the plain complex step: one run per input with NumPy's complex arithmetic."""
+    the plain complex step: one run per input with NumPy's complex arithmetic; the values
+    (real parts of the first lane) against a real run."""
     from kursk_da.calibration._skeleton import _H, _LANES, _run
 
     setup = calibration_setup(spec_2025)
@@ -387,7 +388,11 @@ def test_lane_parallel_complex_step_equals_one_complex_run_per_input(spec_2025):
     assert len(setup.cols) > _LANES  # more than one group, the last one partial
     theta = sample_inputs(spec_2025, 4, np.random.default_rng(11))
     for row in theta:
-        _, jac = skeleton_numba(row[setup.cols], row, setup.cols, om)
+        mu, jac = skeleton_numba(row[setup.cols], row, setup.cols, om)
+        real = np.empty(len(om.days))
+        _run(row.copy(), om.const, om.ref, om.days, om.states, om.garrison, real, om.modes,
+             om.ref_days, om.params)
+        np.testing.assert_allclose(mu, real, rtol=1e-12, atol=1e-12 * np.abs(real).max())
         for j, c in enumerate(setup.cols):
             pc = row.astype(np.complex128)
             pc[c] += 1j * _H
@@ -397,3 +402,25 @@ def test_lane_parallel_complex_step_equals_one_complex_run_per_input(spec_2025):
             want = out.imag / _H
             np.testing.assert_allclose(jac[:, j], want, rtol=1e-12,
                                        atol=1e-12 * np.abs(want).max())
+
+
+def test_sampler_defaults_are_the_same_everywhere():
+    """The CLI, kd.analyze and compare_variants spell the calibration defaults as literals
+    (so that loading them does not import PyMC); they must equal the library's."""
+    import argparse
+    import inspect
+
+    import kursk_da as kd
+    from kursk_da.calibration._sampling import DEFAULT_DRAWS, DEFAULT_TUNE
+    from kursk_da.cli import build_parser
+    from kursk_da.sensitivity import compare_variants
+
+    for fn in (kd.analyze, compare_variants):
+        sig = inspect.signature(fn)
+        assert sig.parameters["tune"].default == DEFAULT_TUNE
+        assert sig.parameters["mcmc_draws"].default == DEFAULT_DRAWS
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for cmd in ("analyze", "variants"):
+        ns = sub.choices[cmd].parse_args(["x.toml", "--out", "x.nc"])
+        assert (ns.tune, ns.mcmc_draws) == (DEFAULT_TUNE, DEFAULT_DRAWS), cmd

@@ -59,16 +59,22 @@ process) reuse it. The cache holds no random state."""
 
 DEFAULT_TARGET_ACCEPT = 0.8
 DEFAULT_DRAWS = 1000
-"""Posterior draws per chain by default (4 chains: 4,000 draws). On the 52-claim spec 4 x (600
-tuning + 800 draws) passed the gate in one run (min ESS 651) and failed it in another
-(``isw_layer_start_km2`` tail ESS 250), so the default stays at 1,000 (docs/observations.md,
-"Results of the default spec")."""
-DEFAULT_TUNE = 1000
-"""Tuning (warm-up) steps per chain by default."""
-NUTPIE_DEFAULTS: dict[str, Any] = {"low_rank_modified_mass_matrix": True}
+"""Posterior draws per chain by default (4 chains: 4,000 draws). On the 52 claims the
+slowest parameters (``lanchester_exponent``, ``advance_speed``) give a bulk ESS of about
+0.13-0.25 per draw, so 4,000 draws keep the ESS >= 400 of the gate with a margin (runs
+with 4 x 800 and 4 x 700 failed it; docs/observations.md)."""
+DEFAULT_TUNE = 800
+"""Tuning (warm-up) steps per chain by default (nutpie's own default is 300; 1,000 before
+the tree-depth cap, :data:`NUTPIE_DEFAULTS`)."""
+NUTPIE_DEFAULTS: dict[str, Any] = {"low_rank_modified_mass_matrix": True, "maxdepth": 8}
 """nutpie options used unless overridden: the low-rank mass matrix adapts to the
 posterior correlations that the area observations induce (e.g. between advance
-speed, surprise and front sensitivity), halving the leapfrog steps per draw."""
+speed, surprise and front sensitivity), halving the leapfrog steps per draw. The tree
+depth is capped at 8 (255 leapfrog steps) instead of nutpie's 10: on the 52 claims the
+first ~250 tuning iterations, before the mass matrix has adapted, took 300-600 steps each
+and cost most of the run; with the cap they take ~200, a one-chain run of 700 + 300 went
+from 47 to 32 s, and no posterior draw reached the cap (draws need ~50 steps; the
+diagnostics report the share that would: ``tree-depth saturation``)."""
 
 
 @dataclass

@@ -80,8 +80,8 @@ def register(sub: Any) -> None:
                    help="NUTS implementation of the calibration (default nutpie)")
     a.add_argument("--mcmc-draws", type=positive_int, default=1000,
                    help="posterior draws per chain (default 1000)")
-    a.add_argument("--tune", type=int_type(minimum=0), default=1000,
-                   help="tuning steps per chain (default 1000)")
+    a.add_argument("--tune", type=int_type(minimum=0), default=800,
+                   help="tuning steps per chain (default 800)")
     a.add_argument("--chains", type=positive_int, default=4, help="chains (default 4)")
     a.add_argument("--allow-unconverged", action="store_true",
                    help="exit 0 even if the calibration fails its diagnostics (flagged)")

@@ -56,8 +56,8 @@ def register(sub: Any) -> None:
                    help="engine draws of each variant's propagation (default 4000)")
     p.add_argument("--mcmc-draws", type=positive_int, default=1000,
                    help="posterior draws per chain (default 1000)")
-    p.add_argument("--tune", type=int_type(minimum=0), default=1000,
-                   help="tuning steps per chain (default 1000)")
+    p.add_argument("--tune", type=int_type(minimum=0), default=800,
+                   help="tuning steps per chain (default 800)")
     p.add_argument("--chains", type=int_type(minimum=2), default=4,
                    help="chains (default 4; at least 2)")
     p.add_argument("--seed", type=seed_type, default=0, help="root seed (default 0)")

@@ -203,7 +203,7 @@ def compare_variants(
     draws: int = 4000,
     seed: int = 0,
     mcmc_draws: int = 1000,
-    tune: int = 1000,
+    tune: int = 800,
     chains: int = 4,
     sampler: str = "nutpie",
     n_jobs: int | None = None,
