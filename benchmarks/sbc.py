@@ -4,6 +4,7 @@ Usage::
 
     .venv/bin/python benchmarks/sbc.py [--spec models/kursk_2025.toml] [--sims 100]
                                        [--seed 1] [--draws 250] [--tune 250] [--chains 2]
+                                       [--workers N]
 
 Prints, per sampled parameter, the rank histogram (10 bins of the ranks 0..99), the
 chi-square statistic and p-value of uniformity, and the verdict at a family-wise level
@@ -31,6 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tune", type=int, default=250)
     p.add_argument("--chains", type=int, default=2)
     p.add_argument("--save", default="", help="CSV file for the ranks (optional)")
+    p.add_argument("--workers", type=int, default=0,
+                   help="run the fits on a LocalCluster of N worker processes (one fit per "
+                        "dask task; the same ranks as in-process)")
     args = p.parse_args(argv)
 
     import pandas as pd
@@ -44,8 +48,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  simulation {s + 1}/{args.sims} done, {sec:.0f} s", file=sys.stderr,
               flush=True)
 
-    res = run_sbc(spec, args.sims, args.seed, draws=args.draws, tune=args.tune,
-                  chains=args.chains, progress=progress)
+    client = cluster = None
+    if args.workers:
+        from distributed import Client
+
+        from kursk_da.engine._dask import local_cluster
+
+        cluster = local_cluster(args.workers, 1)
+        client = Client(cluster)
+    try:
+        res = run_sbc(spec, args.sims, args.seed, draws=args.draws, tune=args.tune,
+                      chains=args.chains, progress=progress,
+                      client=client)
+    finally:
+        if client is not None and cluster is not None:
+            client.close()
+            cluster.close()
     with pd.option_context("display.width", 160, "display.max_columns", 10):
         print(f"SBC of {spec.name}: {args.sims} simulations, ranks of L = {res.thin_to} "
               f"thinned draws ({args.chains} chains x {args.draws}, tune {args.tune}), "
