@@ -249,6 +249,38 @@ def skeleton_numpy(theta: np.ndarray, omap: ObservationMap) -> np.ndarray:
 
 
 @njit(cache=True)
+def _reading(traj: np.ndarray, stride: int, ln: int, pl: np.ndarray, q: int,  # pragma: no cover
+             days: np.ndarray, states: np.ndarray, garrison: np.ndarray,
+             modes: np.ndarray, ref_days: np.ndarray, params: np.ndarray) -> Any:
+    """Observation ``q`` of run ``ln`` from daily states ``traj[t, s * stride + ln]`` (one
+    run: ``stride = 1, ln = 0``; a lane group: ``stride = _LANES``); see
+    :data:`QUANTITY_READING`. The running maximum compares real parts, so a complex-step
+    run follows the branch of the real trajectory."""
+    mode, d, s = modes[q], days[q], states[q]
+    col = s * stride + ln
+    x = traj[d, col]
+    if mode == 0:
+        return x - garrison[q] * pl[I_RU_GARRISON]
+    if mode == 1:
+        return traj[ref_days[q], col] - x
+    if mode == 2:
+        pk = traj[0, col]
+        for t in range(1, d + 1):
+            if traj[t, col].real > pk.real:
+                pk = traj[t, col]
+        return pk - x
+    if mode == 4:
+        return pl[params[q]] * 1.0
+    r = (float(d) - pl[I_NK_ARRIVAL_DAY]) / pl[I_ARRIVAL_RAMP_DAYS]
+    if r.real < 0.0:
+        r = r * 0.0
+    elif r.real > 1.0:
+        r = r * 0.0 + 1.0
+    nk = pl[I_NK_TROOPS] * r
+    return nk if mode == 3 else x - nk
+
+
+@njit(cache=True)
 def _run(p: np.ndarray, const: np.ndarray, ref: np.ndarray, days: np.ndarray,  # pragma: no cover
          states: np.ndarray, garrison: np.ndarray, out: np.ndarray, modes: np.ndarray,
          ref_days: np.ndarray, params: np.ndarray) -> None:  # (numba)
@@ -274,28 +306,7 @@ def _run(p: np.ndarray, const: np.ndarray, ref: np.ndarray, days: np.ndarray,  #
         for k in range(len(state)):
             traj[t, k] = state[k]
     for q in range(days.shape[0]):
-        mode, d, s = modes[q], days[q], states[q]
-        x = traj[d, s]
-        if mode == 0:
-            out[q] = x - garrison[q] * p[I_RU_GARRISON]
-        elif mode == 1:
-            out[q] = traj[ref_days[q], s] - x
-        elif mode == 2:
-            pk = traj[0, s]
-            for t in range(1, d + 1):
-                if traj[t, s].real > pk.real:
-                    pk = traj[t, s]
-            out[q] = pk - x
-        elif mode == 4:
-            out[q] = p[params[q]]
-        else:
-            r = (float(d) - p[I_NK_ARRIVAL_DAY]) / p[I_ARRIVAL_RAMP_DAYS]
-            if r.real < 0.0:
-                r = r * 0.0
-            elif r.real > 1.0:
-                r = r * 0.0 + 1.0
-            nk = p[I_NK_TROOPS] * r
-            out[q] = nk if mode == 3 else x - nk
+        out[q] = _reading(traj, 1, 0, p, q, days, states, garrison, modes, ref_days, params)
 
 
 # --- the lane-parallel complex step ---------------------------------------------------
@@ -357,35 +368,6 @@ def _lanes_day(w: np.ndarray, tf: float, out: np.ndarray) -> None:  # pragma: no
 
 
 @njit(cache=True)
-def _read_lane(traj: np.ndarray, ln: int, pl: np.ndarray, q: int,  # pragma: no cover
-               days: np.ndarray, states: np.ndarray, garrison: np.ndarray,
-               modes: np.ndarray, ref_days: np.ndarray, params: np.ndarray) -> Any:
-    """Observation ``q`` of lane ``ln`` from the group's daily states (as :func:`_run`)."""
-    mode, d, s = modes[q], days[q], states[q]
-    col = s * _LANES + ln
-    x = traj[d, col]
-    if mode == 0:
-        return x - garrison[q] * pl[I_RU_GARRISON]
-    if mode == 1:
-        return traj[ref_days[q], col] - x
-    if mode == 2:
-        pk = traj[0, col]
-        for t in range(1, d + 1):
-            if traj[t, col].real > pk.real:
-                pk = traj[t, col]
-        return pk - x
-    if mode == 4:
-        return pl[params[q]] + 0j
-    r = (float(d) - pl[I_NK_ARRIVAL_DAY]) / pl[I_ARRIVAL_RAMP_DAYS]
-    if r.real < 0.0:
-        r = r * 0.0
-    elif r.real > 1.0:
-        r = r * 0.0 + 1.0
-    nk = pl[I_NK_TROOPS] * r
-    return nk if mode == 3 else x - nk
-
-
-@njit(cache=True)
 def _skeleton_jac(x: np.ndarray, base: np.ndarray, cols: np.ndarray,  # pragma: no cover
                   const: np.ndarray, ref: np.ndarray, days: np.ndarray, states: np.ndarray,
                   garrison: np.ndarray, modes: np.ndarray, ref_days: np.ndarray,
@@ -441,8 +423,8 @@ def _skeleton_jac(x: np.ndarray, base: np.ndarray, cols: np.ndarray,  # pragma: 
             _lanes_day(w, float(t), traj[t])
         for ln in range(min(_LANES, k - g0)):
             for q in range(m):
-                o = _read_lane(traj, ln, pc[ln], q, days, states, garrison, modes,
-                               ref_days, params)
+                o = _reading(traj, _LANES, ln, pc[ln], q, days, states, garrison, modes,
+                             ref_days, params)
                 jac[q, g0 + ln] = o.imag / _H
                 if g0 + ln == 0:  # the real part of a perturbed run is the value itself
                     mu[q] = o.real
