@@ -12,6 +12,8 @@ from scipy import stats
 
 pm = pytest.importorskip("pymc")
 
+from _essay import write_essay_spec  # noqa: E402
+
 from kursk_da.calibration import (  # noqa: E402
     calibrate,
     compile_calibration,
@@ -44,9 +46,24 @@ from kursk_da.spec._distributions import parse_distribution  # noqa: E402
 from kursk_da.spec._observations import Observation  # noqa: E402
 from kursk_da.spec._plans import date_of  # noqa: E402
 from kursk_da.spec._sampling import sample_inputs  # noqa: E402
+from kursk_da.spec._schema import load_spec  # noqa: E402
 from kursk_da.spec.copula import normal_scores  # noqa: E402
 
 MODELS = __import__("pathlib").Path(__file__).resolve().parents[1] / "models"
+
+
+@pytest.fixture(scope="session")
+def essay_path(tmp_path_factory):
+    """``models/kursk_2025.toml`` with the essay's three inline observations (tests/_essay.py)."""
+    return write_essay_spec(tmp_path_factory.mktemp("essay"))
+
+
+@pytest.fixture(scope="session")
+def spec_2025(essay_path):
+    """Overrides conftest's default spec: the machinery tested here (inline observations,
+    skeleton, gate, CLI, cutoff, recovery) on the small three-observation model; the
+    default's 52 claims are tested in tests/test_evidence.py."""
+    return load_spec(essay_path)
 
 
 @pytest.fixture(scope="session")
@@ -241,11 +258,12 @@ def test_same_seed_same_draws(spec_2025, compiled_2025, short_idata):
                                   short_idata.posterior_predictive["y"].values)
 
 
-def test_cli_unconverged_exits_3_and_marks_the_file(tmp_path, capsys, compiled_2025):
+def test_cli_unconverged_exits_3_and_marks_the_file(tmp_path, capsys, compiled_2025,
+                                                   essay_path):
     import arviz as az
 
     def args(path):
-        return ["analyze", str(MODELS / "kursk_2025.toml"), "--seed", "2", "--out", str(path),
+        return ["analyze", str(essay_path), "--seed", "2", "--out", str(path),
                 "--draws", "400", "--mcmc-draws", "40", "--tune", "40", "--chains", "2",
                 "--no-progress"]
 
@@ -282,10 +300,10 @@ def test_cli_prior_only_keeps_the_prior_analysis(tmp_path, capsys):
         assert t.attrs["analysis"] == "prior" and "posterior" not in t.children
 
 
-def test_cutoff_withholds_later_observations_and_scores_them(spec_2025, tmp_path, capsys):
+def test_cutoff_withholds_later_observations_and_scores_them(essay_path, tmp_path, capsys):
     cutoff = dt.date(2024, 9, 30)
     out = tmp_path / "c.nc"
-    status = main(["analyze", str(MODELS / "kursk_2025.toml"), "--seed", "1", "--out", str(out),
+    status = main(["analyze", str(essay_path), "--seed", "1", "--out", str(out),
                    "--draws", "200", "--mcmc-draws", "50", "--tune", "50", "--chains", "2",
                    "--cutoff", cutoff.isoformat(), "--allow-unconverged", "--no-progress"])
     assert status == 0

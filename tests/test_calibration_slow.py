@@ -1,5 +1,6 @@
-"""Heavy calibration checks (``make test-slow``): the default spec's gate, PyMC's NUTS,
-simulation-based calibration."""
+"""Heavy calibration checks (``make test-slow``) of the three-observation essay model
+(tests/_essay.py): its gate, PyMC's NUTS, simulation-based calibration. The default spec's
+gate (52 claims) is ``tests/test_evidence.py::test_evidence_spec_calibrates``."""
 
 from __future__ import annotations
 
@@ -8,14 +9,23 @@ import pytest
 
 pytest.importorskip("pymc")
 
+from _essay import write_essay_spec  # noqa: E402
+
 from kursk_da.calibration import calibrate, diagnose, diagnostics_table  # noqa: E402
 from kursk_da.calibration._sbc import run_sbc  # noqa: E402
+from kursk_da.spec._schema import load_spec  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
 
-def test_default_spec_passes_the_diagnostics_gate(spec_2025):
-    idata = calibrate(spec_2025, seed=1)  # the defaults: nutpie, 4 chains x 1000 draws
+@pytest.fixture(scope="module")
+def spec_2025(tmp_path_factory):
+    """Overrides conftest's default spec: the 2025 spec with the essay's three observations."""
+    return load_spec(write_essay_spec(tmp_path_factory.mktemp("essay")))
+
+
+def test_essay_spec_passes_the_diagnostics_gate(spec_2025):
+    idata = calibrate(spec_2025, seed=1, draws=1000, tune=1000)  # nutpie, 4 chains
     diag = diagnose(idata)
     print(diagnostics_table(diag))
     print(f"compile {idata.attrs['compile_seconds']:.1f} s, "

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _essay import write_essay_spec
 from scipy import stats
 
 import kursk_da as kd
@@ -28,7 +29,8 @@ from kursk_da.spec._sampling import sample_inputs
 from kursk_da.spec._schema import spec_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]
-EVIDENCE = ROOT / "models" / "kursk_2025_evidence.toml"
+EVIDENCE = ROOT / "models" / "kursk_2025.toml"  # the default spec calibrates on the claims
+EVIDENCE_COPY = ROOT / "models" / "kursk_2025_evidence.toml"
 DATA = ROOT / "models" / "data" / "kursk_public_figures_2024.csv"
 
 
@@ -75,6 +77,18 @@ def test_evidence_spec_loads_the_data_set(evidence):
     afp = [o for o in obs if o.quantity == "area_held" and o.date == dt.date(2024, 12, 30)]
     assert len(afp) == 1 and afp[0].value == 482 and afp[0].family == "osint_maps"
     assert afp[0].reported_on == dt.date(2024, 12, 31) and afp[0].censoring == "none"
+
+
+def test_the_default_spec_is_the_evidence_spec(evidence):
+    """Issue 11, item 4: models/kursk_2025.toml calibrates on the 52 claims (the same as the
+    four-option copy kursk_2025_evidence.toml) and keeps its five options and scenarios."""
+    copy = kd.load_spec(EVIDENCE_COPY)
+    assert evidence.observations == copy.observations and len(evidence.observations) == 52
+    assert list(evidence.options) == ["withdraw", "hold", "renewed_offensive", "strike_only",
+                                      "hold_until_untenable"]
+    assert list(copy.options) == list(evidence.options)[:4]
+    assert set(evidence.scenarios) == {"no_nk", "aid_halved", "fast_ru_reinforcement"}
+    assert evidence.input_names == copy.input_names
 
 
 def test_bounds_and_intervals(evidence):
@@ -174,7 +188,9 @@ def test_rows_are_embedded_and_round_trip(evidence):
     assert again.sha256 == evidence.sha256
 
 
-def test_inline_observations_keep_working(spec_2025):
+def test_inline_observations_keep_working(tmp_path):
+    """The essay's three inline observations (the default until issue 11, tests/_essay.py)."""
+    spec_2025 = kd.load_spec(write_essay_spec(tmp_path))
     assert [o.likelihood for o in spec_2025.observations] == ["lognormal"] * 3
     assert all(o.claimant == "" and o.known_on == o.date for o in spec_2025.observations)
 

@@ -7,10 +7,18 @@ import datetime as dt
 import math
 
 import pytest
+from _essay import write_essay_spec
 
 from kursk_da.errors import SpecError
 from kursk_da.spec._observations import QUANTITIES, select_observations
-from kursk_da.spec._schema import spec_from_dict
+from kursk_da.spec._schema import load_spec, spec_from_dict
+
+
+@pytest.fixture(scope="module")
+def essay_2025(tmp_path_factory):
+    """The 2025 spec with the essay's three inline observations (its default until issue 11;
+    the default's 52 claims from models/data/ are tested in tests/test_evidence.py)."""
+    return load_spec(write_essay_spec(tmp_path_factory.mktemp("essay")))
 
 
 def _with_obs(spec, obs):
@@ -23,7 +31,8 @@ GOOD = {"name": "a", "date": dt.date(2024, 9, 1), "quantity": "area_held", "valu
         "interval": [700.0, 1100.0], "level": 0.8, "source": "test"}
 
 
-def test_default_observations_of_the_2025_spec(spec_2025, spec_2024):
+def test_inline_observations_of_the_essay_spec(essay_2025, spec_2024):
+    spec_2025 = essay_2025
     obs = spec_2025.observations
     assert [o.name for o in obs] == ["area_captured_aug", "area_held_oct", "ru_buildup_dec"]
     assert all(o.date < spec_2025.decision_date for o in obs)
@@ -115,7 +124,8 @@ def test_duplicate_names_and_not_a_list(spec_2025):
         _with_obs(spec_2025, {"a": GOOD})
 
 
-def test_select_observations_by_cutoff(spec_2025):
+def test_select_observations_by_cutoff(essay_2025):
+    spec_2025 = essay_2025
     used, held = select_observations(spec_2025.observations, dt.date(2024, 9, 30))
     assert [o.name for o in used] == ["area_captured_aug"]
     assert [o.name for o in held] == ["area_held_oct", "ru_buildup_dec"]
