@@ -442,3 +442,24 @@ def test_sampler_defaults_are_the_same_everywhere():
     for cmd in ("analyze", "variants"):
         ns = sub.choices[cmd].parse_args(["x.toml", "--out", "x.nc"])
         assert (ns.tune, ns.mcmc_draws) == (DEFAULT_TUNE, DEFAULT_DRAWS), cmd
+
+
+def test_prior_sensitivity_ties_options_of_the_same_value_in_every_draw(spec_2025, short_idata):
+    """Two options with the same value in every draw tie exactly under every prior power
+    (``a = b`` in the ranking), so no reweighting reports a change of the ranking; the
+    weighted expected values are the independent ``w @ values`` of each column."""
+    from kursk_da.calibration._checks import _ranking, _same_as, prior_sensitivity
+
+    n_post = short_idata.posterior.sizes["chain"] * short_idata.posterior.sizes["draw"]
+    rng = np.random.default_rng(3)
+    names = list(spec_2025.option_names)
+    values = rng.normal(0.0, 1.0, (n_post, len(names))) + np.arange(len(names))[::-1]
+    values[:, -1] = values[:, 0]  # the last option copies the first in every draw
+    table = prior_sensitivity(spec_2025, short_idata, values)
+    assert not table["ranking_changed"].any()
+    assert all(f"{names[0]} = {names[-1]}" in r for r in table["ranking"])
+    assert (table["best"] == names[0]).all()
+    assert list(_same_as(values)) == [*range(len(names) - 1), 0]
+    ev = np.array([3.0, 1.0, 2.0, 1.0])
+    assert _ranking(ev, list("abcd"), np.array([0, 1, 2, 1])) == "a > c > b = d"
+    assert _ranking(ev, list("abcd"), np.arange(4)) == "a > c > b > d"

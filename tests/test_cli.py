@@ -8,12 +8,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from _essay import essay_spec_text
 
 from kursk_da.cli import main
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
 
-SPEC_TEXT = (MODELS / "kursk_2025.toml").read_text()
+# the bad specs are written alone into tmp_path: the essay spec (inline observations), not the
+# default, whose claims file models/data/ would not be beside them
+SPEC_TEXT = essay_spec_text()
 
 
 def _bad_spec(tmp_path, old: str, new: str):

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _essay import essay_spec_text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -30,7 +31,9 @@ from kursk_da.spec._domains import (
 from kursk_da.spec._schema import MAX_DEPTH, check_run_size
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
-SPEC_TEXT = (MODELS / "kursk_2025.toml").read_text()
+# edited as text and written alone into tmp_path: the essay spec (inline observations; the
+# default spec reads its claims from models/data/, which would not be beside the edited copy)
+SPEC_TEXT = essay_spec_text()
 RAW = tomllib.loads(SPEC_TEXT)
 RAW_2024 = tomllib.loads((MODELS / "kursk_2024.toml").read_text())
 

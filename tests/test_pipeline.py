@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
+from _essay import write_essay_spec
 
 import kursk_da as kd
 from kursk_da.cli import main
@@ -33,8 +34,15 @@ PROVENANCE = {"created", "calibration_compile_seconds", "calibration_sampling_se
 
 
 @pytest.fixture(scope="module")
-def posterior_tree() -> xr.DataTree:
-    tree = kd.analyze(str(SPEC), draws=400, seed=2, **SHORT)
+def essay_path(tmp_path_factory) -> Path:
+    """The default spec on the essay's three figures (tests/_essay.py): the pipeline's
+    calibration path at a fraction of the compile time of the 52 claims."""
+    return write_essay_spec(tmp_path_factory.mktemp("essay"))
+
+
+@pytest.fixture(scope="module")
+def posterior_tree(essay_path) -> xr.DataTree:
+    tree = kd.analyze(str(essay_path), draws=400, seed=2, **SHORT)
     return tree
 
 
@@ -55,9 +63,9 @@ def test_analyze_calibrates_a_spec_with_observations(posterior_tree, prior_tree)
     assert "posterior" not in prior_tree.children
 
 
-def test_library_and_cli_give_the_same_result_set(posterior_tree, tmp_path):
+def test_library_and_cli_give_the_same_result_set(posterior_tree, essay_path, tmp_path):
     out = tmp_path / "cli.nc"
-    status = main(["analyze", str(SPEC), "--draws", "400", "--seed", "2", "--out", str(out),
+    status = main(["analyze", str(essay_path), "--draws", "400", "--seed", "2", "--out", str(out),
                    "--mcmc-draws", "40", "--tune", "40", "--chains", "2", "--no-progress",
                    "--allow-unconverged"])
     assert status == 0
@@ -158,7 +166,8 @@ def test_functions_that_take_a_spec_accept_a_path():
         kd.run_engine(3.0, 40, 3)  # type: ignore[arg-type]
 
 
-def test_saved_posterior_set_works_with_the_arviz_toolbox(posterior_tree, tmp_path):
+def test_saved_posterior_set_works_with_the_arviz_toolbox(posterior_tree, essay_path,
+                                                          tmp_path):
     import warnings
 
     import arviz as az
@@ -171,7 +180,7 @@ def test_saved_posterior_set_works_with_the_arviz_toolbox(posterior_tree, tmp_pa
     idata = az.from_netcdf(path)
     for g in ("log_likelihood", "log_prior", "prior_predictive"):
         assert g in idata.groups(), g
-    spec = kd.load_spec(SPEC)
+    spec = kd.load_spec(essay_path)
     n_obs = len(spec.observations)
     assert idata.log_likelihood["y"].shape == (2, 40, n_obs)
     # the log prior's parts add up to the joint prior density of the sampled inputs

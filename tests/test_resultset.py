@@ -129,3 +129,28 @@ def test_written_file_has_the_usual_mode(small_tree, tmp_path):
     finally:
         os.umask(umask)
     assert oct(path.stat().st_mode & 0o777) == oct(0o644)
+
+
+def test_options_with_the_same_value_in_every_draw_keep_stored_order_and_are_named(small_tree):
+    """Ties (e.g. a rule whose trigger fires at once) rank in stored option order, and the
+    table says which option copies which; P(best) gives ties to the first option too."""
+    from kursk_da.io import identical_options, options_frame
+
+    tree = small_tree.copy()
+    dec = tree["decision"].dataset.copy()
+    names = [str(o) for o in dec["option"].values]
+    first, last = names[0], names[-1]
+    value = dec["value"].copy()
+    value.loc[{"option": last}] = value.sel(option=first).values
+    ev = dec["expected_value"].copy()
+    ev.loc[{"option": last}] = float(ev.sel(option=first))
+    # the tied pair ranks above every other option, whatever the sort's algorithm
+    ev.loc[{"option": last}] = ev.loc[{"option": first}] = float(ev.max()) + 1.0
+    tree["decision"] = xr.DataTree(dec.assign(value=value, expected_value=ev))
+    order = list(options_frame(tree).index)
+    assert order[:2] == [first, last]
+    assert identical_options(tree) == [(first, last)]
+    text = options_table(tree)
+    assert f"{last} has the value of {first} in every draw" in text
+    assert identical_options(small_tree) == []
+    assert "in every draw" not in options_table(small_tree)

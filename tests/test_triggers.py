@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _essay import essay_spec_text
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -193,7 +194,8 @@ def test_bad_trigger_placement():
 def test_cli_exit_2_for_a_bad_trigger(tmp_path, capsys):
     from kursk_da.cli import main
 
-    text = (MODELS / "kursk_2025.toml").read_text().replace(
+    text = essay_spec_text().replace(  # alone in tmp_path: inline observations
+
         '{ quantity = "area_held", below = 300.0 }', '{ quantity = "area_held", below = -300.0 }')
     bad = tmp_path / "bad.toml"
     bad.write_text(text)

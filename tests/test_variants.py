@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import xarray as xr
 from _calibrated import calibrated_tree
+from _essay import write_essay_spec
 from _schema_docs import documented
 from conftest import MODELS
 
@@ -45,10 +46,12 @@ def evidence_spec():
 
 
 @pytest.fixture(scope="module")
-def small_spec(spec_2025, evidence_spec):
-    """The (fast) default spec with two of the evidence spec's variants."""
+def small_spec(evidence_spec, tmp_path_factory):
+    """The (fast) essay spec (tests/_essay.py: three inline observations) with two of the
+    evidence spec's variants."""
+    essay = load_spec(write_essay_spec(tmp_path_factory.mktemp("essay")))
     keep = {k: evidence_spec.raw["variants"][k] for k in ("helmbold", "square_law")}
-    return spec_from_dict(_with_variants(spec_2025.raw, keep), path=spec_2025.path)
+    return spec_from_dict(_with_variants(essay.raw, keep), path=essay.path)
 
 
 @pytest.fixture(scope="module")

@@ -163,8 +163,29 @@ def log_prior_density(spec: Spec, sampled: Sequence[str], x: np.ndarray) -> np.n
     return lp
 
 
-def _ranking(ev: np.ndarray, names: Sequence[str]) -> str:
-    return " > ".join(names[i] for i in np.argsort(-ev, kind="stable"))
+def _same_as(values: np.ndarray) -> np.ndarray:
+    """For each option (column), the first option with the same value in every draw."""
+    rep = np.arange(values.shape[1])
+    for j in range(values.shape[1]):
+        for i in range(j):
+            if rep[i] == i and np.array_equal(values[:, i], values[:, j]):
+                rep[j] = i
+                break
+    return rep
+
+
+def _ranking(ev: np.ndarray, names: Sequence[str], rep: np.ndarray) -> str:
+    """``a > b = c > d``: options by expected value, ``=`` between options of the same value
+    in every draw (ties exact: ``ev`` is taken from each group's first option)."""
+    parts: list[str] = []
+    prev = -1
+    for i in np.argsort(-ev[rep], kind="stable"):
+        if prev >= 0 and rep[i] == rep[prev]:
+            parts[-1] += f" = {names[i]}"
+        else:
+            parts.append(names[i])
+        prev = int(i)
+    return " > ".join(parts)
 
 
 def prior_sensitivity(spec: Spec, idata: az.InferenceData, values: np.ndarray, *,
@@ -188,7 +209,8 @@ def prior_sensitivity(spec: Spec, idata: az.InferenceData, values: np.ndarray, *
     Returns
     -------
     pandas.DataFrame
-        One row per power (and ``1.0``, the base): ``best``, ``ranking``,
+        One row per power (and ``1.0``, the base): ``best``, ``ranking`` (``a > b = c``:
+        ``=`` joins options with the same value in every draw, which tie exactly),
         ``pareto_k``, ``ranking_changed``, and the expected value of every option.
     """
     sampled = [str(p) for p in idata["posterior"][PARAMETER].values]
@@ -196,8 +218,12 @@ def prior_sensitivity(spec: Spec, idata: az.InferenceData, values: np.ndarray, *
     x = th.reshape(-1, th.shape[-1])
     lp = log_prior_density(spec, sampled, x)
     names = list(spec.option_names)
-    base_ev = values.mean(axis=0)
-    base_rank = _ranking(base_ev, names)
+    # options with the same value in every draw (a rule whose trigger fires at once takes
+    # another option's actions) tie exactly: a weighted mean of two equal columns can differ
+    # in the last bit (BLAS), which must not read as a change of the ranking
+    rep = _same_as(values)
+    base_ev = values.mean(axis=0)[rep]
+    base_rank = _ranking(base_ev, names, rep)
     rows = [{"power": 1.0, "best": names[int(np.argmax(base_ev))], "ranking": base_rank,
              "pareto_k": 0.0, "ranking_changed": False,
              **{f"ev_{n}": float(v) for n, v in zip(names, base_ev, strict=True)}}]
@@ -207,8 +233,8 @@ def prior_sensitivity(spec: Spec, idata: az.InferenceData, values: np.ndarray, *
         lw_s, k = az.psislw(lw.copy())
         w = np.exp(lw_s - lw_s.max())
         w = np.repeat(w / w.sum(), per_draw) / per_draw
-        ev = w @ values
-        rank = _ranking(ev, names)
+        ev = (w @ values)[rep]
+        rank = _ranking(ev, names, rep)
         rows.append({"power": float(a), "best": names[int(np.argmax(ev))], "ranking": rank,
                      "pareto_k": float(k), "ranking_changed": rank != base_rank,
                      **{f"ev_{n}": float(v) for n, v in zip(names, ev, strict=True)}})

@@ -12,7 +12,7 @@ from kursk_da.io._resultset import (
     stored_spec_dict,
     validate_result_set,
 )
-from kursk_da.io._table import options_frame, options_table
+from kursk_da.io._table import identical_options, options_frame, options_table
 from kursk_da.io._variants import VARIANTS_GROUP, add_variants_group
 from kursk_da.io._voi_groups import VOI_GROUPS, add_voi_groups
 from kursk_da.io._writer import ResultSetWriter
@@ -34,6 +34,7 @@ __all__ = [
     "VARIANTS_GROUP",
     "options_frame",
     "options_table",
+    "identical_options",
     "CampaignDraws",
     "draws_from_spec",
     "draws_from_tree",

@@ -790,6 +790,8 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def _dates(obj: Any, key: str = "") -> Any:
+    if key in ("rows", "daily_rows"):
+        return obj  # the rows of an observations file: strings, as read from the CSV
     if isinstance(obj, dict):
         return {k: _dates(v, k) for k, v in obj.items()}
     if isinstance(obj, list):

@@ -28,9 +28,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from kursk_da.dims import GROUP, OPTION, PARAMETER, VALUE_UNITS
+from kursk_da.dims import DRAW, GROUP, OPTION, PARAMETER, VALUE_UNITS
 
 __all__ = [
+    "identical_options",
     "options_frame",
     "options_table",
     "options_export",
@@ -88,7 +89,7 @@ def options_frame(tree: xr.DataTree) -> pd.DataFrame:
         f"CVaR {_alpha(tree):.0%} ({units})": dec["cvar"].to_series(),
     })
     frame.index.name = OPTION
-    order = dec["expected_value"].to_series().sort_values(ascending=False).index
+    order = dec["expected_value"].to_series().sort_values(ascending=False, kind="stable").index
     return frame.loc[order]
 
 
@@ -129,9 +130,41 @@ def options_table(tree: xr.DataTree) -> str:
         lines.append(f"{o!s:<{name_w}}  {ev:>22}  {float(p_best):>7.3f}  "
                      f"{float(regret):>9,.1f}  {float(cvar):>10,.1f}")
     lines.append(f"EVPI: {float(dec['evpi']):,.1f} ± {float(dec['evpi_mcse']):,.1f} {units}")
+    lines += [f"{b} has the value of {a} in every draw (the same actions: a rule whose trigger "
+              "fires at once, for example)" for a, b in identical_options(tree)]
     if tree.attrs.get("converged") == "no":
         lines.append(_UNCONVERGED)
     return "\n".join(lines)
+
+
+def identical_options(tree: xr.DataTree) -> list[tuple[str, str]]:
+    """Pairs of options whose value is the same in every stored draw of ``/decision``.
+
+    Parameters
+    ----------
+    tree : xarray.DataTree
+        A result set.
+
+    Returns
+    -------
+    list of (str, str)
+        ``(a, b)`` with ``a`` before ``b`` in the ranking of :func:`options_frame`
+        (``b`` is listed once, against the first option it equals); empty when the group
+        stores no per-draw ``value``.
+    """
+    dec = tree["decision"].dataset
+    if "value" not in dec:
+        return []
+    order = [str(o) for o in options_frame(tree).index]
+    v = dec["value"].transpose(DRAW, OPTION).sel({OPTION: order}).values
+    pairs: list[tuple[str, str]] = []
+    seen: set[int] = set()
+    for i in range(len(order)):
+        for j in range(i + 1, len(order)):
+            if j not in seen and np.array_equal(v[:, i], v[:, j]):
+                pairs.append((order[i], order[j]))
+                seen.add(j)
+    return pairs
 
 
 # --------------------------------------------------------------------------- export
