@@ -217,7 +217,7 @@ def _run_streamed(
               else ResultSetWriter(spec, ctx, target, posterior=posterior))
 
     def reduce(r: BlockResult) -> None:
-        stream.add(r.values, r.start)
+        stream.add(r.values, r.start, r.moments)
 
     sinks: list[Callable[[BlockResult], object]] = [collect, reduce]
     if writer is not None:

@@ -110,6 +110,33 @@ def test_streaming_summary_equals_the_array_metrics():
         np.testing.assert_allclose(r[f"{name}_mcse"], ref[name], rtol=1e-9, err_msg=name)
 
 
+def test_block_moments_passed_in_give_the_same_summary_and_match_the_formulas():
+    """The moments the engine computes with each block (on the worker) give the same
+    summary, bit for bit, as the moments computed by the summary itself; and they are
+    the plain mean, co-moment matrix and argmax counts (ties: the first option)."""
+    from kursk_da.stats._moments import block_moments
+
+    rng = np.random.default_rng(5)
+    v = rng.normal(size=(6000, 4))
+    v[:50, 3] = v[:50, 1]  # ties: the first of the equal options is the best
+    a = metrics.StreamingSummary(4, 6000, 0.05)
+    b = metrics.StreamingSummary(4, 6000, 0.05)
+    for s in range(0, 6000, 1024):
+        a.add(v[s:s + 1024], s)
+        b.add(v[s:s + 1024], s, block_moments(v[s:s + 1024]))
+    ra, rb = a.result(), b.result()
+    for name in ra:
+        np.testing.assert_array_equal(ra[name], rb[name], err_msg=name)
+    mom = block_moments(v[:1000])
+    x = np.column_stack([v[:1000], v[:1000].max(axis=1)])
+    np.testing.assert_allclose(mom.mean, x.mean(axis=0), rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(mom.m2, 999 * np.cov(x, rowvar=False), rtol=1e-12, atol=1e-12)
+    first = np.array([int(np.flatnonzero(row == row.max())[0]) for row in v[:1000]])
+    np.testing.assert_array_equal(mom.best, np.bincount(first, minlength=4))
+    with pytest.raises(ValueError, match="moments: expected the moments of 10 rows"):
+        metrics.StreamingSummary(4, 6000, 0.05).add(v[:10], 0, block_moments(v[:11]))
+
+
 def test_stored_subsample(spec_2025, reference):
     sub = kd.analyze(spec_2025, draws=DRAWS, seed=11, prior_only=True, store_draws=1000)
     rows = stored_rows(DRAWS, 1000)

@@ -45,6 +45,7 @@ from __future__ import annotations
 import numpy as np
 
 from kursk_da.stats import as_values_array, evpi_core, evpi_se_core
+from kursk_da.stats._moments import BlockMoments, block_moments
 
 __all__ = [
     "as_values_array",
@@ -59,6 +60,7 @@ __all__ = [
     "mcse_all",
     "MCSE_QUANTITIES",
     "StreamingSummary",
+    "leader_and_runner_up",
 ]
 
 MCSE_QUANTITIES = ("expected_value", "value_difference", "prob_best", "expected_regret",
@@ -227,6 +229,35 @@ def mcse_all(
             for name, f in influence_values(values, alpha).items()}
 
 
+def leader_and_runner_up(values: np.ndarray) -> tuple[int, int]:
+    """The two options a sensitivity analysis compares: their column indices.
+
+    Parameters
+    ----------
+    values : array (n_draws, n_options)
+        Values of at least two options (dkm2).
+
+    Returns
+    -------
+    (int, int)
+        The leader: the highest mean value (the first option among equal means). The
+        runner-up: the best of the other options whose value differs from the leader's in
+        at least one draw. An option with the same value in every draw (a rule whose
+        trigger fires at once takes another option's actions) would make the difference
+        constant, and a sensitivity analysis of a constant has nothing to say; when every
+        option equals the leader, the second option by mean value.
+    """
+    v = as_values_array(values)
+    if v.shape[1] < 2:
+        raise ValueError(f"values: expected at least two options, got {v.shape[1]}")
+    order = np.argsort(-v.mean(axis=0), kind="stable")
+    lead = int(order[0])
+    for j in order[1:]:
+        if not np.array_equal(v[:, j], v[:, lead]):
+            return lead, int(j)
+    return lead, int(order[1])
+
+
 class StreamingSummary:
     """Every metric of the decision summary, reduced block by block (bounded memory).
 
@@ -239,6 +270,8 @@ class StreamingSummary:
     * Means and co-moments of ``(v_1 .. v_k, max_j v_j)`` are combined block by block
       with the pairwise update of Chan, Golub and LeVeque (1979); variances of
       differences (``v_j - v_j*``, regret, EVPI) follow from the co-moment matrix.
+      Each block's own moments (:func:`kursk_da.stats._moments.block_moments`) are
+      computed by the engine beside the block when it passes them to :meth:`add`.
     * The probability best counts the argmax of each row (integers, exact).
     * CVaR is exact: a selection keeps, per option, the ``floor(alpha n) + 2``
       smallest values and their rows (buffer compacted with ``argpartition`` when it
@@ -287,26 +320,30 @@ class StreamingSummary:
             n_post = int(chains[0]) * int(chains[1])
             self.group = np.zeros((n_post, 2 * k + 1))
 
-    def add(self, values: np.ndarray, start: int) -> None:
-        """Add rows ``start .. start + len(values) - 1`` (in order, no gaps)."""
+    def add(self, values: np.ndarray, start: int, moments: BlockMoments | None = None
+            ) -> None:
+        """Add rows ``start .. start + len(values) - 1`` (in order, no gaps).
+
+        ``moments`` are :func:`kursk_da.stats._moments.block_moments` of ``values`` when
+        already computed (the engine computes them with the block, on the worker);
+        by default they are computed here. Either way the numbers are the same.
+        """
         v = np.asarray(values, dtype=float)
         if start != self.n:
             raise ValueError(f"start: expected row {self.n}, got {start}")
         m = v.shape[0]
         if m == 0:
             return
-        vmax = v.max(axis=1)
-        x = np.column_stack([v, vmax])
-        mean_b = x.mean(axis=0)
-        dev = x - mean_b
-        m2_b = dev.T @ dev
+        mom = block_moments(v) if moments is None else moments
+        if mom.n != m or mom.best.shape != (self.k,):
+            raise ValueError(f"moments: expected the moments of {m} rows of {self.k} "
+                             f"options, got {mom.n} rows of {mom.best.shape[0]}")
         n_a, n = self.n, self.n + m
-        delta = mean_b - self.mean
+        delta = mom.mean - self.mean
         self.mean = self.mean + delta * (m / n)
-        self.m2 = self.m2 + m2_b + np.outer(delta, delta) * (n_a * m / n)
+        self.m2 = self.m2 + mom.m2 + np.outer(delta, delta) * (n_a * m / n)
         self.n = n
-        arg = np.argmax(v, axis=1)
-        self.best += np.bincount(arg, minlength=self.k)
+        self.best += mom.best
         rows = np.arange(start, start + m, dtype=np.int64)
         for j in range(self.k):
             col = v[:, j]
@@ -315,8 +352,10 @@ class StreamingSummary:
             self._tail_r[j].append(rows[sel])
             self._tail_size[j] += self._tail_v[j][-1].size
             if self._tail_size[j] >= 2 * self.keep + 4096:
-                self._compact(j)
+                self._compact(j, final=False)
         if self.chains is not None:
+            vmax = v.max(axis=1)
+            arg = np.argmax(v, axis=1)
             g = rows // self.per_draw
             g0 = int(g[0])
             gl = g - g0
@@ -328,7 +367,10 @@ class StreamingSummary:
                              for c in range(cols.shape[1])], axis=1)
             self.group[g0:g0 + n_g] += part
 
-    def _compact(self, j: int) -> tuple[np.ndarray, np.ndarray]:
+    def _compact(self, j: int, final: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """Keep the ``keep`` smallest values of option ``j`` (and their rows); sorted by
+        value, then row, only for the ``final`` read (interim compactions need no order:
+        the selection is a deterministic function of the blocks either way)."""
         vals = np.concatenate(self._tail_v[j]) if self._tail_v[j] else np.zeros(0)
         rows = (np.concatenate(self._tail_r[j]) if self._tail_r[j]
                 else np.zeros(0, dtype=np.int64))
@@ -336,8 +378,9 @@ class StreamingSummary:
             idx = np.argpartition(vals, self.keep - 1)[: self.keep]
             vals, rows = vals[idx], rows[idx]
             self._cut[j] = vals.max()
-        order = np.lexsort((rows, vals))
-        vals, rows = vals[order], rows[order]
+        if final:
+            order = np.lexsort((rows, vals))
+            vals, rows = vals[order], rows[order]
         self._tail_v[j], self._tail_r[j] = [vals], [rows]
         self._tail_size[j] = vals.size
         return vals, rows

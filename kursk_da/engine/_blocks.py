@@ -20,6 +20,7 @@ from kursk_da.engine._noise import block_shocks, draw_stride
 from kursk_da.spec._plans import compile_schedule, compile_triggers
 from kursk_da.spec._sampling import sample_inputs
 from kursk_da.spec._schema import WEIGHT_PREFIX, Spec
+from kursk_da.stats._moments import BlockMoments, block_moments
 
 __all__ = [
     "EngineContext",
@@ -197,6 +198,10 @@ class BlockResult:
         (t, n_options, n_days, n_vars).
     fire : (s, n_options) day each option's triggered phase started (NaN: never), for
         the stored draws.
+    moments : BlockMoments or None
+        Means, co-moments and best-option counts of ``values``
+        (:func:`kursk_da.stats._moments.block_moments`), computed with the block so that
+        the process folding the blocks does not (None: not computed).
     """
 
     block: int
@@ -210,6 +215,7 @@ class BlockResult:
     traj_slots: np.ndarray
     traj: np.ndarray
     fire: np.ndarray
+    moments: BlockMoments | None = None
 
 
 _LOCAL = threading.local()  # per-thread work arrays of the shocks
@@ -277,7 +283,7 @@ def _simulate_block(ctx: EngineContext, k: int) -> BlockResult:
         block=k, start=a, values=values, counts=counts, sums=sums, rows=rows,
         inputs=theta if full else theta[local], attributes=attributes if full
         else attributes[local], traj_slots=traj_slots, traj=out_traj,
-        fire=fire if full else fire[local])
+        fire=fire if full else fire[local], moments=block_moments(values))
 
 
 def run_blocks(ctx: EngineContext, first: int, stop: int) -> list[BlockResult]:
