@@ -64,3 +64,19 @@ def test_cvar_normal_closed_form():
 def test_values_validation(bad, match):
     with pytest.raises(ValueError, match=match):
         metrics.as_values_array(bad)
+
+
+def test_runner_up_skips_an_option_of_the_same_value_in_every_draw():
+    """A rule whose trigger fires at once copies another option: the sensitivity analyses
+    compare the leader with the best option that differs from it, not with its copy."""
+    rng = np.random.default_rng(4)
+    v = rng.normal(size=(500, 4)) + [0.0, 2.0, 1.0, 0.0]
+    v[:, 3] = v[:, 1]  # option 3 copies the leader
+    assert metrics.leader_and_runner_up(v) == (1, 2)
+    v[:, 0] = v[:, 2] - 0.5
+    assert metrics.leader_and_runner_up(v) == (1, 2)
+    same = np.repeat(v[:, :1], 3, axis=1)  # every option the same: the second by mean
+    assert metrics.leader_and_runner_up(same) == (0, 1)
+    assert metrics.leader_and_runner_up(v[:, [2, 1]]) == (1, 0)
+    with pytest.raises(ValueError, match="at least two options"):
+        metrics.leader_and_runner_up(v[:, :1])

@@ -449,3 +449,30 @@ def test_brief_counts_ties_apart_from_wins(small_tree):
     text = headline(b)
     assert f"same outcome with probability {b.p_ties[run]:.3g}" in text
     assert "where they differ" in text
+
+
+def test_brief_runner_up_is_not_a_copy_of_the_recommended_option(small_tree):
+    """An option with the recommended option's value in every draw (a rule whose trigger
+    fires at once) is named as such; the runner-up is the best option that differs."""
+    from kursk_da.report._brief import headline
+
+    tree = small_tree.copy()
+    dec = tree["decision"].to_dataset()
+    names = [str(o) for o in dec["option"].values]
+    v = dec["value"].transpose("draw", "option").to_numpy().copy()
+    order = np.argsort(-v.mean(axis=0), kind="stable")
+    lead, second, last = (int(x) for x in (order[0], order[1], order[-1]))
+    v[:, last] = v[:, lead]
+    ev = v.mean(axis=0)
+    dec["value"] = (("draw", "option"), v, dec["value"].attrs)
+    dec["expected_value"] = (("option",), ev, dec["expected_value"].attrs)
+    tree["decision"] = xr.DataTree(dec)
+    b = brief_numbers(tree)
+    first = min(lead, last)  # ties keep the stored order
+    other = max(lead, last)
+    assert b.recommended == names[first]
+    assert b.same_as_recommended == (names[other],)
+    assert b.runner_up == names[second]
+    text = headline(b)
+    assert f"{names[other]} has the value of {names[first]} in every draw" in text
+    assert f"the runner-up, {names[second]}," in text

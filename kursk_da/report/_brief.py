@@ -52,7 +52,8 @@ class BriefNumbers:
     order : tuple of str
         Options by expected value, best first.
     recommended, runner_up : str
-        The options of highest and second-highest expected value.
+        The option of highest expected value, and the best of the options that differ
+        from it in at least one stored draw.
     expected_value, expected_value_mcse, prob_best, prob_best_mcse : dict
         Per option, from ``/decision``.
     p_beats : dict
@@ -72,6 +73,9 @@ class BriefNumbers:
     clearly_worse : tuple of str
         Options whose expected value is below the recommended one by more than the EVPI
         and by more than two MCSE of the difference.
+    same_as_recommended : tuple of str
+        Options with the recommended option's value in every stored draw (the same
+        actions); the runner-up is the best option not among them.
     """
 
     order: tuple[str, ...]
@@ -91,6 +95,7 @@ class BriefNumbers:
     evpi: float
     evpi_mcse: float
     clearly_worse: tuple[str, ...]
+    same_as_recommended: tuple[str, ...] = ()
 
 
 def design(tree: xr.DataTree, n_rows: int) -> tuple[tuple[int, int] | None, int]:
@@ -134,8 +139,12 @@ def brief_numbers(tree: xr.DataTree) -> BriefNumbers:
         raise ValueError("options: the brief compares at least two options")
     ev = {o: float(dec["expected_value"].sel({OPTION: o})) for o in options}
     order = tuple(sorted(options, key=lambda o: -ev[o]))  # stable: ties keep stored order
-    rec, run = order[0], order[1]
+    rec = order[0]
     j = options.index(rec)
+    # options with the recommended option's value in every stored draw take its actions
+    # (e.g. a rule whose trigger fires at once): the runner-up is the best other option
+    copies = tuple(o for o in order[1:] if np.array_equal(v[:, options.index(o)], v[:, j]))
+    run = next((o for o in order[1:] if o not in copies), order[1])
     chains, per_draw = design(tree, v.shape[0])
     wins = (v[:, [j]] > v).astype(float)  # (n, J): recommended strictly better
     ties = (v[:, [j]] == v).astype(float)  # the same value (identical actions in the draw)
@@ -164,7 +173,7 @@ def brief_numbers(tree: xr.DataTree) -> BriefNumbers:
         difference_mcse={o: float(d_mcse[i]) for i, o in enumerate(options)},
         difference_interval={o: (float(lo[i]), float(hi[i])) for i, o in enumerate(options)},
         evpi=evpi, evpi_mcse=float(dec["evpi_mcse"]) if "evpi_mcse" in dec else float("nan"),
-        clearly_worse=worse,
+        clearly_worse=worse, same_as_recommended=copies,
     )
 
 
@@ -193,7 +202,16 @@ def headline(b: BriefNumbers, units: str = VALUE_UNITS) -> str:
             f"the runner-up, {run}, with probability "
             f"{format_estimate(p, b.p_beats_mcse[run])}: {strength}. Value difference {rec} - "
             f"{run}: mean {format_with_error(b.difference[run], b.difference_mcse[run])} "
-            f"{units}, 90% interval {_interval(b, run, units)}.")
+            f"{units}, 90% interval {_interval(b, run, units)}.{_copies_text(b)}")
+
+
+def _copies_text(b: BriefNumbers) -> str:
+    if not b.same_as_recommended:
+        return ""
+    names = ", ".join(b.same_as_recommended)
+    verb = "has" if len(b.same_as_recommended) == 1 else "have"
+    return (f" {names} {verb} the value of {b.recommended} in every draw: the same actions "
+            f"in this analysis (for a state-triggered rule, its trigger fires at once).")
 
 
 def _worse_text(b: BriefNumbers, units: str) -> str:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import xarray as xr
 
+from kursk_da.decision._metrics import leader_and_runner_up
 from kursk_da.dims import OUTPUT, VALUE_UNITS
 from kursk_da.errors import VOIInputError
 from kursk_da.stats import sobol
@@ -139,8 +140,7 @@ def campaign_sobol(spec: Spec, *, n: int = 256, seed: int = 0,
 
     parts = [run(lambda v, j=j: v[:, j]) for j in range(len(spec.option_names))]
     pooled = np.concatenate([v for v in engine.cache.values()])  # all runs
-    order = np.argsort(pooled.mean(axis=0))[::-1]
-    lead, runner = int(order[0]), int(order[1])
+    lead, runner = leader_and_runner_up(pooled)
     parts.append(run(lambda v: v[:, lead] - v[:, runner]))
     outputs = [*spec.option_names, DIFFERENCE_OUTPUT]
     variance = [p.attrs["output_variance"] for p in parts]

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from kursk_da.decision._metrics import leader_and_runner_up
 from kursk_da.dims import OUTPUT, PARAMETER
 from kursk_da.errors import VOIInputError
 from kursk_da.io._draws import CampaignDraws
@@ -57,8 +58,7 @@ def campaign_main_effects(draws: CampaignDraws, *, parameters: Sequence[str] | N
         raise VOIInputError(f"parameters: unknown input(s) {unknown}; "
                             f"available: {list(draws.names)}")
     generator = check_rng(rng, "rng", VOIInputError)
-    order = np.argsort(draws.values.mean(axis=0))[::-1]
-    lead, runner = int(order[0]), int(order[1])
+    lead, runner = leader_and_runner_up(draws.values)
     outputs = [*draws.options, DIFFERENCE_OUTPUT]
     col = [draws.names.index(p) for p in names]
     x = draws.inputs[:, col]

@@ -43,6 +43,7 @@ import numpy as np
 import xarray as xr
 from scipy import optimize
 
+from kursk_da.decision._metrics import leader_and_runner_up
 from kursk_da.dims import OPTION, PARAMETER, SWEEP, VALUE_UNITS
 from kursk_da.errors import VOIInputError
 from kursk_da.spec.copula import (
@@ -296,8 +297,7 @@ def tornado(spec: Spec, *, parameters: Sequence[str] | None = None, n_draws: int
         col = {m: j for j, m in enumerate(spec.input_names)}
         names = [m for m in names if np.ptp(base_inputs[:, col[m]]) > 0]
     base_ev = sweeper.base.mean(axis=0)
-    order = np.argsort(base_ev)[::-1]
-    leader, runner = int(order[0]), int(order[1])
+    leader, runner = leader_and_runner_up(sweeper.base)
     probs = np.linspace((1 - level) / 2, (1 + level) / 2, n_points)
     n_opt = len(spec.option_names)
     grid = np.empty((len(names), n_points))

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from kursk_da.decision._metrics import leader_and_runner_up
 from kursk_da.dims import OPTION, VALUE_UNITS, X_VALUE, Y_VALUE
 from kursk_da.engine import run_engine
 from kursk_da.spec._schema import Spec, as_spec
@@ -102,9 +103,7 @@ def two_way(
     gx, gy = grids
     base = run_engine(spec, draws, seed, inputs=inputs, n_jobs=n_jobs)
     theta = base.inputs.copy()
-    ev0 = base.values.mean(axis=0)
-    order = np.argsort(ev0)[::-1]
-    lead, second = int(order[0]), int(order[1])
+    lead, second = leader_and_runner_up(base.values)
     ix, iy = names.index(x), names.index(y)
     n_opt = len(spec.options)
     ev = np.empty((gx.size, gy.size, n_opt))

@@ -59,6 +59,7 @@ from scipy import special
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
+from kursk_da.decision._metrics import leader_and_runner_up
 from kursk_da.dims import GROUP, PARAMETER, VALUE_UNITS
 from kursk_da.errors import VOIInputError
 from kursk_da.io._draws import CampaignDraws, draws_from_spec, draws_from_tree
@@ -468,8 +469,8 @@ def campaign_evppi_nested(spec: Spec, focal: str | Sequence[str], *, n_outer: in
                      n_jobs=n_jobs, client=client)
     v = out.values.reshape(n_outer, n_inner, -1)
     means = v.mean(axis=1)
-    order = np.argsort(means.mean(axis=0))[::-1]
-    diff = v[:, :, order[0]] - v[:, :, order[1]]
+    lead, second = leader_and_runner_up(out.values)
+    diff = v[:, :, lead] - v[:, :, second]
     inner_se = diff.std(axis=1, ddof=1) / np.sqrt(n_inner)
     return VOIResult(
         value=evpi_core(means), se=_stratified_se(means) if strat else evpi_se_core(means),
