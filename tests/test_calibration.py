@@ -448,7 +448,8 @@ def test_prior_sensitivity_ties_options_of_the_same_value_in_every_draw(spec_202
     """Two options with the same value in every draw tie exactly under every prior power
     (``a = b`` in the ranking), so no reweighting reports a change of the ranking; the
     weighted expected values are the independent ``w @ values`` of each column."""
-    from kursk_da.calibration._checks import _ranking, _same_as, prior_sensitivity
+    from kursk_da.calibration._checks import _ranking, prior_sensitivity
+    from kursk_da.decision._metrics import same_value_as as _same_as
 
     n_post = short_idata.posterior.sizes["chain"] * short_idata.posterior.sizes["draw"]
     rng = np.random.default_rng(3)

@@ -32,6 +32,7 @@ import xarray as xr
 
 from kursk_da.calibration._priors import copula_pearson
 from kursk_da.calibration._scoring import crps_ensemble, interval_covers
+from kursk_da.decision._metrics import same_value_as
 from kursk_da.dims import CHAIN, DRAW, OBSERVATION, PARAMETER
 from kursk_da.spec.copula import normal_scores
 
@@ -163,17 +164,6 @@ def log_prior_density(spec: Spec, sampled: Sequence[str], x: np.ndarray) -> np.n
     return lp
 
 
-def _same_as(values: np.ndarray) -> np.ndarray:
-    """For each option (column), the first option with the same value in every draw."""
-    rep = np.arange(values.shape[1])
-    for j in range(values.shape[1]):
-        for i in range(j):
-            if rep[i] == i and np.array_equal(values[:, i], values[:, j]):
-                rep[j] = i
-                break
-    return rep
-
-
 def _ranking(ev: np.ndarray, names: Sequence[str], rep: np.ndarray) -> str:
     """``a > b = c > d``: options by expected value, ``=`` between options of the same value
     in every draw (ties exact: ``ev`` is taken from each group's first option)."""
@@ -221,7 +211,7 @@ def prior_sensitivity(spec: Spec, idata: az.InferenceData, values: np.ndarray, *
     # options with the same value in every draw (a rule whose trigger fires at once takes
     # another option's actions) tie exactly: a weighted mean of two equal columns can differ
     # in the last bit (BLAS), which must not read as a change of the ranking
-    rep = _same_as(values)
+    rep = same_value_as(values)
     base_ev = values.mean(axis=0)[rep]
     base_rank = _ranking(base_ev, names, rep)
     rows = [{"power": 1.0, "best": names[int(np.argmax(base_ev))], "ranking": base_rank,

@@ -61,6 +61,7 @@ __all__ = [
     "MCSE_QUANTITIES",
     "StreamingSummary",
     "leader_and_runner_up",
+    "same_value_as",
 ]
 
 MCSE_QUANTITIES = ("expected_value", "value_difference", "prob_best", "expected_regret",
@@ -229,6 +230,30 @@ def mcse_all(
             for name, f in influence_values(values, alpha).items()}
 
 
+def same_value_as(values: np.ndarray) -> np.ndarray:
+    """For each option, the first option with the same value in every draw.
+
+    Parameters
+    ----------
+    values : array (n_draws, n_options)
+
+    Returns
+    -------
+    ndarray of int (n_options,)
+        ``rep[j]`` is the first column equal to column ``j`` in every row (``j`` itself
+        when no earlier column is): options with the same actions in every draw, such as
+        a rule whose trigger fires at once, share their ``rep``.
+    """
+    v = as_values_array(values)
+    rep = np.arange(v.shape[1])
+    for j in range(v.shape[1]):
+        for i in range(j):
+            if rep[i] == i and np.array_equal(v[:, i], v[:, j]):
+                rep[j] = i
+                break
+    return rep
+
+
 def leader_and_runner_up(values: np.ndarray) -> tuple[int, int]:
     """The two options a sensitivity analysis compares: their column indices.
 
@@ -252,10 +277,9 @@ def leader_and_runner_up(values: np.ndarray) -> tuple[int, int]:
         raise ValueError(f"values: expected at least two options, got {v.shape[1]}")
     order = np.argsort(-v.mean(axis=0), kind="stable")
     lead = int(order[0])
-    for j in order[1:]:
-        if not np.array_equal(v[:, j], v[:, lead]):
-            return lead, int(j)
-    return lead, int(order[1])
+    rep = same_value_as(v)
+    others = [int(j) for j in order[1:] if rep[j] != rep[lead]]
+    return lead, others[0] if others else int(order[1])
 
 
 class StreamingSummary:

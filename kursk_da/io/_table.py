@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from kursk_da.decision._metrics import same_value_as
 from kursk_da.dims import DRAW, GROUP, OPTION, PARAMETER, VALUE_UNITS
 
 __all__ = [
@@ -157,14 +158,8 @@ def identical_options(tree: xr.DataTree) -> list[tuple[str, str]]:
         return []
     order = [str(o) for o in options_frame(tree).index]
     v = dec["value"].transpose(DRAW, OPTION).sel({OPTION: order}).values
-    pairs: list[tuple[str, str]] = []
-    seen: set[int] = set()
-    for i in range(len(order)):
-        for j in range(i + 1, len(order)):
-            if j not in seen and np.array_equal(v[:, i], v[:, j]):
-                pairs.append((order[i], order[j]))
-                seen.add(j)
-    return pairs
+    rep = same_value_as(v)
+    return [(order[int(rep[j])], order[j]) for j in range(len(order)) if rep[j] != j]
 
 
 # --------------------------------------------------------------------------- export

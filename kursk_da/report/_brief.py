@@ -143,7 +143,8 @@ def brief_numbers(tree: xr.DataTree) -> BriefNumbers:
     j = options.index(rec)
     # options with the recommended option's value in every stored draw take its actions
     # (e.g. a rule whose trigger fires at once): the runner-up is the best other option
-    copies = tuple(o for o in order[1:] if np.array_equal(v[:, options.index(o)], v[:, j]))
+    rep = metrics.same_value_as(v)
+    copies = tuple(o for o in order[1:] if rep[options.index(o)] == rep[j])
     run = next((o for o in order[1:] if o not in copies), order[1])
     chains, per_draw = design(tree, v.shape[0])
     wins = (v[:, [j]] > v).astype(float)  # (n, J): recommended strictly better
