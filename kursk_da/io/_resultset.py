@@ -161,12 +161,12 @@ def _input_attrs(spec: Spec, name: str) -> dict[str, str]:
 def _prior_group(spec: Spec, inputs: np.ndarray, draws: np.ndarray | None = None
                  ) -> xr.Dataset:
     draws = np.arange(inputs.shape[0]) if draws is None else draws
-    data = {
-        name: xr.DataArray(inputs[None, :, j], dims=(CHAIN, DRAW),
-                           coords={CHAIN: [0], DRAW: draws}, attrs=_input_attrs(spec, name))
-        for j, name in enumerate(spec.input_names)
-    }
-    return xr.Dataset(data, attrs={"description": "Monte Carlo draws of the uncertain inputs"})
+    # variables given as (dims, data, attrs) and the coordinates once: one index of
+    # ``draw`` for the group (not one per input, each copied twice by pandas)
+    data = {name: ((CHAIN, DRAW), inputs[None, :, j], _input_attrs(spec, name))
+            for j, name in enumerate(spec.input_names)}
+    return xr.Dataset(data, coords={CHAIN: [0], DRAW: draws},
+                      attrs={"description": "Monte Carlo draws of the uncertain inputs"})
 
 
 def _obs_units(spec: Spec, names: Any) -> list[str]:
