@@ -29,6 +29,9 @@ from kursk_da.io._resultset import load_result_set, save_result_set
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "models" / "kursk_2025.toml"
 DRAWS = 2 * BLOCK_SIZE + 808  # two whole blocks and a partial one
+# before any cluster of this module: a dask nanny also sets the variable in the process
+# that starts it, so its presence later is what the test below checks
+TRIM_SET_BEFORE = "MALLOC_TRIM_THRESHOLD_" in os.environ
 
 
 def _same_groups(a: xr.DataTree, b: xr.DataTree, groups=("decision", "trajectories")) -> None:
@@ -222,6 +225,37 @@ def test_cluster_run_equals_in_process(spec_2025, reference, cluster):
     dist = kd.analyze(spec_2025, draws=DRAWS, seed=11, prior_only=True,
                       chunk_size=BLOCK_SIZE, client=client)
     _same_groups(reference, dist, ("decision", "trajectories", "prior"))
+
+
+def test_local_workers_run_without_dask_malloc_trim_threshold(cluster, monkeypatch):
+    # dask's nanny default MALLOC_TRIM_THRESHOLD_=65536 costs the engine's tasks 15%
+    # (kursk_da.engine._dask.local_cluster); the workers start without it, and the
+    # global dask config is left as it was
+    import dask
+
+    from kursk_da.engine._dask import TRIM_KEY
+
+    from kursk_da.engine import _dask as kdask
+
+    _, client = cluster
+    if TRIM_SET_BEFORE:
+        pytest.skip("MALLOC_TRIM_THRESHOLD_ is set in this environment (it wins, as in dask)")
+    assert "MALLOC_TRIM_THRESHOLD_" not in os.environ  # not set here by the nannies either
+    seen = client.run(lambda: __import__("os").environ.get("MALLOC_TRIM_THRESHOLD_"))
+    assert len(seen) == 2 and set(seen.values()) == {None}
+
+    during = {}
+
+    class Recorder:  # stands in for LocalCluster: what the nannies would read
+        def __init__(self, **kwargs):
+            during["trim"], during["kwargs"] = dask.config.get(TRIM_KEY), kwargs
+
+    monkeypatch.setattr(kdask, "LocalCluster", Recorder)
+    with dask.config.set({TRIM_KEY: 4242}):
+        kdask.local_cluster(3, 2)
+        assert dask.config.get(TRIM_KEY) == 4242  # restored
+    assert during["trim"] is None
+    assert during["kwargs"]["n_workers"] == 3 and during["kwargs"]["threads_per_worker"] == 2
 
 
 def test_cli_scheduler_and_zarr(reference, cluster, tmp_path, capsys):
