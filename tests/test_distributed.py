@@ -233,9 +233,8 @@ def test_local_workers_run_without_dask_malloc_trim_threshold(cluster, monkeypat
     # global dask config is left as it was
     import dask
 
-    from kursk_da.engine._dask import TRIM_KEY
-
     from kursk_da.engine import _dask as kdask
+    from kursk_da.engine._dask import TRIM_KEY
 
     _, client = cluster
     if TRIM_SET_BEFORE:
