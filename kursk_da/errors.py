@@ -14,6 +14,7 @@ __all__ = [
     "ArgumentError",
     "VOIInputError",
     "UnknownParameterError",
+    "SamplingIncomplete",
     "UnknownQuantityError",
     "Interrupted",
 ]
@@ -76,6 +77,16 @@ class UnknownQuantityError(KurskDAError, KeyError):
 
     def __str__(self) -> str:  # KeyError would otherwise repr() the message
         return str(self.args[0]) if self.args else ""
+
+
+class SamplingIncomplete(RuntimeError):
+    """The MCMC sampler returned fewer chains or draws than asked for.
+
+    nutpie and PyMC stop early and return what they have when interrupted (they catch
+    :class:`KeyboardInterrupt`, so also :class:`Interrupted`); a calibration never goes on
+    with such a sample. The ``kursk-da`` command turns this into its interrupted exit
+    status when a signal was received.
+    """
 
 
 class Interrupted(KeyboardInterrupt):

@@ -445,3 +445,76 @@ def test_signal_ends_with_one_line_and_leaves_nothing(signum, tmp_path):
     assert "Traceback" not in err
     assert err.count("\n") == 1 and err.startswith("kursk-da: interrupted by"), err
     assert list(tmp_path.iterdir()) == []
+
+
+# ---- 8. a sampler that swallows the interrupt -----------------------------------------------
+
+def test_short_sample_is_refused():
+    # nutpie and PyMC catch KeyboardInterrupt (so kursk-da's Interrupted) and return the
+    # draws they have: a calibration never goes on with them
+    import arviz as az
+    import numpy as np
+
+    from kursk_da.calibration._sampling import _complete
+    from kursk_da.errors import SamplingIncomplete
+
+    full = az.from_dict(posterior={"theta": np.zeros((4, 30, 2))})
+    assert _complete(full, 30, 4) is full
+    for idata, got in [(az.from_dict(posterior={"theta": np.zeros((4, 7, 2))}), "4 chains x 7"),
+                       (az.from_dict(posterior={"theta": np.zeros((3, 30, 2))}), "3 chains x 30"),
+                       (az.InferenceData(), "0 chains x 0")]:
+        with pytest.raises(SamplingIncomplete, match=f"returned {got} draws, 4 x 30"):
+            _complete(idata, 30, 4)
+
+
+@pytest.mark.parametrize("error", [RuntimeError("sampler stopped"), ArgumentError("bad")])
+def test_failure_after_a_signal_is_the_interrupt(error, capsys):
+    import argparse
+
+    from kursk_da.cli import _status
+    from kursk_da.cli._common import run_handler
+
+    def handler(args):
+        raise error
+
+    assert run_handler(handler, argparse.Namespace()) in (_status.EXIT_INTERNAL,
+                                                          _status.EXIT_BAD_INPUT)
+    _status.PENDING.append(signal.SIGTERM)
+    try:
+        with pytest.raises(Interrupted) as info:
+            run_handler(handler, argparse.Namespace())
+    finally:
+        _status.PENDING.clear()
+    assert info.value.signum == signal.SIGTERM and info.value.__cause__ is error
+    capsys.readouterr()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc")
+def test_sigterm_during_sampling_ends_with_one_line_and_leaves_nothing(tmp_path):
+    # the real sampler (nutpie) catches the interrupt and returns its draws so far
+    out = tmp_path / "r.nc"
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kursk_da.cli", "analyze", SPEC, "--draws", "2000",
+         "--no-progress", "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+    lines = []
+    try:
+        assert proc.stderr is not None
+        for line in proc.stderr:  # the stage lines: wait for the sampling to start
+            lines.append(line)
+            if "sampling" in line:
+                break
+        time.sleep(3.0)
+        assert proc.poll() is None, "".join(lines)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 128 + signal.SIGTERM, "".join(lines) + err
+    assert "Traceback" not in err and "internal error" not in err, err
+    assert err.strip().splitlines()[-1].startswith("kursk-da: interrupted by SIGTERM"), err
+    assert list(tmp_path.iterdir()) == []

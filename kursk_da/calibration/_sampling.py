@@ -32,7 +32,7 @@ from kursk_da.calibration._propagate import posterior_input_matrix
 from kursk_da.calibration._skeleton import observation_map, skeleton_numpy
 from kursk_da.calibration._streams import PREDICTIVE, PRIOR, PRIOR_PREDICTIVE, SAMPLER, stream
 from kursk_da.dims import CHAIN, DRAW, OBS_PARAMETER, OBSERVATION, PARAMETER, WITHHELD
-from kursk_da.errors import SpecError
+from kursk_da.errors import SamplingIncomplete, SpecError
 from kursk_da.spec._sampling import sample_inputs
 from kursk_da.spec._schema import as_spec
 from kursk_da.validation import check_int
@@ -211,13 +211,32 @@ def _run_sampler(cc: CompiledCalibration, seed: int, draws: int, tune: int, chai
             cc.compiled, draws=draws, tune=tune, chains=chains, cores=cores, seed=s,
             progress_bar=False, save_warmup=False, target_accept=target_accept,
             **{**NUTPIE_DEFAULTS, **options})
-        return idata
+        return _complete(idata, draws, chains)
     s = int(stream(seed, SAMPLER).generate_state(1, np.uint32)[0])
     with cc.model:
         idata = pm.sample(draws=draws, tune=tune, chains=chains, cores=cores,
                           random_seed=s, progressbar=False, target_accept=target_accept,
                           compute_convergence_checks=False, return_inferencedata=True,
                           **options)
+    return _complete(idata, draws, chains)
+
+
+def _complete(idata: az.InferenceData, draws: int, chains: int) -> az.InferenceData:
+    """``idata`` if its posterior has ``chains`` x ``draws`` draws.
+
+    Raises
+    ------
+    SamplingIncomplete
+        When the sampler stopped early (an interrupt: nutpie and PyMC then return the
+        draws they have).
+    """
+    post = idata["posterior"] if "posterior" in idata.groups() else None
+    got = (0, 0) if post is None or not post.data_vars else (
+        int(post.sizes.get(CHAIN, 0)), int(post.sizes.get(DRAW, 0)))
+    if got != (int(chains), int(draws)):
+        raise SamplingIncomplete(
+            f"the sampler returned {got[0]} chains x {got[1]} draws, {chains} x {draws} "
+            "were asked for: it stopped early (interrupted?); nothing was calibrated")
     return idata
 
 

@@ -24,9 +24,10 @@ from kursk_da.cli._status import (
     EXIT_INTERNAL,
     EXIT_OK,
     EXIT_UNCONVERGED,
+    PENDING,
     check_interrupted,
 )
-from kursk_da.errors import ArgumentError, KurskDAError
+from kursk_da.errors import ArgumentError, Interrupted, KurskDAError
 from kursk_da.io import load_result_set, spec_from_tree
 from kursk_da.io._atomic import make_temp_file, remove_stale
 from kursk_da.io._table import EXPORT_FORMATS
@@ -146,13 +147,26 @@ def run_handler(handler: Callable[[argparse.Namespace], int], args: argparse.Nam
         The handler's exit status; :data:`EXIT_BAD_INPUT` after printing
         ``kursk-da: error: <message>`` on stderr; :data:`EXIT_INTERNAL` after logging the
         traceback of any other exception (a bug).
+
+    Raises
+    ------
+    Interrupted
+        When the handler failed after a signal was received (a library that caught the
+        signal's exception, such as a sampler returning its draws so far, and failed
+        on); the command then exits with its interrupted status.
     """
     try:
         return int(handler(args))
     except KurskDAError as exc:
+        if PENDING:  # the consequence of a signal, not bad input
+            raise Interrupted(PENDING[0]) from exc
         print(f"kursk-da: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except Exception:
+    except Exception as exc:
+        if PENDING:
+            # a library that caught the signal's exception and failed on (e.g. a sampler
+            # returning its draws so far: SamplingIncomplete): the command was interrupted
+            raise Interrupted(PENDING[0]) from exc
         LOGGER.exception("internal error (please report it with the command and this "
                          "traceback)")
         return EXIT_INTERNAL
