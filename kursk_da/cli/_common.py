@@ -157,16 +157,14 @@ def run_handler(handler: Callable[[argparse.Namespace], int], args: argparse.Nam
     """
     try:
         return int(handler(args))
-    except KurskDAError as exc:
-        if PENDING:  # the consequence of a signal, not bad input
-            raise Interrupted(PENDING[0]) from exc
-        print(f"kursk-da: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
     except Exception as exc:
         if PENDING:
             # a library that caught the signal's exception and failed on (e.g. a sampler
             # returning its draws so far: SamplingIncomplete): the command was interrupted
             raise Interrupted(PENDING[0]) from exc
+        if isinstance(exc, KurskDAError):
+            print(f"kursk-da: error: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
         LOGGER.exception("internal error (please report it with the command and this "
                          "traceback)")
         return EXIT_INTERNAL
