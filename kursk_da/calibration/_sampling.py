@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import arviz as az
 import numpy as np
 import pymc as pm
+import pytensor
 import xarray as xr
 
 from kursk_da.calibration._bias import (
@@ -56,6 +57,19 @@ _COMPILED: dict[tuple[Any, ...], CompiledCalibration] = {}
 """Compiled models of this process by (spec hash, cutoff, sampler): compiling takes
 ~20 s and does not depend on the seed, so repeated runs (tests, CLI calls in one
 process) reuse it. The cache holds no random state."""
+
+_EXACT_MATH: dict[str, Any] = {"numba__fastmath": False}
+"""PyTensor flags under which nutpie's model is compiled. PyTensor compiles its numba code
+with the fast-math flags ``reassoc, arcp, contract, afn, nsz`` by default; with them the
+log density's gradient of a model compiled fresh (empty PyTensor cache) and of the same
+model loaded from PyTensor's numba cache differed in the last bits (hashes of the
+gradient at 20 points differ, the log density agrees to 16 digits), NUTS amplified the
+difference and the same seed gave other posterior draws on the first run of a machine
+than on every later one (issue 22: 2 chains x 60 draws of the essay spec, first draw
+10522.0 cold and 12362.6 warm). Without fast math, IEEE arithmetic leaves LLVM no freedom,
+and cold and warm compiles give the same draws bit for bit (docs/calibration.md,
+"Reproducibility"). The package's own kernels keep their flags (no re-association; tested
+cold against warm in tests/test_reproducible_compile.py)."""
 
 DEFAULT_TARGET_ACCEPT = 0.8
 DEFAULT_DRAWS = 1000
@@ -178,7 +192,9 @@ def compile_calibration(spec: Spec | str | Path, *, cutoff: dt.date | None = Non
             raise SpecError("sampler", "nutpie is not installed; install it "
                                        "(pip install nutpie) or use sampler 'pymc'") from None
 
-        compiled = nutpie.compile_pymc_model(model, backend="numba")
+        # no fast-math in PyTensor's numba code: same seed, same bits (see _EXACT_MATH)
+        with pytensor.config.change_flags(**_EXACT_MATH):
+            compiled = nutpie.compile_pymc_model(model, backend="numba")
     else:
         model.logp_dlogp_function(ravel_inputs=True)  # compile once; pm.sample reuses the cache
     cc = CompiledCalibration(spec, setup, model, sampler, compiled, time.perf_counter() - t0)
