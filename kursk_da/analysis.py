@@ -105,6 +105,7 @@ def run_analysis(
     client: Client | None = None,
     store_draws: int = DEFAULT_STORE_DRAWS,
     out: str | Path | None = None,
+    posterior: Any = None,
     **calibration_options: Any,
 ) -> Analysis:
     """Run the analysis of a spec; see :func:`analyze` for the parameters.
@@ -125,6 +126,12 @@ def run_analysis(
         raise SpecError("cutoff", "a cutoff needs a calibration: the spec has no observations"
                         if not spec.observations else "a cutoff cannot be combined with "
                         "the prior-only analysis")
+    if posterior is not None and (prior_only or not spec.observations):
+        raise SpecError("posterior", "a given posterior needs the spec's observation model: "
+                        "the spec has no observations" if not spec.observations else
+                        "a given posterior cannot be combined with the prior-only analysis")
+    if isinstance(posterior, str | Path):
+        posterior = load_result_set(posterior)
     if out is not None:
         check_result_target(out, "out")  # before any computing
     opts = {"chunk_size": chunk_size, "n_jobs": n_jobs, "client": client, "progress": progress}
@@ -139,11 +146,14 @@ def run_analysis(
             raise
 
     from kursk_da.calibration._propagate import PosteriorRows  # imports PyMC
-    from kursk_da.calibration._result import run_calibration
+    from kursk_da.calibration._result import calibration_from_posterior, run_calibration
 
-    cal = run_calibration(spec, seed=seed, draws=mcmc_draws, tune=tune, chains=chains,
-                          sampler=sampler, cutoff=cutoff, compiled=compiled,
-                          **calibration_options)
+    if posterior is not None:  # no sampling: the given draws through every option
+        cal = calibration_from_posterior(spec, posterior, seed=seed, cutoff=cutoff)
+    else:
+        cal = run_calibration(spec, seed=seed, draws=mcmc_draws, tune=tune, chains=chains,
+                              sampler=sampler, cutoff=cutoff, compiled=compiled,
+                              **calibration_options)
     per_draw = max(1, draws // cal.n_posterior)
     source = PosteriorRows(spec, cal.idata["posterior"], cal.sampled, seed=seed,
                            per_draw=per_draw)
@@ -282,6 +292,7 @@ def analyze(
     client: Client | None = None,
     store_draws: int = DEFAULT_STORE_DRAWS,
     out: str | Path | None = None,
+    posterior: Any = None,
     **calibration_options: Any,
 ) -> xr.DataTree:
     """Run the decision analysis of a spec and return its result set.
@@ -332,9 +343,20 @@ def analyze(
         written result set, opened lazily (:func:`kursk_da.io.load_result_set`).
         Default: the tree is built in memory (save it with
         :func:`kursk_da.io.save_result_set`).
+    posterior : arviz.InferenceData, xarray.Dataset, xarray.DataTree or path, optional
+        Posterior draws to propagate instead of calibrating (no sampling; ``sampler``,
+        ``mcmc_draws``, ``tune``, ``chains`` and ``calibration_options`` are then
+        unused): e.g. ``pm.sample`` or nutpie on ``kd.build_model(spec)`` after
+        ``pm.observe``/``pm.do`` or with more draws, or a result set (its file path or
+        tree). It must hold every parameter the spec's calibration samples (and, for
+        observations from a CSV file, the observation model's variables); the error
+        names the missing ones. The result set is a posterior analysis of these draws
+        (:func:`kursk_da.calibration.calibration_from_posterior`): the diagnostics, the
+        predictive checks and the propagation are those of a calibration, and the
+        calibration's own posterior given back gives its ``/decision`` bit for bit.
     **calibration_options
         Further keywords of :func:`kursk_da.calibration.calibrate` (``cores``,
-        ``target_accept``, ``sampler_options``).
+        ``target_accept``, ``sampler_options``, ``progress_bar``).
 
     Returns
     -------
@@ -345,7 +367,8 @@ def analyze(
     Raises
     ------
     SpecError
-        An invalid spec or argument (named), or a ``cutoff`` without a calibration.
+        An invalid spec or argument (named), a ``cutoff`` without a calibration, or a
+        ``posterior`` without the parameters the spec's calibration samples.
 
     Examples
     --------
@@ -360,4 +383,4 @@ def analyze(
                         sampler=sampler, mcmc_draws=mcmc_draws, tune=tune, chains=chains,
                         chunk_size=chunk_size, n_jobs=n_jobs, progress=progress,
                         compiled=compiled, client=client, store_draws=store_draws,
-                        out=out, **calibration_options).tree
+                        out=out, posterior=posterior, **calibration_options).tree

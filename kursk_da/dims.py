@@ -15,6 +15,8 @@ __all__ = [
     "ATTRIBUTE",
     "OBSERVATION",
     "OBS_PARAMETER",
+    "CLAIM_KIND",
+    "CLAIM_BIAS",
     "WITHHELD",
     "QUANTILE",
     "GROUP",
@@ -55,6 +57,12 @@ OBSERVATION = "observation"
 """Calibration observation, labelled by its name in the spec."""
 OBS_PARAMETER = "observation_model_parameter"
 """Parameter of the observation model (claimant biases, grey-zone factor, ...; issue 11)."""
+CLAIM_KIND = "claim_kind"
+"""Kind of a claim in the claimant-bias model (``area``, ``casualties``, ...): the kind
+means ``bias_kind_log_mean`` (``/unconstrained_posterior``)."""
+CLAIM_BIAS = "claim_bias"
+"""A (claimant family, kind) pair with a bias of its own, labelled ``family:kind``
+(``bias_z``, ``claim_log_bias``)."""
 WITHHELD = "withheld"
 """Observation withheld from the calibration by a cutoff (forecast and scored)."""
 QUANTILE = "quantile"

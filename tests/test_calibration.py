@@ -288,7 +288,9 @@ def test_cli_unconverged_exits_3_and_marks_the_file(tmp_path, capsys, compiled_2
     for g in ("prior", "posterior", "posterior_predictive", "observed_data", "sample_stats",
               "diagnostics", "decision", "trajectories"):
         assert g in tree.children, g
-    assert tree["posterior"]["theta"].dims == ("chain", "draw", "parameter")
+    # schema 4: the parameters in /posterior, the predicted observations apart
+    assert "theta" not in tree["posterior"] and "mu" not in tree["posterior"]
+    assert tree["posterior_deterministic"]["mu"].dims == ("chain", "draw", "observation")
     tree.close()
     idata = az.from_netcdf(out)
     assert idata.sample_stats["diverging"].dims == ("chain", "draw")

@@ -75,7 +75,7 @@ def test_results_do_not_depend_on_chunk_size_or_threads(spec_2025, reference):
     other = kd.analyze(spec_2025, draws=DRAWS, seed=11, prior_only=True,
                        chunk_size=3 * BLOCK_SIZE, n_jobs=1)
     _same_groups(reference, other, ("decision", "trajectories", "prior"))
-    assert reference.attrs["result_schema"] == "3"
+    assert reference.attrs["result_schema"] == "4"
     assert reference.attrs["block_size"] == BLOCK_SIZE
 
 

@@ -446,3 +446,15 @@ def test_result_set_carries_the_claims(tmp_path):
     assert len(diag[OBS_PARAMETER]) == 13
     assert (diag["obs_model_lower_90"] <= diag["obs_model_upper_90"]).all()
     assert spec_from_tree(back).observations == spec.observations
+    # issue 22, item 6: az.summary of the file lists the parameters only (the 23 campaign
+    # parameters and the 13 of the observation model; 132 rows with theta, mu and the latent
+    # variables before schema 4), every dimension named
+    import re
+
+    import arviz as az
+
+    idata = az.from_netcdf(path)
+    summary = az.summary(idata)
+    campaign = [str(v) for v in back["posterior"].data_vars if v != "obs_theta"]
+    assert list(summary.index) == campaign + [f"obs_theta[{p}]" for p in diag[OBS_PARAMETER].values]
+    assert not any(re.search(r"_dim_\d+$", str(d)) for g in idata.groups() for d in idata[g].dims)

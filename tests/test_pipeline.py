@@ -136,11 +136,11 @@ def test_schema_version_1_files_are_still_read(prior_tree):
     assert spec_from_tree(old).raw == spec.raw
 
 
-@pytest.mark.parametrize("version", ["99", "0", "4.1"])
+@pytest.mark.parametrize("version", ["99", "0", "5.1"])
 def test_unknown_schema_versions_are_refused(prior_tree, version):
     bad = prior_tree.copy()
     bad.attrs = {**prior_tree.attrs, "result_schema": version}
-    with pytest.raises(ResultFileError, match=f"result_schema '{version}'.*supported: 1, 2, 3"):
+    with pytest.raises(ResultFileError, match=f"result_schema '{version}'.*supported: 1, 2, 3, 4"):
         kd.validate_result_set(bad)
 
 
@@ -155,7 +155,7 @@ def test_spec_json_tags_dates():
     spec = kd.load_spec(SPEC)
     text = spec_to_json(spec)
     assert '{"$date": "2025-01-05"}' in text
-    assert RESULT_SCHEMA == "3"
+    assert RESULT_SCHEMA == "4"
 
 
 def test_functions_that_take_a_spec_accept_a_path():
@@ -187,8 +187,9 @@ def test_saved_posterior_set_works_with_the_arviz_toolbox(posterior_tree, essay_
     # the log prior's parts add up to the joint prior density of the sampled inputs
     from kursk_da.calibration._checks import log_prior_density
 
-    names = [str(p) for p in idata.posterior["parameter"].values]
-    theta = idata.posterior["theta"].transpose("chain", "draw", "parameter").values
+    names = [str(p) for p in idata.posterior.data_vars]  # the parameters only (schema 4)
+    assert names and set(names) <= set(spec.input_names)
+    theta = np.stack([idata.posterior[n].transpose("chain", "draw").values for n in names], -1)
     joint = log_prior_density(spec, names, theta.reshape(-1, len(names)))
     parts = sum(idata.log_prior[v].values for v in idata.log_prior.data_vars)
     np.testing.assert_allclose(parts.ravel(), joint, rtol=1e-10, atol=1e-8)

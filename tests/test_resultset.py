@@ -154,3 +154,45 @@ def test_options_with_the_same_value_in_every_draw_keep_stored_order_and_are_nam
     assert f"{last} has the value of {first} in every draw" in text
     assert identical_options(small_tree) == []
     assert "in every draw" not in options_table(small_tree)
+
+
+# ------------------------------------------------------- schema 4: the ArviZ groups (issue 22)
+@pytest.fixture(scope="module")
+def given_posterior_tree(tmp_path_factory):
+    """A posterior result set of made-up draws (prior draws of the sampled inputs, two
+    chains): the groups a calibration writes, without sampling."""
+    import kursk_da as kd
+    from kursk_da.calibration import calibration_setup
+    from kursk_da.spec import sample_inputs
+    from tests._essay import write_essay_spec
+
+    spec = kd.load_spec(write_essay_spec(tmp_path_factory.mktemp("essay")))
+    setup = calibration_setup(spec)
+    x = sample_inputs(spec, 100, np.random.default_rng(0))[:, setup.cols].reshape(2, 50, -1)
+    post = xr.Dataset({n: (("chain", "draw"), x[..., j]) for j, n in enumerate(setup.sampled)})
+    return kd.analyze(spec, draws=200, seed=1, posterior=post), setup
+
+
+def test_calibration_groups_follow_the_documented_schema(given_posterior_tree):
+    from kursk_da.io._resultset import RESULT_SCHEMA
+    from tests._schema_docs import documented
+
+    tree, setup = given_posterior_tree
+    assert tree.attrs["result_schema"] == RESULT_SCHEMA == "4"
+    assert list(tree["posterior"].data_vars) == list(setup.sampled)  # the parameters only
+    for group in ("posterior_deterministic", "observed_data", "posterior_predictive",
+                  "constant_data"):
+        assert set(tree[group].data_vars) <= documented(f"/{group}"), group
+    assert set(tree["posterior_deterministic"].data_vars) == {"mu"}
+    obs = tree["observed_data"].dataset
+    assert obs["y"].attrs["units"] == "per observation (coordinate observation_units)"
+    assert [str(u) for u in obs["observation_units"].values] == [o.units for o in setup.used]
+
+
+def test_every_dimension_is_a_named_one_of_dims(given_posterior_tree):
+    import kursk_da.dims as dims
+
+    vocabulary = {getattr(dims, n) for n in dims.__all__ if isinstance(getattr(dims, n), str)}
+    tree, _ = given_posterior_tree
+    found = {str(d) for node in tree.subtree for d in node.dataset.dims}
+    assert found <= vocabulary, found - vocabulary

@@ -23,8 +23,13 @@ from kursk_da.calibration._diagnostics import THRESHOLDS, Diagnostics, diagnose,
 from kursk_da.calibration._hindcast import DEFAULT_ORIGINS, HindcastResult, run_hindcast
 from kursk_da.calibration._model import CalibrationSetup, build_model, calibration_setup
 from kursk_da.calibration._propagate import posterior_input_matrix
-from kursk_da.calibration._result import Calibration, run_calibration
-from kursk_da.calibration._sampling import CompiledCalibration, calibrate, compile_calibration
+from kursk_da.calibration._result import Calibration, calibration_from_posterior, run_calibration
+from kursk_da.calibration._sampling import (
+    CompiledCalibration,
+    calibrate,
+    compile_calibration,
+    from_posterior,
+)
 from kursk_da.calibration._scoring import crps_ensemble, crps_normal, interval_covers
 
 __all__ = [
@@ -43,6 +48,8 @@ __all__ = [
     "prior_sensitivity",
     "forecast_table",
     "run_calibration",
+    "calibration_from_posterior",
+    "from_posterior",
     "Calibration",
     "posterior_input_matrix",
     "crps_ensemble",

@@ -144,7 +144,9 @@ def diagnose(idata: az.InferenceData, thresholds: Mapping[str, float] | None = N
     table["ok"] = ok.astype(bool)
     obs_model = _obs_model_table(idata, th) if "obs_theta" in idata["posterior"] else None
 
-    ss = idata["sample_stats"]
+    # a posterior given without the sampler's statistics (kd.analyze(posterior=...)): no
+    # divergences or tree depths to count, and no E-BFMI (NaN: the gate fails on it)
+    ss = idata["sample_stats"] if "sample_stats" in idata.groups() else xr.Dataset()
     div = _stat(ss, "diverging")
     n_div = int(div.sum()) if div is not None else 0
     depth = _stat(ss, "reached_max_treedepth", "maxdepth_reached")

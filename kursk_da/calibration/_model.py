@@ -79,7 +79,7 @@ from kursk_da.calibration._skeleton import (
     skeleton_numpy,
     skeleton_pytensor,
 )
-from kursk_da.dims import OBS_PARAMETER, OBSERVATION, PARAMETER
+from kursk_da.dims import CLAIM_BIAS, CLAIM_KIND, OBS_PARAMETER, OBSERVATION, PARAMETER
 from kursk_da.errors import SpecError
 from kursk_da.spec._observations import Observation, select_observations
 from kursk_da.spec._plans import EPOCH
@@ -269,10 +269,11 @@ def _claim_block(setup: CalibrationSetup, cm: ClaimModel, mu: Any, y_data: Any) 
         raise SpecError("observations", "claims (CSV rows) and inline observations cannot be "
                                         "mixed in one calibration")
     mk = np.array([KIND_PRIOR_MEAN[k] for k in cm.kinds])
-    kind_mean = pm.Normal("bias_kind_log_mean", mu=mk, sigma=KIND_PRIOR_SD, shape=len(cm.kinds))
+    kind_mean = pm.Normal("bias_kind_log_mean", mu=mk, sigma=KIND_PRIOR_SD, dims=CLAIM_KIND)
     spread = pm.LogNormal("bias_spread", mu=BIAS_SPREAD_PRIOR[0], sigma=BIAS_SPREAD_PRIOR[1])
-    z = pm.Normal("bias_z", 0.0, 1.0, shape=len(cm.combos))
-    log_b = pm.Deterministic("claim_log_bias", kind_mean[cm.kind_index] + spread * z)
+    z = pm.Normal("bias_z", 0.0, 1.0, dims=CLAIM_BIAS)
+    log_b = pm.Deterministic("claim_log_bias", kind_mean[cm.kind_index] + spread * z,
+                             dims=CLAIM_BIAS)
     log_g = pm.Normal("grey_zone_log_factor", mu=GREY_ZONE_PRIOR[0], sigma=GREY_ZONE_PRIOR[1])
     start = pm.LogNormal("isw_layer_start_km2", mu=ISW_LAYER_START_PRIOR[0],
                          sigma=ISW_LAYER_START_PRIOR[1])
@@ -335,6 +336,8 @@ def build_model(spec: Spec | str | Path, *, cutoff: dt.date | None = None,
     coords = {PARAMETER: list(setup.sampled), OBSERVATION: [o.name for o in setup.used]}
     if setup.claims is not None:
         coords[OBS_PARAMETER] = list(setup.claims.names)
+        coords[CLAIM_KIND] = list(setup.claims.kinds)
+        coords[CLAIM_BIAS] = [f"{f}:{k}" for f, k in setup.claims.combos]
     with pm.Model(coords=coords) as model:
         members = copula_members(setup.pearson)
         rvs: dict[str, Any] = {}

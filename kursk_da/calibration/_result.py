@@ -37,6 +37,7 @@ from kursk_da.calibration._sampling import (
     DEFAULT_TUNE,
     CompiledCalibration,
     calibrate,
+    from_posterior,
 )
 from kursk_da.dims import CHAIN, DRAW, PARAMETER
 from kursk_da.spec._schema import as_spec
@@ -44,7 +45,7 @@ from kursk_da.spec._schema import as_spec
 if TYPE_CHECKING:
     from kursk_da.spec._schema import Spec
 
-__all__ = ["Calibration", "run_calibration"]
+__all__ = ["Calibration", "run_calibration", "calibration_from_posterior"]
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,7 @@ def run_calibration(
         Reuse a compiled model.
     **options
         Further keywords of :func:`kursk_da.calibration.calibrate` (``cores``,
-        ``target_accept``, ``sampler_options``).
+        ``target_accept``, ``sampler_options``, ``progress_bar``).
 
     Returns
     -------
@@ -174,6 +175,40 @@ def run_calibration(
     spec = as_spec(spec)
     idata = calibrate(spec, seed=seed, draws=draws, tune=tune, chains=chains,
                       sampler=sampler, cutoff=cutoff, compiled=compiled, **options)
+    return _checked(spec, idata)
+
+
+def calibration_from_posterior(spec: Spec | str | Path, posterior: Any, *, seed: int,
+                               cutoff: dt.date | None = None) -> Calibration:
+    """A :class:`Calibration` of posterior draws obtained elsewhere (no sampling).
+
+    :func:`kursk_da.calibration.from_posterior` (the groups of :func:`calibrate`) and
+    the checks of :func:`run_calibration` (diagnostics gate, posterior predictive
+    check, contraction, forecast scores with a cutoff).
+
+    Parameters
+    ----------
+    spec : Spec or path
+    posterior : arviz.InferenceData, xarray.Dataset or xarray.DataTree
+        See :func:`kursk_da.calibration.from_posterior`.
+    seed : int
+    cutoff : datetime.date, optional
+
+    Returns
+    -------
+    Calibration
+
+    Raises
+    ------
+    SpecError
+        ``posterior`` without the parameters the spec's calibration samples (named).
+    """
+    spec = as_spec(spec)
+    return _checked(spec, from_posterior(spec, posterior, seed=seed, cutoff=cutoff))
+
+
+def _checked(spec: Spec, idata: az.InferenceData) -> Calibration:
+    """The :class:`Calibration` of an InferenceData of :func:`calibrate`."""
     forecast = forecast_table(idata) if "y_withheld" in idata["observed_data"] else None
     return Calibration(idata=idata, diagnostics=diagnose(idata), ppc=ppc_table(idata),
                        contraction=contraction(idata, spec), forecast=forecast)

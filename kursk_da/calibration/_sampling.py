@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +33,16 @@ from kursk_da.calibration._model import CalibrationSetup, build_model, calibrati
 from kursk_da.calibration._propagate import posterior_input_matrix
 from kursk_da.calibration._skeleton import observation_map, skeleton_numpy
 from kursk_da.calibration._streams import PREDICTIVE, PRIOR, PRIOR_PREDICTIVE, SAMPLER, stream
-from kursk_da.dims import CHAIN, DRAW, OBS_PARAMETER, OBSERVATION, PARAMETER, WITHHELD
+from kursk_da.dims import (
+    CHAIN,
+    CLAIM_BIAS,
+    CLAIM_KIND,
+    DRAW,
+    OBS_PARAMETER,
+    OBSERVATION,
+    PARAMETER,
+    WITHHELD,
+)
 from kursk_da.errors import SamplingIncomplete, SpecError
 from kursk_da.spec._sampling import sample_inputs
 from kursk_da.spec._schema import as_spec
@@ -48,6 +58,7 @@ __all__ = [
     "CompiledCalibration",
     "compile_calibration",
     "calibrate",
+    "from_posterior",
 ]
 
 SAMPLERS = ("nutpie", "pymc")
@@ -217,21 +228,29 @@ def _normalise_stats(ss: xr.Dataset) -> xr.Dataset:
     return ss.drop_vars([v for v in ("tuning",) if v in ss])
 
 
+PROGRESS_RATE_MS = 500
+"""Refresh interval of nutpie's progress bar (ms)."""
+
+
 def _run_sampler(cc: CompiledCalibration, seed: int, draws: int, tune: int, chains: int,
-                 cores: int, target_accept: float, options: dict[str, Any]) -> az.InferenceData:
+                 cores: int, target_accept: float, options: dict[str, Any],
+                 progress_bar: bool = False) -> az.InferenceData:
     if cc.sampler == "nutpie":
         import nutpie
 
         s = int(stream(seed, SAMPLER).generate_state(1, np.uint64)[0] >> np.uint64(1))
         idata: az.InferenceData = nutpie.sample(
             cc.compiled, draws=draws, tune=tune, chains=chains, cores=cores, seed=s,
-            progress_bar=False, save_warmup=False, target_accept=target_accept,
-            **{**NUTPIE_DEFAULTS, **options})
+            progress_bar=progress_bar, progress_rate=PROGRESS_RATE_MS, save_warmup=False,
+            target_accept=target_accept, **{**NUTPIE_DEFAULTS, **options})
+        if progress_bar and sys.stderr.isatty():  # nutpie leaves its cursor on the table
+            sys.stderr.write("\n")
         return _complete(idata, draws, chains)
     s = int(stream(seed, SAMPLER).generate_state(1, np.uint32)[0])
     with cc.model:
         idata = pm.sample(draws=draws, tune=tune, chains=chains, cores=cores,
-                          random_seed=s, progressbar=False, target_accept=target_accept,
+                          random_seed=s, progressbar=progress_bar,
+                          target_accept=target_accept,
                           compute_convergence_checks=False, return_inferencedata=True,
                           **options)
     return _complete(idata, draws, chains)
@@ -261,6 +280,7 @@ def _obs_coords(observations: tuple[Any, ...], dim: str) -> dict[str, Any]:
         dim: [o.name for o in observations],
         f"{dim}_date": (dim, np.array([o.date for o in observations], dtype="datetime64[ns]")),
         f"{dim}_quantity": (dim, [o.quantity for o in observations]),
+        f"{dim}_units": (dim, [o.units for o in observations]),
     }
     if observations and observations[0].likelihood == "claim":  # observations as data
         out[f"{dim}_reported_on"] = (dim, np.array([o.known_on for o in observations],
@@ -270,6 +290,9 @@ def _obs_coords(observations: tuple[Any, ...], dim: str) -> dict[str, Any]:
         out[f"{dim}_source"] = (dim, [o.source for o in observations])
     return out
 
+
+_PER_OBSERVATION = f"per {OBSERVATION} (coordinate {OBSERVATION}_units)"
+_PER_WITHHELD = f"per {WITHHELD} (coordinate {WITHHELD}_units)"
 
 _CLAIM_VARS = ("obs_theta", "claim_log_bias", "bias_kind_log_mean", "bias_spread", "bias_z",
                "grey_zone_log_factor", "isw_layer_start_km2")
@@ -314,6 +337,7 @@ def calibrate(
     target_accept: float = DEFAULT_TARGET_ACCEPT,
     compiled: CompiledCalibration | None = None,
     sampler_options: dict[str, Any] | None = None,
+    progress_bar: bool = False,
 ) -> az.InferenceData:
     """Calibrate the campaign parameters of ``spec`` on its observations with NUTS.
 
@@ -339,6 +363,10 @@ def calibrate(
         Reuse a compiled model (its spec, cutoff and sampler win).
     sampler_options : dict, optional
         Further keywords of ``nutpie.sample`` or ``pm.sample``.
+    progress_bar : bool
+        Show the sampler's own progress bar (nutpie: draws, divergences and step size of
+        each chain, elapsed and remaining time, on stderr when it is a terminal; PyMC:
+        its bar). Display only: the draws are the same.
 
     Returns
     -------
@@ -361,20 +389,145 @@ def calibrate(
     cores = cores or min(chains, os.cpu_count() or 1)
     t0 = time.perf_counter()
     raw = _run_sampler(cc, seed, draws, tune, chains, cores, target_accept,
-                       dict(sampler_options or {}))
+                       dict(sampler_options or {}), progress_bar=progress_bar)
     sampling_seconds = time.perf_counter() - t0
+    attrs = {
+        "sampler": cc.sampler, "seed": int(seed), "draws": int(draws), "tune": int(tune),
+        "chains": int(chains), "target_accept": float(target_accept),
+        "compile_seconds": float(cc.compile_seconds),
+        "sampling_seconds": float(sampling_seconds),
+        "cutoff": setup.cutoff.isoformat() if setup.cutoff else "",
+    }
+    return _assemble(spec, setup, raw["posterior"], _normalise_stats(raw["sample_stats"]),
+                     seed, attrs)
 
+
+def _posterior_parts(posterior: Any) -> tuple[xr.Dataset, xr.Dataset, dict[str, Any]]:
+    """The posterior draws, sampler statistics and attributes of an InferenceData, a
+    result set (DataTree) or a Dataset of posterior draws."""
+    if isinstance(posterior, az.InferenceData):
+        post = posterior["posterior"] if "posterior" in posterior.groups() else None
+        ss = (posterior["sample_stats"] if "sample_stats" in posterior.groups()
+              else xr.Dataset())
+    elif isinstance(posterior, xr.DataTree):
+        post = None
+        if "posterior" in posterior.children:  # a result set: its posterior groups merged
+            post = xr.merge([posterior[g].to_dataset() for g in (
+                "posterior", "posterior_deterministic", "unconstrained_posterior")
+                if g in posterior.children], compat="override", join="exact")
+        ss = (posterior["sample_stats"].to_dataset() if "sample_stats" in posterior.children
+              else xr.Dataset())
+    elif isinstance(posterior, xr.Dataset):
+        post, ss = posterior, xr.Dataset()
+    else:
+        raise SpecError("posterior", "expected an arviz.InferenceData, an xarray.Dataset of "
+                                     f"posterior draws or a result set, got "
+                                     f"{type(posterior).__name__}")
+    if post is None:
+        raise SpecError("posterior", "expected posterior draws: the InferenceData or result "
+                                     "set has no posterior group")
+    for d in (CHAIN, DRAW):
+        if d not in post.dims:
+            raise SpecError("posterior", f"expected posterior draws over ({CHAIN}, {DRAW}), "
+                                         f"got dims {tuple(str(k) for k in post.dims)}")
+    return post, ss, dict(post.attrs)
+
+
+def from_posterior(spec: Spec | str | Path, posterior: Any, *, seed: int,
+                   cutoff: dt.date | None = None) -> az.InferenceData:
+    """The InferenceData of :func:`calibrate` for posterior draws obtained elsewhere.
+
+    No sampling: ``posterior`` holds draws of the parameters the spec's calibration
+    samples, e.g. from ``pm.sample`` or nutpie on :func:`build_model` after
+    ``pm.observe``/``pm.do`` or with more draws, or the posterior of another result
+    set. The other groups are computed as :func:`calibrate` computes them: prior
+    draws, predicted observations ``mu`` (taken from ``posterior`` when it has them
+    over the spec's observations, else the skeleton's), posterior and prior predictive,
+    log likelihood and log prior, with the streams of ``seed``. The calibration's own
+    posterior given back gives the same InferenceData as :func:`calibrate` (but the
+    attributes of the sampler).
+
+    Parameters
+    ----------
+    spec : Spec or path
+        A spec with observations (they define the observation model).
+    posterior : arviz.InferenceData, xarray.Dataset or xarray.DataTree
+        Draws over (``chain``, ``draw``) with one variable per parameter the calibration
+        samples (:func:`kursk_da.calibration.calibration_setup`, ``sampled``) and, for
+        observations from a CSV file, the observation model's variables
+        (``claim_log_bias``, ``bias_kind_log_mean``, ``bias_spread``, ``bias_z``,
+        ``grey_zone_log_factor``, ``isw_layer_start_km2``, ``obs_theta``); other
+        variables are ignored. With an InferenceData its ``sample_stats`` feed the
+        diagnostics (without them E-BFMI cannot be checked and the gate fails).
+    seed : int
+        Root seed of the prior and predictive draws.
+    cutoff : datetime.date, optional
+
+    Returns
+    -------
+    arviz.InferenceData
+
+    Raises
+    ------
+    SpecError
+        ``posterior``: not draws over (chain, draw), or missing parameters (named).
+    """
+    spec = as_spec(spec)
+    check_int(seed, "seed", minimum=0, error=SpecError)
+    setup = calibration_setup(spec, cutoff=cutoff)
+    post, ss, attrs = _posterior_parts(posterior)
+    need = [*setup.sampled, *(_CLAIM_VARS if setup.claims is not None else ())]
+    missing = [n for n in need if n not in post.data_vars]
+    if missing:
+        raise SpecError("posterior", f"missing the parameter(s) {', '.join(missing)} that the "
+                                     f"calibration of spec {spec.name!r} samples (a parameter "
+                                     "fixed by pm.do: fix it in the spec too, "
+                                     "spec.with_parameter(name, value))")
+    post = post.transpose(CHAIN, DRAW, ...)
+    theta = np.stack([post[n].to_numpy() for n in setup.sampled], axis=-1)
+    names = [o.name for o in setup.used]
+    mu_ok = ("mu" in post.data_vars and OBSERVATION in post["mu"].dims
+             and [str(v) for v in post[OBSERVATION].values] == names)
+    if mu_ok:
+        mu = post["mu"].transpose(CHAIN, DRAW, OBSERVATION).to_numpy()
+    else:
+        full = np.tile(setup.base, (theta.shape[0] * theta.shape[1], 1))
+        full[:, setup.cols] = theta.reshape(-1, theta.shape[-1])
+        mu = skeleton_numpy(full, setup.omap).reshape(theta.shape[0], theta.shape[1], -1)
+    keep = [v for v in post.data_vars if str(v) in need or str(v).endswith("_unit")]
+    raw = post[keep].assign(theta=((CHAIN, DRAW, PARAMETER), theta),
+                     mu=((CHAIN, DRAW, OBSERVATION), mu))
+    n_chain, n_draw = int(raw.sizes[CHAIN]), int(raw.sizes[DRAW])
+    library = str(attrs.get("inference_library", "")).strip()
+    info = {
+        "sampler": f"given ({library})" if library else "given",
+        "seed": int(seed), "draws": n_draw, "tune": int(attrs.get("tuning_steps", 0) or 0),
+        "chains": n_chain, "target_accept": float("nan"), "compile_seconds": 0.0,
+        "sampling_seconds": float(attrs.get("sampling_time", 0.0) or 0.0),
+        "cutoff": setup.cutoff.isoformat() if setup.cutoff else "",
+    }
+    return _assemble(spec, setup, raw, _normalise_stats(ss), seed, info)
+
+
+def _assemble(spec: Spec, setup: CalibrationSetup, raw_posterior: xr.Dataset,
+              sample_stats: xr.Dataset, seed: int, attrs: dict[str, Any]
+              ) -> az.InferenceData:
+    """The InferenceData of :func:`calibrate` from the sampler's posterior draws."""
     keep = [*setup.sampled, "theta", "mu"]
-    keep += [str(v) for v in raw["posterior"].data_vars if str(v).endswith("_unit")]
+    keep += [str(v) for v in raw_posterior.data_vars if str(v).endswith("_unit")]
     cm = setup.claims
     if cm is not None:
         keep += list(_CLAIM_VARS)
-    posterior = raw["posterior"][keep]
+    posterior = raw_posterior[keep]
     n_chain, n_draw = posterior.sizes[CHAIN], posterior.sizes[DRAW]
     obs_c = _obs_coords(setup.used, OBSERVATION)
     posterior = posterior.assign_coords({PARAMETER: list(setup.sampled), **obs_c})
     if cm is not None:
-        posterior = posterior.assign_coords({OBS_PARAMETER: list(cm.names)})
+        posterior = posterior.assign_coords({
+            OBS_PARAMETER: list(cm.names), CLAIM_KIND: list(cm.kinds),
+            CLAIM_BIAS: [f"{f}:{k}" for f, k in cm.combos]})
+        for v in _CLAIM_VARS:
+            posterior[v].attrs.setdefault("units", "km2" if v == "isw_layer_start_km2" else "1")
         posterior["obs_theta"].attrs.update(
             long_name="observation-model parameters: claimant biases (claim / model value), "
                       "their kind means, the spread of the families, the grey-zone factor, "
@@ -408,7 +561,7 @@ def calibrate(
                                        coords={CHAIN: posterior[CHAIN], DRAW: posterior[DRAW],
                                                **obs_c})})
     observed = xr.Dataset({"y": xr.DataArray(setup.values, dims=(OBSERVATION,), coords=obs_c,
-                                             attrs={"units": json_units(setup.used)})})
+                                             attrs={"units": _PER_OBSERVATION})})
     extra: dict[str, Any] = _standard_groups(spec, setup, posterior, prior, obs_c, seed)
     const = xr.Dataset({
         "measurement_scale": xr.DataArray(measurement_scales(setup.used), dims=(OBSERVATION,),
@@ -446,17 +599,10 @@ def calibrate(
                                                 DRAW: posterior[DRAW], **wc})
         observed["y_withheld"] = xr.DataArray([o.value for o in setup.withheld],
                                               dims=(WITHHELD,), coords=wc,
-                                              attrs={"units": json_units(setup.withheld)})
+                                              attrs={"units": _PER_WITHHELD})
 
-    attrs = {
-        "sampler": cc.sampler, "seed": int(seed), "draws": int(n_draw), "tune": int(tune),
-        "chains": int(n_chain), "target_accept": float(target_accept),
-        "compile_seconds": float(cc.compile_seconds),
-        "sampling_seconds": float(sampling_seconds),
-        "cutoff": setup.cutoff.isoformat() if setup.cutoff else "",
-    }
     idata = az.InferenceData(
-        posterior=posterior, sample_stats=_normalise_stats(raw["sample_stats"]), prior=prior,
+        posterior=posterior, sample_stats=sample_stats, prior=prior,
         posterior_predictive=pp, observed_data=observed, constant_data=const, **extra,
     )
     for g in idata.groups():
@@ -519,7 +665,3 @@ def _standard_groups(spec: Spec, setup: CalibrationSetup, posterior: xr.Dataset,
     return {"log_likelihood": log_lik, "log_prior": xr.Dataset(lp),
             "prior_predictive": prior_pp}
 
-
-def json_units(observations: tuple[Any, ...]) -> str:
-    """Units of a list of observations as a ``name: units`` string."""
-    return ", ".join(f"{o.name}: {o.units}" for o in observations)

@@ -42,7 +42,7 @@ from kursk_da.cli._common import (
     positive_int,
     seed_type,
 )
-from kursk_da.cli._log import LOGGER, Stages, progress_bar
+from kursk_da.cli._log import LOGGER, Stages, progress_bar, verbosity
 from kursk_da.engine._run import DEFAULT_CHUNK_SIZE, ClusterError
 from kursk_da.io import options_table
 from kursk_da.io._resultset import check_result_target
@@ -119,6 +119,12 @@ def cluster_client(stack: contextlib.ExitStack, args: argparse.Namespace,
     if link:
         LOGGER.info("dask dashboard: %s", link)
     return client
+
+
+def sampling_progress(args: argparse.Namespace) -> bool:
+    """Whether NUTS shows its progress bar (draws done per chain, elapsed and remaining
+    time): on a terminal, without ``--no-progress`` or ``-q``, as the engine's bar."""
+    return not args.no_progress and verbosity() >= 0 and sys.stderr.isatty()
 
 
 class _Propagation:
@@ -204,7 +210,8 @@ def _run(args: argparse.Namespace) -> int:
             sampler=args.sampler, mcmc_draws=args.mcmc_draws, tune=args.tune,
             chains=args.chains, chunk_size=args.chunk_size or DEFAULT_CHUNK_SIZE,
             n_jobs=args.jobs, progress=propagation, compiled=compiled, client=client,
-            store_draws=args.store_draws, out=args.out)
+            store_draws=args.store_draws, out=args.out,
+            **({"progress_bar": sampling_progress(args)} if calibrating else {}))
     tree, post = result.tree, result.calibration  # written block by block to --out
     if post is not None:
         from kursk_da.cli._calibration import calibration_text

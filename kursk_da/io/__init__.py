@@ -4,12 +4,14 @@ from kursk_da.io._draws import CampaignDraws, draws_from_spec, draws_from_tree
 from kursk_da.io._resultset import (
     RESULT_SCHEMA,
     SUPPORTED_SCHEMAS,
+    as_result_set,
     build_result_set,
     load_result_set,
     save_result_set,
     spec_from_tree,
     spec_to_json,
     stored_spec_dict,
+    to_inference_data,
     validate_result_set,
 )
 from kursk_da.io._table import identical_options, options_frame, options_table
@@ -23,6 +25,8 @@ __all__ = [
     "load_result_set",
     "save_result_set",
     "validate_result_set",
+    "as_result_set",
+    "to_inference_data",
     "spec_from_tree",
     "spec_to_json",
     "stored_spec_dict",

@@ -36,8 +36,10 @@ Posterior analysis (``analysis = "posterior"``, :mod:`kursk_da.calibration`)
     ``calibration_cutoff``, ``draws_per_posterior_draw``. ``/prior`` holds prior draws
     of every input (one chain; the same attributes as in a prior analysis) plus
     ``theta`` (sampled parameters) and ``mu`` (their predicted observations); the
-    ArviZ groups ``/posterior``, ``/posterior_predictive``, ``/observed_data``,
-    ``/constant_data`` and ``/sample_stats`` are added, with ``/diagnostics``;
+    ArviZ groups ``/posterior`` (the parameters only), ``/posterior_predictive``,
+    ``/observed_data``, ``/constant_data``, ``/sample_stats``,
+    ``/unconstrained_posterior`` and the group ``/posterior_deterministic`` (``mu``)
+    are added, with ``/diagnostics``;
     ``/decision`` gains ``inputs`` (draw, parameter), the engine input matrix.
 
 Every variable of every group has a ``units`` attribute; variables over labels of
@@ -93,12 +95,17 @@ __all__ = [
     "RESULT_SCHEMA",
     "REQUIRED",
     "build_result_set",
+    "posterior_groups",
+    "POSTERIOR_DETERMINISTIC",
+    "UNCONSTRAINED_POSTERIOR",
     "draw_datasets",
     "dataset_encoding",
     "replace_target",
     "save_result_set",
     "load_result_set",
     "validate_result_set",
+    "as_result_set",
+    "to_inference_data",
     "spec_from_tree",
     "stored_spec_dict",
     "spec_to_json",
@@ -113,14 +120,18 @@ __all__ = [
     "LAZY_ELEMENTS",
 ]
 
-RESULT_SCHEMA = "3"
+RESULT_SCHEMA = "4"
 """Version of the result-set schema written now. 2: per-attribute units as the
 coordinate ``attribute_units``, ``units`` on every variable of every group, the spec
 JSON in its own key order with tagged dates. 3: the random streams keyed to fixed
 blocks of draws (root attribute ``block_size``; the numbers no longer depend on
 ``chunk_size``), per-draw data possibly of a subsample (``draws_stored``), Zarr stores
-and compressed netCDF."""
-SUPPORTED_SCHEMAS = ("1", "2", "3")
+and compressed netCDF. 4: ``/posterior`` holds the parameters only (the stacked ``theta``
+is gone; ``mu`` and ``claim_log_bias`` are in ``/posterior_deterministic``, the sampler's
+latent variables in ``/unconstrained_posterior``), every dimension is named, and
+``/observed_data/y`` has its units per observation (coordinate ``observation_units``)
+instead of one string. Files of versions 1-3 are read as they are."""
+SUPPORTED_SCHEMAS = ("1", "2", "3", "4")
 """Schema versions this version of kursk_da reads."""
 
 REQUIRED: dict[str, tuple[str, ...]] = {
@@ -371,6 +382,50 @@ def _diagnostic_units(ds: xr.Dataset, spec: Spec) -> xr.Dataset:
     return ds
 
 
+POSTERIOR_DETERMINISTIC = "posterior_deterministic"
+"""Group of the deterministic functions of the posterior draws (schema 4): the predicted
+observations ``mu`` and the claimant log biases ``claim_log_bias``."""
+UNCONSTRAINED_POSTERIOR = "unconstrained_posterior"
+"""ArviZ group of the sampler's own coordinates (schema 4): the latent variables the
+parameters are functions of (``*_unit``, ``bias_z``, ``bias_kind_log_mean``,
+``grey_zone_log_factor``)."""
+_DETERMINISTIC = ("mu", "claim_log_bias")
+_STACKED = ("theta",)  # the parameters stacked over ``parameter``: in /posterior already
+
+
+def posterior_groups(posterior: xr.Dataset, spec: Spec) -> dict[str, xr.Dataset]:
+    """The posterior draws of a calibration split into the groups of a result set.
+
+    ``posterior`` (the parameters only, so that ``az.summary`` of the file lists them
+    and nothing else): one variable per sampled input of ``spec`` and, for claims, the
+    observation-model parameters ``obs_theta``. ``posterior_deterministic``: the
+    deterministics of the observation model (``mu``, ``claim_log_bias``).
+    ``unconstrained_posterior``: every other sampled variable (the sampler's latent
+    coordinates). The stacked ``theta`` is left out (``/posterior`` holds each of its
+    columns). Groups without variables are left out; the coordinates are kept.
+
+    Parameters
+    ----------
+    posterior : xarray.Dataset
+        ``Calibration.idata["posterior"]`` (:func:`kursk_da.calibration.calibrate`).
+    spec : Spec
+
+    Returns
+    -------
+    dict of group name -> xarray.Dataset
+    """
+    names = [str(v) for v in posterior.data_vars]
+    params = [v for v in names if v in spec.inputs or v == "obs_theta"]
+    det = [v for v in names if v in _DETERMINISTIC]
+    rest = [v for v in names if v not in params and v not in det and v not in _STACKED]
+    out: dict[str, xr.Dataset] = {}
+    for group, keep in (("posterior", params), (POSTERIOR_DETERMINISTIC, det),
+                        (UNCONSTRAINED_POSTERIOR, rest)):
+        if keep or group == "posterior":
+            out[group] = posterior[keep]  # with the coordinates of its variables' dims
+    return out
+
+
 def _calibration_attrs(cal: Calibration) -> dict[str, Any]:
     a = cal.attrs
     return {
@@ -503,7 +558,9 @@ def build_result_set(
             if name in prior:
                 prior[name].attrs.update(_input_attrs(spec, name))
         groups["/prior"] = _with_units(prior, spec)
-        for g in ("posterior", "posterior_predictive", "observed_data", "constant_data",
+        for g, ds in posterior_groups(idata["posterior"], spec).items():
+            groups[f"/{g}"] = _with_units(ds, spec)
+        for g in ("posterior_predictive", "observed_data", "constant_data",
                   "sample_stats", "log_likelihood", "log_prior", "prior_predictive"):
             if g in idata.groups():
                 groups[f"/{g}"] = _with_units(idata[g], spec)
@@ -600,7 +657,7 @@ def _encoding(tree: xr.DataTree, zarr: bool) -> dict[str, dict[str, dict[str, An
     return enc
 
 
-def save_result_set(tree: xr.DataTree, path: str | Path) -> Path:
+def save_result_set(tree: xr.DataTree | str | os.PathLike[str], path: str | Path) -> Path:
     """Write a result set atomically: compressed chunked netCDF, or a Zarr store.
 
     A target ending in ``.zarr`` is written as a Zarr store (a directory; the same
@@ -617,7 +674,9 @@ def save_result_set(tree: xr.DataTree, path: str | Path) -> Path:
 
     Parameters
     ----------
-    tree : xarray.DataTree
+    tree : xarray.DataTree, str or path
+        The result set, or the path of one (read with :func:`load_result_set`: a copy,
+        e.g. netCDF to Zarr).
     path : str or Path
         Target; its directory is created if missing. Checked before anything is written
         (:func:`check_result_target`).
@@ -634,6 +693,7 @@ def save_result_set(tree: xr.DataTree, path: str | Path) -> Path:
         from 0 to ``2**63 - 1`` (stored as a signed 64-bit integer).
     """
     target = check_result_target(path, "path")
+    tree = as_result_set(tree, "tree")
     if "seed" in tree.attrs:
         check_seed(tree.attrs["seed"], "seed")
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -705,14 +765,82 @@ def _save_zarr(tree: xr.DataTree, target: Path) -> Path:
     return replace_target(tmp, target)
 
 
-def validate_result_set(tree: xr.DataTree, source: str = "result set") -> None:
-    """Check that a DataTree follows the result-set schema.
+def as_result_set(obj: xr.DataTree | str | os.PathLike[str], name: str = "tree"
+                  ) -> xr.DataTree:
+    """A result set given as a DataTree or as the path of its file or store.
+
+    Parameters
+    ----------
+    obj : xarray.DataTree, str or path
+        A path is read with :func:`load_result_set`.
+    name : str
+        The argument's name, for the error.
+
+    Returns
+    -------
+    xarray.DataTree
+
+    Raises
+    ------
+    ArgumentError
+        ``obj`` is neither (names ``name``).
+    ResultFileError
+        The path cannot be read as a result set.
+    """
+    if isinstance(obj, xr.DataTree):
+        return obj
+    if isinstance(obj, str | os.PathLike):
+        return load_result_set(obj)
+    from kursk_da.errors import ArgumentError
+    from kursk_da.validation import fail
+
+    fail(name, f"expected a result set (xarray.DataTree) or the path of one, got "
+               f"{type(obj).__name__}", ArgumentError)
+    raise AssertionError  # pragma: no cover - fail raises
+
+
+def to_inference_data(tree: xr.DataTree | str | os.PathLike[str]) -> Any:
+    """The groups of a result set as an ``arviz.InferenceData`` (netCDF or Zarr).
+
+    ``az.from_netcdf(path)`` reads a netCDF result set as well; ArviZ's own Zarr reader
+    (``az.from_zarr``) refuses the Zarr >= 3 that kursk_da writes with, so this goes
+    through xarray (``InferenceData.from_datatree``) and reads both.
+
+    Parameters
+    ----------
+    tree : xarray.DataTree, str or path
+        A result set, or the path of its netCDF file or Zarr store.
+
+    Returns
+    -------
+    arviz.InferenceData
+        Every group of the result set (ArviZ's and kursk_da's), the root attributes.
+    """
+    import arviz as az
+
+    return az.InferenceData.from_datatree(as_result_set(tree))
+
+
+def validate_result_set(tree: xr.DataTree | str | os.PathLike[str],
+                        source: str = "result set") -> None:
+    """Check that a result set follows the result-set schema.
+
+    Parameters
+    ----------
+    tree : xarray.DataTree, str or path
+        A result set, or the path of its file or store (read with
+        :func:`load_result_set`, which validates it).
+    source : str
+        What the error messages call the result set.
 
     Raises
     ------
     ResultFileError
         Naming the missing group, variable or attribute.
     """
+    if not isinstance(tree, xr.DataTree):
+        as_result_set(tree)  # load_result_set validates, naming the path
+        return
     for key in _ROOT_ATTRS:
         if key not in tree.attrs:
             raise ResultFileError(f"{source}: missing root attribute {key!r}; not a kursk_da "
@@ -741,7 +869,7 @@ def _dask_available() -> bool:
     return importlib.util.find_spec("dask") is not None
 
 
-def load_result_set(path: str | Path) -> xr.DataTree:
+def load_result_set(path: str | os.PathLike[str]) -> xr.DataTree:
     """Read a result set written by :func:`save_result_set` (netCDF file or Zarr store).
 
     With dask installed the result set is opened lazily

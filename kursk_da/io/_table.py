@@ -20,6 +20,7 @@ import html
 import io
 import json
 import math
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +31,7 @@ import xarray as xr
 
 from kursk_da.decision._metrics import same_value_as
 from kursk_da.dims import DRAW, GROUP, OPTION, PARAMETER, VALUE_UNITS
+from kursk_da.io._resultset import as_result_set
 
 __all__ = [
     "identical_options",
@@ -63,13 +65,13 @@ def _units(tree: xr.DataTree) -> str:
     return str(tree.attrs.get("value_units", VALUE_UNITS))
 
 
-def options_frame(tree: xr.DataTree) -> pd.DataFrame:
+def options_frame(tree: xr.DataTree | str | os.PathLike[str]) -> pd.DataFrame:
     """The decision summary of a result set as a data frame.
 
     Parameters
     ----------
-    tree : xarray.DataTree
-        A result set.
+    tree : xarray.DataTree, str or path
+        A result set, or the path of one.
 
     Returns
     -------
@@ -80,6 +82,7 @@ def options_frame(tree: xr.DataTree) -> pd.DataFrame:
         ``CVaR a% (U)``, where ``U`` is the result set's value units (dkm2) and ``a``
         the CVaR tail probability. Values are not rounded.
     """
+    tree = as_result_set(tree)
     dec = tree["decision"].dataset
     units = _units(tree)
     frame = pd.DataFrame({
@@ -103,13 +106,13 @@ def _run_line(tree: xr.DataTree, units: str) -> str:
 _UNCONVERGED = "WARNING: the calibration did not converge; these decisions are flagged."
 
 
-def options_table(tree: xr.DataTree) -> str:
+def options_table(tree: xr.DataTree | str | os.PathLike[str]) -> str:
     """Format the decision summary of a result set as a fixed-width table.
 
     Parameters
     ----------
-    tree : xarray.DataTree
-        A result set.
+    tree : xarray.DataTree, str or path
+        A result set, or the path of one.
 
     Returns
     -------
@@ -118,6 +121,7 @@ def options_table(tree: xr.DataTree) -> str:
         expected regret, CVaR), sorted by expected value, under a line naming the run
         and followed by the EVPI line. Values in dkm2.
     """
+    tree = as_result_set(tree)
     dec = tree["decision"].dataset
     units = _units(tree)
     frame = options_frame(tree)
@@ -138,13 +142,13 @@ def options_table(tree: xr.DataTree) -> str:
     return "\n".join(lines)
 
 
-def identical_options(tree: xr.DataTree) -> list[tuple[str, str]]:
+def identical_options(tree: xr.DataTree | str | os.PathLike[str]) -> list[tuple[str, str]]:
     """Pairs of options whose value is the same in every stored draw of ``/decision``.
 
     Parameters
     ----------
-    tree : xarray.DataTree
-        A result set.
+    tree : xarray.DataTree, str or path
+        A result set, or the path of one.
 
     Returns
     -------
@@ -153,6 +157,7 @@ def identical_options(tree: xr.DataTree) -> list[tuple[str, str]]:
         (``b`` is listed once, against the first option it equals); empty when the group
         stores no per-draw ``value``.
     """
+    tree = as_result_set(tree)
     dec = tree["decision"].dataset
     if "value" not in dec:
         return []

@@ -81,6 +81,7 @@ from kursk_da.spec._domains import (
     intersect,
 )
 from kursk_da.spec._observations import (
+    CSV_COLUMNS,
     Observation,
     embed_observation_files,
     parse_observations,
@@ -247,6 +248,60 @@ class Spec:
         raw["parameters"][name] = new
         return spec_from_dict(raw, path=self.path)
 
+    def with_observation(self, table: Mapping[str, Any]) -> Spec:
+        """Return a new spec with one more observation, validated like the spec's own.
+
+        The form follows the spec's observations. Inline observations (a
+        ``[[observations]]`` array, or none yet): ``table`` is one such table (``name``,
+        ``date``, ``quantity``, ``value``, ``source`` and ``sd`` or ``interval``).
+        Observations from a CSV file (``[observations] file = ...``): ``table`` is one
+        more row of that file (``date``, ``quantity``, ``value``, ``claimant``,
+        ``reported_on``, ``source``; optional ``low``, ``high``, ``note``), added to the
+        rows stored in the spec (the file is not changed); dates and numbers may be
+        given as such or as the file's text.
+
+        Parameters
+        ----------
+        table : mapping
+            The observation.
+
+        Returns
+        -------
+        Spec
+
+        Raises
+        ------
+        SpecError
+            Naming the field of the new observation (``observations[<i>].<field>`` or
+            ``observations.file[<i>].<field>``) that is invalid.
+
+        Examples
+        --------
+        >>> import datetime as dt, kursk_da as kd
+        >>> spec = kd.load_spec("models/kursk_2025.toml")              # doctest: +SKIP
+        >>> more = spec.with_observation({                               # doctest: +SKIP
+        ...     "date": dt.date(2024, 12, 1), "quantity": "area_held", "value": 800,
+        ...     "claimant": "OSINT DeepState", "reported_on": dt.date(2024, 12, 2),
+        ...     "source": "my reading of the map"})
+        """
+        if not isinstance(table, Mapping):
+            raise SpecError("observation", f"expected a table, got {type(table).__name__}")
+        raw = copy.deepcopy(dict(self.raw))
+        obs = raw.get("observations")
+        if isinstance(obs, Mapping):  # a CSV file's rows, embedded in the spec
+            bad = sorted(set(table) - set(CSV_COLUMNS))
+            if bad:
+                raise SpecError(f"observation.{bad[0]}", "unknown column; expected "
+                                f"{', '.join(CSV_COLUMNS)} (the spec's observations are "
+                                "rows of a CSV file)")
+            row = {c: _csv_text(table.get(c, "")) for c in CSV_COLUMNS}
+            obs = dict(obs)
+            obs["rows"] = [*obs.get("rows", []), row]
+            raw["observations"] = obs
+        else:
+            raw["observations"] = [*(obs or []), dict(table)]
+        return spec_from_dict(raw, path=self.path)
+
     def with_option(self, name: str, table: Mapping[str, Any]) -> Spec:
         """Return a new spec with option ``name`` added (or replaced)."""
         raw = copy.deepcopy(dict(self.raw))
@@ -262,6 +317,17 @@ class Spec:
         raw = copy.deepcopy(dict(self.raw))
         del raw["options"][name]
         return spec_from_dict(raw, path=self.path)
+
+
+def _csv_text(value: Any) -> str:
+    """A value of an observations CSV row as the file's text (dates ISO, numbers repr)."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int | float):
+        return repr(value)
+    return "" if value is None else str(value)
 
 
 # -------------------------------------------------------------------- loading
