@@ -30,6 +30,7 @@ import xarray as xr
 
 from kursk_da.decision._metrics import same_value_as
 from kursk_da.dims import DRAW, GROUP, OPTION, PARAMETER, VALUE_UNITS
+from kursk_da.validation import check_instance
 
 __all__ = [
     "identical_options",
@@ -120,6 +121,7 @@ def options_table(tree: xr.DataTree) -> str:
         expected regret, CVaR), sorted by expected value, under a line naming the run
         and followed by the EVPI line. Values in dkm2.
     """
+    check_instance(tree, "tree", xr.DataTree, "an xarray.DataTree (a result set)")
     dec = tree["decision"].dataset
     units = _units(tree)
     frame = options_frame(tree)
