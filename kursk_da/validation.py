@@ -41,6 +41,7 @@ __all__ = [
     "check_keywords",
     "check_instance",
     "check_text",
+    "as_float_array",
     "MAX_NAME_LENGTH",
     "MAX_TEXT_LENGTH",
     "MAX_SEED",
@@ -195,6 +196,16 @@ def check_instance(value: Any, name: str, kind: type | tuple[type, ...], what: s
     if not isinstance(value, kind):
         fail(name, f"expected {what}, got {type(value).__name__}", error)
     return value
+
+
+def as_float_array(value: Any, name: str,
+                   error: type[KurskDAError] = ArgumentError) -> np.ndarray:
+    """``value`` as a float NumPy array; an error naming ``name`` if it holds no numbers."""
+    try:
+        out: np.ndarray = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        fail(name, f"expected an array of numbers, got {type(value).__name__}", error)
+    return out
 
 
 MAX_NAME_LENGTH = 100

@@ -377,3 +377,15 @@ def test_save_and_load_result_set_name_a_wrong_argument(tmp_path):
         kd.validate_result_set(xr.Dataset())
     with pytest.raises(ArgumentError, match=r"^tree: "):
         kd.options_table(xr.Dataset())
+
+
+def test_more_public_functions_name_a_wrong_argument(spec_2025):
+    import kursk_da as kd
+    from kursk_da.errors import KurskDAError
+
+    with pytest.raises(SpecError, match=r"^path: expected the path"):
+        kd.load_spec(5)
+    with pytest.raises(SpecError, match=r"^spec: expected a Spec"):
+        kd.tornado({})
+    with pytest.raises(KurskDAError, match=r"^y: expected an array of numbers"):
+        kd.main_effects("x", "y")

@@ -340,7 +340,7 @@ def calibrate(
     for name, val, lo in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1),
                           ("seed", seed, 0)):
         check_int(val, name, minimum=lo, error=SpecError)
-    check_choice(sampler, "sampler", ("nutpie", "pymc"), error=SpecError)
+    check_choice(sampler, "sampler", SAMPLERS, error=SpecError)
     cores = check_jobs(cores, "cores", error=SpecError)
     check_probability(target_accept, "target_accept", strict=True, error=SpecError)
     if sampler_options is not None and not isinstance(sampler_options, dict):

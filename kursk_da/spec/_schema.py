@@ -53,6 +53,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
+import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -293,6 +294,8 @@ def load_spec(path: str | Path) -> Spec:
         If the file is missing, is not valid TOML, or any field is invalid; the
         error's ``path`` names the field.
     """
+    if not isinstance(path, str | os.PathLike) or not str(path):
+        raise SpecError("path", f"expected the path of a TOML spec file, got {path!r}")
     p = Path(path)
     if not p.is_file():
         raise SpecError(str(p), "spec file not found (expected a TOML file)")
