@@ -2,9 +2,10 @@
 
 Any text given as a spec file (TOML) or as an observations CSV either loads or raises the
 package's own error (:class:`kursk_da.errors.KurskDAError`, exit status 2 in the CLI),
-never another exception. The inputs are the shipped files mutated by hypothesis
-(characters inserted, deleted or replaced, lines duplicated or dropped, byte-order marks,
-NUL, non-UTF-8 bytes) and free text. The default suite runs a bounded number of examples
+never another exception; and what loads is clean (no NUL, every name non-empty, printable
+and at most 100 characters, no claim counted twice). The inputs are the shipped files
+mutated by hypothesis (characters inserted, deleted or replaced, lines duplicated or
+dropped, byte-order marks, NUL, non-UTF-8 bytes) and free text. The default suite runs a bounded number of examples
 (a few seconds); the ``slow`` marker runs many more.
 """
 
@@ -68,11 +69,33 @@ def _mutated(draw: st.DrawFn, base: bytes) -> bytes:
     return bytes(data)
 
 
+def _clean(raw: object, where: str = "") -> None:
+    """What loaded is clean: no NUL in any text, every name (key) non-empty, printable and
+    at most 100 characters (checked here independently of the package's walker)."""
+    if isinstance(raw, str):
+        assert "\x00" not in raw, where
+    elif isinstance(raw, dict):
+        for k, v in raw.items():
+            assert isinstance(k, str) and k.strip() and k.isprintable() and len(k) <= 100, \
+                (where, k)
+            _clean(v, f"{where}.{k}")
+    elif isinstance(raw, list | tuple):
+        for i, v in enumerate(raw):
+            _clean(v, f"{where}[{i}]")
+
+
+def _no_double_count(observations) -> None:
+    claims = [(o.date, o.quantity, o.value, o.low, o.high, o.claimant)
+              for o in observations if o.likelihood == "claim" and o.name.startswith("r")]
+    assert len(claims) == len(set(claims)), "a claim counted twice"
+
+
 def _loads_or_refuses(path: Path) -> None:
     try:
-        load_spec(path)
+        spec = load_spec(path)
     except KurskDAError:
-        pass
+        return
+    _clean(dict(spec.raw))
 
 
 def _spec_case(data: bytes) -> None:
@@ -100,9 +123,11 @@ def _csv_case(data: bytes) -> None:
             raw = embed_observation_files({"observations": dict(_OBS_TABLE)},
                                           str(base / "spec.toml"))
             check_strings(raw)
-            parse_observations(raw["observations"], _DECISION)
+            obs = parse_observations(raw["observations"], _DECISION)
         except KurskDAError:
-            pass
+            return
+        _clean(raw)
+        _no_double_count(obs)
 
 
 _FAST = settings(max_examples=12, deadline=None, derandomize=True,
