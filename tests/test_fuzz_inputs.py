@@ -5,8 +5,8 @@ package's own error (:class:`kursk_da.errors.KurskDAError`, exit status 2 in the
 never another exception; and what loads is clean (no NUL, every name non-empty, printable
 and at most 100 characters, no claim counted twice). The inputs are the shipped files
 mutated by hypothesis (characters inserted, deleted or replaced, lines duplicated or
-dropped, byte-order marks, NUL, non-UTF-8 bytes) and free text. The default suite runs a bounded number of examples
-(a few seconds); the ``slow`` marker runs many more.
+dropped, byte-order marks, NUL, non-UTF-8 bytes) and free text. The default suite runs a
+bounded number of examples (a few seconds); the ``slow`` marker runs many more.
 """
 
 from __future__ import annotations
