@@ -51,7 +51,14 @@ from kursk_da.errors import SpecError
 from kursk_da.io._resultset import build_result_set, check_result_target, load_result_set
 from kursk_da.io._writer import ResultSetWriter
 from kursk_da.spec._schema import Spec, as_spec, check_run_size
-from kursk_da.validation import check_int, check_seed
+from kursk_da.validation import (
+    check_bool,
+    check_choice,
+    check_int,
+    check_jobs,
+    check_keywords,
+    check_seed,
+)
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -60,6 +67,10 @@ if TYPE_CHECKING:
     from kursk_da.calibration._sampling import CompiledCalibration
 
 __all__ = ["Analysis", "analyze", "run_analysis", "trajectory_rows", "DEFAULT_STORE_DRAWS"]
+
+CALIBRATION_OPTIONS = ("cores", "target_accept", "sampler_options")
+"""Keywords of :func:`analyze` passed on to :func:`kursk_da.calibration.calibrate`; any
+other unknown keyword is refused, naming it."""
 
 DEFAULT_STORE_DRAWS = 1_000_000
 """Draws whose per-draw data a result set holds by default (all draws up to this many;
@@ -115,11 +126,22 @@ def run_analysis(
     Analysis
         The result set and the calibration (None for a prior analysis).
     """
+    check_keywords(calibration_options, CALIBRATION_OPTIONS, "analyze", error=SpecError)
     spec = as_spec(spec)
     check_int(draws, "draws", minimum=1, error=SpecError)
     check_seed(seed, "seed", error=SpecError)
     check_int(chunk_size, "chunk_size", minimum=1, error=SpecError)
     check_int(store_draws, "store_draws", minimum=1, error=SpecError)
+    prior_only = check_bool(prior_only, "prior_only", error=SpecError)
+    n_jobs = check_jobs(n_jobs, "n_jobs", error=SpecError)
+    check_choice(sampler, "sampler", ("nutpie", "pymc"), error=SpecError)
+    for name, value in (("mcmc_draws", mcmc_draws), ("tune", tune), ("chains", chains)):
+        check_int(value, name, minimum=1 if name != "tune" else 0, error=SpecError)
+    if cutoff is not None and (isinstance(cutoff, dt.datetime)
+                               or not isinstance(cutoff, dt.date)):
+        raise SpecError("cutoff", f"expected a datetime.date or None, got {cutoff!r}")
+    if progress is not None and not callable(progress):
+        raise SpecError("progress", f"expected a callable or None, got {progress!r}")
     # before anything is allocated: the stored rows dominate the memory
     check_run_size(spec, min(draws, store_draws), chunk_size, n_jobs, summary_draws=draws)
     if cutoff is not None and (prior_only or not spec.observations):

@@ -36,6 +36,14 @@ __all__ = [
     "check_seed",
     "check_output_file",
     "check_output_dir",
+    "check_bool",
+    "check_jobs",
+    "check_keywords",
+    "check_instance",
+    "check_text",
+    "as_float_array",
+    "MAX_NAME_LENGTH",
+    "MAX_TEXT_LENGTH",
     "MAX_SEED",
     "is_integer",
     "is_real",
@@ -147,6 +155,98 @@ def check_choice(
     """One of ``choices`` (strings)."""
     if not isinstance(value, str) or value not in choices:
         fail(name, f"expected one of {sorted(choices)}, got {value!r}", error)
+    return value
+
+
+def check_bool(value: Any, name: str, error: type[KurskDAError] = ArgumentError) -> bool:
+    """A boolean (``True``/``False`` or a NumPy bool), returned as ``bool``.
+
+    Strings such as ``"no"`` and numbers are refused: ``bool("no")`` is True.
+    """
+    if not isinstance(value, bool | np.bool_):
+        fail(name, f"expected True or False, got {value!r}", error)
+    return bool(value)
+
+
+def check_jobs(value: Any, name: str = "n_jobs",
+               error: type[KurskDAError] = ArgumentError) -> int | None:
+    """A number of threads or processes: a whole number >= 1, or None (all CPUs)."""
+    if value is None:
+        return None
+    if not is_integer(value) or int(value) < 1:
+        fail(name, f"expected a whole number >= 1 or None (all CPUs), got {value!r}", error)
+    return int(value)
+
+
+def check_keywords(given: Collection[str], allowed: Collection[str], where: str,
+                   error: type[KurskDAError] = ArgumentError) -> None:
+    """Refuse keyword arguments of ``where`` (a function's name) outside ``allowed``.
+
+    A misspelt keyword (``draw=5`` for ``draws=5``) is an error naming it, never ignored.
+    """
+    unknown = sorted(set(given) - set(allowed))
+    if unknown:
+        fail(unknown[0], f"unexpected keyword argument of {where}; expected one of "
+                         f"{', '.join(sorted(allowed))}", error)
+
+
+def check_instance(value: Any, name: str, kind: type | tuple[type, ...], what: str,
+                   error: type[KurskDAError] = ArgumentError) -> Any:
+    """``value`` if it is an instance of ``kind`` (described as ``what``), else an error."""
+    if not isinstance(value, kind):
+        fail(name, f"expected {what}, got {type(value).__name__}", error)
+    return value
+
+
+def as_float_array(value: Any, name: str,
+                   error: type[KurskDAError] = ArgumentError) -> np.ndarray:
+    """``value`` as a float NumPy array; an error naming ``name`` if it holds no numbers."""
+    try:
+        out: np.ndarray = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        fail(name, f"expected an array of numbers, got {type(value).__name__}", error)
+    return out
+
+
+MAX_NAME_LENGTH = 100
+"""Longest name (option, parameter, scenario, variant, observation, any table key) of a
+spec, characters: names become netCDF coordinates, file names of figures and table cells."""
+
+MAX_TEXT_LENGTH = 100_000
+"""Longest text value (description, source, note) of a spec, characters."""
+
+
+def check_text(value: Any, name: str, *, key: bool = False,
+               error: type[KurskDAError] = ArgumentError) -> str:
+    """A text a user wrote: encodable as UTF-8, without NUL, bounded in length.
+
+    Parameters
+    ----------
+    key : bool
+        ``value`` is a name (a table key): also non-empty, at most
+        :data:`MAX_NAME_LENGTH` characters, no control character (newline, tab...).
+        Otherwise at most :data:`MAX_TEXT_LENGTH` characters.
+    """
+    if not isinstance(value, str):
+        fail(name, f"expected a string, got {value!r}", error)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        fail(name, f"not valid UTF-8 text (a lone surrogate): {value[:40]!r}", error)
+    if "\x00" in value:
+        fail(name, "contains a NUL character", error)
+    if key:
+        if not value.strip():
+            fail(name, f"expected a non-empty name, got {value!r}", error)
+        if len(value) > MAX_NAME_LENGTH:
+            fail(name, f"name of {len(value)} characters; expected at most {MAX_NAME_LENGTH}",
+                 error)
+        if any(ord(c) < 32 or ord(c) == 127 for c in value):
+            fail(name, f"expected a name without control characters (newline, tab...), got "
+                       f"{value!r}", error)
+    elif len(value) > MAX_TEXT_LENGTH:
+        fail(name, f"text of {len(value)} characters; expected at most {MAX_TEXT_LENGTH}",
+             error)
     return value
 
 

@@ -190,3 +190,56 @@ def test_first_screen_screenshot_is_a_png_listed_in_the_manifest(small_tree, tmp
     assert FIRST_SCREEN_NAME in json.loads((out / MANIFEST_NAME).read_text())["files"]
     write_report(small_tree, out, ["brief"])  # a report with its screenshot is still replaced
     assert not (out / FIRST_SCREEN_NAME).exists()
+
+
+# ------------------------------------------------------------------ hostile names (issue 23)
+HOSTILE_OPTIONS = (
+    '<img src=x onerror="window.__pwned=1;alert(1)">',
+    "</script><script>window.__pwned=2;alert(2)</script>",
+    "&lt;b&gt;\u2028<!--<svg onload=alert(3)>",
+)
+
+
+@pytest.fixture(scope="module")
+def hostile_tree(spec_2025):
+    import copy
+
+    from kursk_da.analysis import analyze
+    from kursk_da.spec import spec_from_dict
+
+    raw = copy.deepcopy(dict(spec_2025.raw))
+    opts = list(raw["options"].items())
+    raw["options"] = {HOSTILE_OPTIONS[i] if i < len(HOSTILE_OPTIONS) else k: v
+                      for i, (k, v) in enumerate(opts)}
+    # the trigger option refers to no other option by name; the rename keeps it valid
+    spec = spec_from_dict(raw, path=spec_2025.path)
+    return analyze(spec, draws=1000, seed=3, chunk_size=1000, prior_only=True)
+
+
+def test_hostile_option_names_run_no_script_and_show_as_text(hostile_tree, tmp_path):
+    # the sections that show option names as text (the others draw figures)
+    out = write_report(hostile_tree, tmp_path / "rep", ["brief", "explorer", "options", "run"])
+    with headless_chromium() as driver:
+        # an alert that fired would be recorded here (and would block the page otherwise)
+        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": (
+            "window.__alerts = 0; window.alert = function () { window.__alerts += 1; };"
+            "window.confirm = window.alert; window.prompt = window.alert;")})
+        driver.get(out.as_uri())
+        driver.execute_script("window.kdExplorer.reset();")
+        assert driver.execute_script("return typeof window.__pwned;") == "undefined"
+        assert driver.execute_script("return window.__alerts;") == 0
+        shown = driver.execute_script(
+            "return Array.from(document.querySelectorAll('#kd-explorer-rows tr'))"
+            ".map(tr => [tr.dataset.option, tr.querySelector('th').textContent]);")
+        # every option name is shown as the text it is, in the cell and the data attribute
+        names = {n for n, _ in shown}
+        assert names == {str(o) for o in hostile_tree["decision"]["option"].values}
+        assert all(a == b for a, b in shown)
+        assert set(HOSTILE_OPTIONS) <= names
+        assert driver.execute_script(
+            "return document.querySelectorAll('#kd-explorer-rows img, #kd-explorer-rows svg,"
+            " #kd-explorer-rows script').length;") == 0
+        # and nowhere else on the page did a name become an element
+        assert driver.execute_script("return document.querySelectorAll('img[src=x], "
+                                     "svg[onload]').length;") == 0
+        assert not [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]

@@ -40,7 +40,9 @@ from kursk_da.calibration._sampling import (
     from_posterior,
 )
 from kursk_da.dims import CHAIN, DRAW, PARAMETER
+from kursk_da.errors import SpecError
 from kursk_da.spec._schema import as_spec
+from kursk_da.validation import check_keywords
 
 if TYPE_CHECKING:
     from kursk_da.spec._schema import Spec
@@ -172,6 +174,8 @@ def run_calibration(
     -------
     Calibration
     """
+    check_keywords(options, ("cores", "target_accept", "sampler_options"), "run_calibration",
+                   error=SpecError)
     spec = as_spec(spec)
     idata = calibrate(spec, seed=seed, draws=draws, tune=tune, chains=chains,
                       sampler=sampler, cutoff=cutoff, compiled=compiled, **options)

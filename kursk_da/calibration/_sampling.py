@@ -46,7 +46,7 @@ from kursk_da.dims import (
 from kursk_da.errors import SamplingIncomplete, SpecError
 from kursk_da.spec._sampling import sample_inputs
 from kursk_da.spec._schema import as_spec
-from kursk_da.validation import check_int
+from kursk_da.validation import check_choice, check_int, check_jobs, check_probability
 
 if TYPE_CHECKING:
     from kursk_da.spec._schema import Spec
@@ -384,6 +384,11 @@ def calibrate(
     for name, val, lo in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1),
                           ("seed", seed, 0)):
         check_int(val, name, minimum=lo, error=SpecError)
+    check_choice(sampler, "sampler", SAMPLERS, error=SpecError)
+    cores = check_jobs(cores, "cores", error=SpecError)
+    check_probability(target_accept, "target_accept", strict=True, error=SpecError)
+    if sampler_options is not None and not isinstance(sampler_options, dict):
+        raise SpecError("sampler_options", f"expected a dict or None, got {sampler_options!r}")
     cc = compiled or compile_calibration(spec, cutoff=cutoff, sampler=sampler)
     spec, setup = cc.spec, cc.setup
     cores = cores or min(chains, os.cpu_count() or 1)

@@ -73,7 +73,9 @@ from kursk_da.engine._blocks import (
     stored_rows,
     values_from_attributes,
 )
+from kursk_da.errors import SpecError
 from kursk_da.spec._schema import Spec, as_spec, check_run_size
+from kursk_da.validation import check_int, check_jobs, check_seed
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -215,6 +217,7 @@ def stream_engine(
     progress : callable, optional
         Called with the number of draws of each finished task (in completion order).
     """
+    n_jobs = check_jobs(n_jobs, "n_jobs")
     sinks = list(consumers)
     tasks = _tasks(ctx, chunk_size)
     if client is None:
@@ -339,6 +342,11 @@ def run_engine(
         anything is allocated).
     """
     spec = as_spec(spec)
+    n_jobs = check_jobs(n_jobs, "n_jobs", error=SpecError)
+    check_int(chunk_size, "chunk_size", minimum=1, error=SpecError)
+    check_seed(seed, "seed", error=SpecError)
+    if inputs is None:
+        check_int(draws, "draws", minimum=1, error=SpecError)
     source: InputRows | None = None
     if inputs is not None:
         matrix = np.ascontiguousarray(inputs, dtype=float)

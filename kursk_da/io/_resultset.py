@@ -83,7 +83,7 @@ from kursk_da.errors import ResultFileError, SpecError
 from kursk_da.io._atomic import make_temp_file, remove_stale
 from kursk_da.io._voi_groups import trigger_dataset
 from kursk_da.spec._schema import Spec, spec_from_dict
-from kursk_da.validation import check_output_file, check_seed
+from kursk_da.validation import check_output_file, check_seed, fail
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -586,8 +586,8 @@ LAZY_ELEMENTS = 10_000_000
 
 
 def is_zarr_path(path: str | Path) -> bool:
-    """True when ``path`` names a Zarr store (suffix ``.zarr``)."""
-    return Path(path).suffix == ZARR_SUFFIX
+    """True when ``path`` names a Zarr store (suffix ``.zarr``, in any case: ``x.ZARR``)."""
+    return Path(path).suffix.lower() == ZARR_SUFFIX
 
 
 def _is_zarr_store(p: Path) -> bool:
@@ -884,12 +884,16 @@ def load_result_set(path: str | os.PathLike[str]) -> xr.DataTree:
         If the file is missing, unreadable (corrupt, not netCDF or Zarr) or not a
         result set.
     """
+    if not isinstance(path, str | os.PathLike) or not str(path):
+        fail("path", f"expected the path of a result set, got {path!r}")
     p = Path(path)
     zarr = p.is_dir() and _is_zarr_store(p)
     if not p.is_file() and not zarr:
         raise ResultFileError(f"{p}: result file not found")
     kind = "Zarr" if zarr else "netCDF"
     engine = "zarr" if zarr else "h5netcdf"
+    if zarr:
+        check_zarr_chunks(p)
     try:
         if not _dask_available():
             with xr.open_datatree(p, engine=engine) as tree:
@@ -911,7 +915,84 @@ def load_result_set(path: str | os.PathLike[str]) -> xr.DataTree:
     except (OSError, ValueError, KeyError) as exc:
         raise ResultFileError(f"{p}: cannot read as a {kind} result set ({exc})") from None
     validate_result_set(loaded, str(p))
+    check_finite(loaded, str(p))
     return loaded
+
+
+FINITE_GROUPS = ("decision", "prior", "trajectories")
+"""Groups whose numbers are never NaN in a result set kursk_da wrote: a NaN there (a
+damaged or forged file, a missing Zarr chunk read as its fill value) is refused."""
+
+
+def check_finite(tree: xr.DataTree, source: str = "result set") -> None:
+    """Refuse NaN in the float variables of :data:`FINITE_GROUPS` held in memory.
+
+    Variables left lazy by :func:`load_result_set` (more than :data:`LAZY_ELEMENTS`
+    elements) are not read here (that would read the whole file); their Zarr chunks are
+    checked by :func:`check_zarr_chunks`.
+
+    Raises
+    ------
+    ResultFileError
+        Naming the variable and the number of NaN values.
+    """
+    for group in FINITE_GROUPS:
+        if group not in tree.children:
+            continue
+        for name, var in tree[group].dataset.data_vars.items():
+            if var.dtype.kind != "f" or not isinstance(var.data, np.ndarray):
+                continue
+            bad = int(np.isnan(var.values).sum())
+            if bad:
+                raise ResultFileError(f"{source}: /{group}/{name} holds {bad} NaN value(s); "
+                                      "the file is damaged (a result set has none there)")
+
+
+def _zarr_chunk_names(meta: dict[str, Any]) -> list[str]:
+    shape, chunks = meta["shape"], meta["chunks"]
+    if any(n == 0 for n in shape):
+        return []
+    sep = meta.get("dimension_separator") or "."
+    counts = [-(-n // c) for n, c in zip(shape, chunks, strict=True)]
+    if not counts:
+        return ["0"]
+    return [sep.join(str(i) for i in idx) for idx in np.ndindex(*counts)]
+
+
+def check_zarr_chunks(store: Path) -> None:
+    """Refuse a Zarr result store (format 2) with a chunk file missing.
+
+    Zarr reads a missing chunk as the array's fill value (NaN), silently; this checks,
+    from the metadata and a listing of each array's folder (no data is read), that
+    every chunk of the float arrays of :data:`FINITE_GROUPS` whose fill value is NaN is
+    there. (Other arrays may legitimately omit a chunk that holds only the fill value.)
+
+    Raises
+    ------
+    ResultFileError
+        Naming the array and a missing chunk.
+    """
+    for group in FINITE_GROUPS:
+        gdir = store / group
+        if not gdir.is_dir():
+            continue
+        for entry in sorted(gdir.iterdir()):
+            try:
+                meta = json.loads((entry / ".zarray").read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue  # not an array of format 2
+            if not isinstance(meta, dict) or meta.get("fill_value") != "NaN":
+                continue
+            try:
+                names = _zarr_chunk_names(meta)
+            except (KeyError, TypeError, ValueError):
+                raise ResultFileError(f"{store}: /{group}/{entry.name}: unreadable Zarr "
+                                      "metadata (.zarray)") from None
+            for name in names:
+                if not (entry / name).is_file():
+                    raise ResultFileError(
+                        f"{store}: /{group}/{entry.name}: chunk {name!r} is missing (it would "
+                        "read as NaN); the store is damaged or incomplete")
 
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

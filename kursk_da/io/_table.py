@@ -40,6 +40,8 @@ __all__ = [
     "options_export",
     "voi_export",
     "render_table",
+    "csv_text",
+    "CSV_FORMULA_START",
     "md_escape",
     "ExportColumn",
     "ExportTable",
@@ -412,10 +414,27 @@ def _md_cell(value: Any, col: ExportColumn) -> str:
     return md_escape(str(value))
 
 
+CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet read a CSV cell as a formula (OWASP, "CSV
+injection"): a text cell starting with one is written with a leading single quote."""
+
+
+def csv_text(text: str) -> str:
+    """A text cell of a CSV file that no spreadsheet runs as a formula.
+
+    A text beginning with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
+    (:data:`CSV_FORMULA_START`) gets a leading ``'`` (the OWASP rule); other text is
+    unchanged. Numbers are never passed here: they stay numbers, negatives included.
+    """
+    return "'" + text if text.startswith(CSV_FORMULA_START) else text
+
+
 def _csv_value(value: Any) -> Any:
     value = _plain(value)
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, str):
+        return csv_text(value)
     return value
 
 
@@ -447,6 +466,7 @@ def render_table(table: ExportTable, fmt: str) -> str:
         buf = io.StringIO()
         frame = table.frame()
         frame = frame.apply(lambda col: col.map(_csv_value)) if len(frame) else frame
+        frame.columns = [csv_text(str(c)) for c in frame.columns]
         frame.to_csv(buf, index=False, lineterminator="\n")
         return buf.getvalue()
     if fmt == "json":

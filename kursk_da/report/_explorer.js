@@ -102,15 +102,27 @@
       document.getElementById("kd-w-" + D.attributes[k] + "-out").textContent = Number(s[k]).toPrecision(3);
     });
     document.getElementById("kd-risk-out").textContent = r === 0 ? "0 (risk neutral)" : Number(r).toPrecision(3);
-    var rows = [];
+    // every cell as a text node: an option name is data, never markup (issue 23)
+    function cell(tag, cls, text) {
+      var el = document.createElement(tag);
+      if (cls) el.className = cls;
+      el.textContent = text;
+      return el;
+    }
+    var frag = document.createDocumentFragment();
     res.order.forEach(function (j, pos) {
-      rows.push("<tr data-option=\"" + D.options[j] + "\"><td class=\"num rank\">" + (pos + 1) +
-        "</td><th>" + D.options[j] + "</th><td class=\"num ev\">" + withError(res.ev[j], res.ev_mcse[j]) +
-        "</td><td class=\"num ce\">" + estimate(res.ce[j], res.ev_mcse[j]) +
-        "</td><td class=\"num pbest\">" + estimate(res.prob_best[j], res.prob_best_mcse[j]) +
-        "</td><td class=\"num cvar\">" + withError(res.cvar[j], res.cvar_mcse[j]) + "</td></tr>");
+      var tr = document.createElement("tr");
+      tr.setAttribute("data-option", D.options[j]);
+      tr.appendChild(cell("td", "num rank", String(pos + 1)));
+      tr.appendChild(cell("th", "", D.options[j]));
+      tr.appendChild(cell("td", "num ev", withError(res.ev[j], res.ev_mcse[j])));
+      tr.appendChild(cell("td", "num ce", estimate(res.ce[j], res.ev_mcse[j])));
+      tr.appendChild(cell("td", "num pbest", estimate(res.prob_best[j], res.prob_best_mcse[j])));
+      tr.appendChild(cell("td", "num cvar", withError(res.cvar[j], res.cvar_mcse[j])));
+      frag.appendChild(tr);
     });
-    body.innerHTML = rows.join("");
+    while (body.firstChild) body.removeChild(body.firstChild);
+    body.appendChild(frag);
     var top = res.order[0], second = res.order[1];
     best.textContent = "With these settings: " + D.options[top] + " ranks first (" +
       (r > 0 ? "certainty equivalent " : "expected value ") + estimate(res.ce[top], res.ev_mcse[top]) +

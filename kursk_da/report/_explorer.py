@@ -271,6 +271,21 @@ def _payload(data: ExplorerData) -> dict[str, Any]:
     }
 
 
+_SCRIPT_JSON = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
+                              "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def script_json(obj: Any) -> str:
+    """``obj`` as JSON safe inside an HTML ``<script>`` element.
+
+    ``<``, ``>`` and ``&`` are written as ``\\u003c``, ``\\u003e``, ``\\u0026`` (so no
+    string of a spec or a result set can close the element or open a comment) and the
+    line separators U+2028/U+2029 as escapes (a JavaScript parser older than ES2019 ends
+    a string at them); ``JSON.parse`` reads the same values back.
+    """
+    return json.dumps(obj, separators=(",", ":")).translate(_SCRIPT_JSON)
+
+
 def _script() -> str:
     """The explorer's JavaScript (``_explorer.js`` beside this module)."""
     return resources.files("kursk_da.report").joinpath("_explorer.js").read_text("utf-8")
@@ -296,7 +311,7 @@ def explorer_html(data: ExplorerData, units: str = VALUE_UNITS) -> str:
         f"</label><input type=\"range\" id=\"kd-risk\" min=\"0\" "
         f"max=\"{float(RISK_AVERSION_MAX)!r}\" step=\"any\" value=\"0\">"
         "<output id=\"kd-risk-out\"></output></div>")
-    payload = json.dumps(_payload(data), separators=(",", ":")).replace("</", "<\\/")
+    payload = script_json(_payload(data))
     alpha = f"{data.alpha:.0%}"
     return (
         "<div class=\"explorer\" id=\"kd-explorer\">"

@@ -46,6 +46,7 @@ from scipy import optimize
 from kursk_da.decision._metrics import leader_and_runner_up
 from kursk_da.dims import OPTION, PARAMETER, SWEEP, VALUE_UNITS
 from kursk_da.errors import VOIInputError
+from kursk_da.spec._schema import as_spec
 from kursk_da.spec.copula import (
     condition_scores,
     conditional_normal,
@@ -288,6 +289,7 @@ def tornado(spec: Spec, *, parameters: Sequence[str] | None = None, n_draws: int
     VOIInputError
         Unknown ``parameters`` or bad sizes.
     """
+    spec = as_spec(spec)
     names = _check_args(spec, parameters, n_draws, n_points, level)
     if base_inputs is None:
         sweeper: _Sweeper = _Sweeper(spec, n_draws, seed, n_jobs)

@@ -132,6 +132,8 @@ CLAIM_KINDS: dict[str, str] = {
 UNDEFINED_DEFINITION = ("ua_losses_undefined", "ru_losses_undefined")
 """Quantities whose claims do not say what they count (extra definition error)."""
 
+_CLAIM_KEY = ("date", "quantity", "value", "low", "high", "claimant")
+"""Columns that identify a claim: a row repeating them is a duplicate (refused)."""
 _CSV_KEYS = {"file", "exclude_quantities", "measurement_error", "daily", "rows", "daily_rows"}
 _ERROR_KEYS = {"control", "strength", "losses", "undefined_definition"}
 _DAILY_KEYS = {"file", "every_days", "measurement_error"}
@@ -406,8 +408,16 @@ def claimant_family(claimant: str, path: str = "claimant") -> str:
 
 
 def _read_csv(text: str, path: str) -> list[dict[str, str]]:
+    try:
+        return _read_rows(text, path)
+    except csv.Error as exc:
+        fail(path, f"not a readable CSV file: {exc}", SpecError)
+
+
+def _read_rows(text: str, path: str) -> list[dict[str, str]]:
     reader = csv.DictReader(io.StringIO(text))
-    cols = tuple(reader.fieldnames or ())
+    cols = tuple(c.strip() for c in reader.fieldnames or ())
+    reader.fieldnames = list(cols)
     missing = [c for c in CSV_COLUMNS if c not in cols]
     if missing:
         fail(f"{path}.columns", f"missing column {missing[0]!r}; expected "
@@ -428,7 +438,8 @@ def _file_text(name: Any, base: Path | None, path: str) -> str:
     if not p.is_absolute() and base is not None:
         p = base / p
     try:
-        return p.read_text(encoding="utf-8")
+        # utf-8-sig: a byte-order mark (a CSV saved by Excel) is not part of the header
+        return p.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         fail(path, f"cannot read the observations file {str(p)!r}: {exc}", SpecError)
 
@@ -562,17 +573,33 @@ def _parse_table(raw: Mapping[str, Any], decision_date: dt.date) -> list[Observa
         fail("observations.file", "the rows of the file are not loaded (load the spec with "
                                   "kursk_da.load_spec or spec_from_dict(raw, path=...))",
              SpecError)
+    if not isinstance(raw["rows"], list):
+        fail("observations.file", "expected the rows of the file (a list)", SpecError)
     excl = raw.get("exclude_quantities", [])
     if not (isinstance(excl, list) and all(isinstance(x, str) for x in excl)):
         fail("observations.exclude_quantities", f"expected a list of names, got {excl!r}",
              SpecError)
     err = _error_table(raw.get("measurement_error"), "observations.measurement_error")
+    in_file = {row.get("quantity") for row in raw["rows"] if isinstance(row, Mapping)}
+    for j, name in enumerate(excl):
+        if name not in in_file:
+            fail(f"observations.exclude_quantities[{j}]",
+                 f"{name!r} is not a quantity of the file (its quantities: "
+                 f"{', '.join(sorted(str(q) for q in in_file))})", SpecError)
     out: list[Observation] = []
+    claims: dict[tuple[str, ...], int] = {}
     for i, row in enumerate(raw["rows"]):
         path = f"observations.file[{i}]"
         if not isinstance(row, Mapping) or any(not isinstance(row.get(c), str)
                                                for c in CSV_COLUMNS):
             fail(path, f"expected a row with the columns {', '.join(CSV_COLUMNS)}", SpecError)
+        # one claim counted once: the same claimant's same figure for the same date twice
+        claim = tuple(row[c] for c in _CLAIM_KEY)
+        if claim in claims:
+            fail(path, f"duplicate claim: the same {', '.join(_CLAIM_KEY)} as "
+                       f"observations.file[{claims[claim]}] (it would be counted twice)",
+                 SpecError)
+        claims[claim] = i
         quantity = row["quantity"]
         if quantity in excl:
             continue
@@ -584,7 +611,18 @@ def _parse_table(raw: Mapping[str, Any], decision_date: dt.date) -> list[Observa
             sd = math.hypot(sd, err["undefined_definition"])
         out.append(_csv_row(row, path, decision_date, f"r{i:02d}_{quantity}", sd))
     daily = raw.get("daily", [])
+    if not isinstance(daily, list) or not isinstance(raw.get("daily_rows", []), list) or \
+            len(daily) != len(raw.get("daily_rows", [])):
+        fail("observations.daily", "expected an array of tables ([[observations.daily]]) whose "
+                                   "files are loaded", SpecError)
+    series: dict[str, int] = {}
     for k, (spec_d, rows) in enumerate(zip(daily, raw.get("daily_rows", []), strict=True)):
+        key = repr(rows)
+        if key in series:
+            fail(f"observations.daily[{k}].file", f"the same series as observations.daily"
+                                                  f"[{series[key]}] (listed twice, its readings "
+                                                  "would be counted twice)", SpecError)
+        series[key] = k
         dpath = f"observations.daily[{k}]"
         if not isinstance(spec_d, Mapping):
             fail(dpath, "expected a table", SpecError)
@@ -600,8 +638,18 @@ def _parse_table(raw: Mapping[str, Any], decision_date: dt.date) -> list[Observa
             fail(f"{dpath}.measurement_error", f"expected a positive number, got {sd_d!r}",
                  SpecError)
         parsed = []
+        readings: dict[tuple[str, str], int] = {}
         for i, row in enumerate(rows):
             path = f"{dpath}.file[{i}]"
+            if not isinstance(row, Mapping) or any(not isinstance(row.get(c), str)
+                                                   for c in CSV_COLUMNS):
+                fail(path, f"expected a row with the columns {', '.join(CSV_COLUMNS)}",
+                     SpecError)
+            reading = (row["quantity"], row["date"])
+            if reading in readings:
+                fail(path, f"duplicate reading: {row['quantity']} on {row['date']} again (first "
+                           f"{dpath}.file[{readings[reading]}])", SpecError)
+            readings[reading] = i
             if row.get("quantity") not in QUANTITIES:
                 fail(f"{path}.quantity", f"expected one of {', '.join(QUANTITIES)}, got "
                                          f"{row.get('quantity')!r}", SpecError)

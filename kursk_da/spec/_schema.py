@@ -53,6 +53,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
+import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -90,6 +91,7 @@ from kursk_da.spec._plans import _LEVER_BOUNDS, EPOCH, Phase, day_of, parse_phas
 from kursk_da.spec._scenarios import BASE_SCENARIO, Scenario, parse_scenarios, scenario_raw
 from kursk_da.spec._variants import Variant, parse_variants, variant_raw
 from kursk_da.spec.copula import rank_correlation
+from kursk_da.validation import MAX_NAME_LENGTH, check_text
 
 __all__ = [
     "Parameter",
@@ -358,13 +360,18 @@ def load_spec(path: str | Path) -> Spec:
         If the file is missing, is not valid TOML, or any field is invalid; the
         error's ``path`` names the field.
     """
+    if not isinstance(path, str | os.PathLike) or not str(path):
+        raise SpecError("path", f"expected the path of a TOML spec file, got {path!r}")
     p = Path(path)
     if not p.is_file():
         raise SpecError(str(p), "spec file not found (expected a TOML file)")
     try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise SpecError(str(p), "not a UTF-8 text file (expected a TOML file)") from None
+        data = p.read_bytes()
+        text = data.decode("utf-8-sig")  # a byte-order mark (some editors) is accepted
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise SpecError(f"{p}:{line}", f"not UTF-8 text: byte 0x{data[exc.start]:02x} on line "
+                                       f"{line} (expected a UTF-8 TOML file)") from None
     except OSError as exc:
         raise SpecError(str(p), f"cannot read the spec file: {exc.strerror or exc}") from None
     try:
@@ -498,6 +505,7 @@ def spec_from_dict(raw: Mapping[str, Any], path: str | None = None) -> Spec:
             sorted(unknown)[0], f"unknown section; expected {', '.join(sorted(_TOP_KEYS))}"
         )
     raw = embed_observation_files(copy.deepcopy(dict(raw)), path)  # CSV rows into the spec
+    _check_strings(raw)
     meta = _table(raw, "meta", "", required=False)
     bad_meta = sorted(set(meta) - _META_KEYS, key=str)
     if bad_meta:
@@ -755,6 +763,35 @@ def _check_depth(raw: Mapping[str, Any]) -> None:
                          for k, v in obj.items())
         elif isinstance(obj, list | tuple):
             stack.extend((v, f"{where}[{i}]", depth + 1) for i, v in enumerate(obj))
+
+
+def _key_path(where: str, key: str) -> str:
+    """The dotted path of ``key`` under ``where``; an unprintable key shown abridged."""
+    ok = (isinstance(key, str) and 0 < len(key) <= MAX_NAME_LENGTH and key.strip()
+          and key.isprintable())
+    shown = key if ok else repr(key[:40] + ("..." if len(key) > 40 else "")
+                                if isinstance(key, str) else key)
+    path = f"{where}.{shown}" if where else shown
+    return (path.replace("observations.rows", "observations.file")
+            .replace("observations.daily_rows", "observations.daily"))
+
+
+def _check_strings(raw: Mapping[str, Any]) -> None:
+    """Every key a name (:func:`kursk_da.validation.check_text` with ``key=True``: non-empty,
+    at most MAX_NAME_LENGTH characters, no control character), every string value text
+    (UTF-8, no NUL, at most MAX_TEXT_LENGTH characters); the error names the field."""
+    stack: list[tuple[Any, str]] = [(raw, "")]
+    while stack:
+        obj, where = stack.pop()
+        if isinstance(obj, str):
+            check_text(obj, where, error=SpecError)
+        elif isinstance(obj, Mapping):
+            for k, v in obj.items():
+                here = _key_path(where, k)
+                check_text(k, here, key=True, error=SpecError)
+                stack.append((v, here))
+        elif isinstance(obj, list | tuple):
+            stack.extend((v, f"{where}[{i}]") for i, v in enumerate(obj))
 
 
 def _check_lever_domains(

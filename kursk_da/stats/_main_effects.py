@@ -33,6 +33,7 @@ from threadpoolctl import threadpool_limits
 from kursk_da.errors import VOIInputError
 from kursk_da.stats._gam import gam_fits
 from kursk_da.stats._inputs import check_rng
+from kursk_da.validation import as_float_array
 
 __all__ = ["main_effects"]
 
@@ -67,8 +68,8 @@ def main_effects(y: np.ndarray, x: np.ndarray, *, rng: Any = None, n_se_draws: i
         Shapes that do not match, non-finite values, a constant ``y`` or fewer than
         20 draws.
     """
-    y = np.asarray(y, dtype=float)
-    x = np.asarray(x, dtype=float)
+    y = as_float_array(y, "y", VOIInputError)
+    x = as_float_array(x, "x", VOIInputError)
     if y.ndim != 1 or x.ndim != 2 or x.shape[0] != y.shape[0]:
         raise VOIInputError(f"y, x: expected shapes (n,) and (n, p), got {y.shape} and {x.shape}")
     if y.shape[0] < 20:
