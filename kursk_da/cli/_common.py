@@ -31,8 +31,15 @@ from kursk_da.errors import ArgumentError, Interrupted, KurskDAError
 from kursk_da.io import load_result_set, spec_from_tree
 from kursk_da.io._atomic import make_temp_file, remove_stale
 from kursk_da.io._table import EXPORT_FORMATS
-from kursk_da.spec._schema import Spec, load_spec
-from kursk_da.validation import MAX_SEED, check_int, check_output_dir, check_output_file, check_real
+from kursk_da.spec._schema import Spec, load_spec, spec_files
+from kursk_da.validation import (
+    MAX_SEED,
+    check_int,
+    check_output_dir,
+    check_output_file,
+    check_outputs_not_inputs,
+    check_real,
+)
 
 __all__ = [
     "EXIT_OK",
@@ -47,6 +54,7 @@ __all__ = [
     "check_interrupted",
     "check_out_file",
     "check_plots_dir",
+    "check_io_paths",
     "run_handler",
     "FORMATS",
     "add_format_option",
@@ -123,6 +131,31 @@ def check_plots_dir(path: Path | None, option: str = "--plots") -> None:
         check_output_dir(path, option)
 
 
+INPUT_ARGS = ("spec", "source", "path")
+"""The positional arguments naming what a sub-command reads (a spec or a result set)."""
+OUTPUT_ARGS = {"out": "--out", "plots": "--plots"}
+"""The options naming what a sub-command writes, with their spelling."""
+
+
+def check_io_paths(args: argparse.Namespace) -> None:
+    """Refuse an output that would overwrite an input, before anything is computed.
+
+    The inputs are the ``spec``/``source``/``path`` argument and, for a spec (``.toml``),
+    the observations files it reads; the outputs ``--out`` and ``--plots`` (the report's
+    ``--out`` directory, replaced as a whole, may not hold an input either). Same file:
+    same device and inode (symbolic and hard links included) or the same resolved path
+    (:func:`kursk_da.validation.check_outputs_not_inputs`). Exit 2 naming the option.
+    """
+    inputs: list[Path] = []
+    for name in INPUT_ARGS:
+        value = getattr(args, name, None)
+        if isinstance(value, Path):
+            inputs += spec_files(value) if value.suffix == ".toml" else [value]
+    outputs = {flag: getattr(args, attr, None) for attr, flag in OUTPUT_ARGS.items()}
+    replaced = ("--out",) if getattr(args, "command", None) == "report" else ()
+    check_outputs_not_inputs(outputs, inputs, replaced_dirs=replaced)
+
+
 def load_source(src: Path, draws: int, seed: int) -> tuple[Spec, xr.DataTree]:
     """(spec, result set) of a ``SOURCE`` argument.
 
@@ -156,6 +189,7 @@ def run_handler(handler: Callable[[argparse.Namespace], int], args: argparse.Nam
         on); the command then exits with its interrupted status.
     """
     try:
+        check_io_paths(args)  # every sub-command, before its handler computes anything
         return int(handler(args))
     except Exception as exc:
         if PENDING:
