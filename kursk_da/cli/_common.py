@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -25,11 +24,12 @@ from kursk_da.cli._status import (
     EXIT_OK,
     EXIT_UNCONVERGED,
     PENDING,
+    StdoutError,
     check_interrupted,
 )
-from kursk_da.errors import ArgumentError, Interrupted, KurskDAError
+from kursk_da.errors import ArgumentError, Interrupted, KurskDAError, OutputWriteError
 from kursk_da.io import load_result_set, spec_from_tree
-from kursk_da.io._atomic import make_temp_file, remove_stale
+from kursk_da.io._atomic import write_atomic
 from kursk_da.io._table import EXPORT_FORMATS
 from kursk_da.spec._schema import Spec, load_spec, spec_files
 from kursk_da.validation import (
@@ -59,6 +59,7 @@ __all__ = [
     "FORMATS",
     "add_format_option",
     "emit",
+    "OutputWriteError",
 ]
 
 
@@ -196,6 +197,8 @@ def run_handler(handler: Callable[[argparse.Namespace], int], args: argparse.Nam
             # a library that caught the signal's exception and failed on (e.g. a sampler
             # returning its draws so far: SamplingIncomplete): the command was interrupted
             raise Interrupted(PENDING[0]) from exc
+        if isinstance(exc, StdoutError):
+            raise  # standard output closed or full: main() ends quietly
         if isinstance(exc, KurskDAError):
             print(f"kursk-da: error: {exc}", file=sys.stderr)
             return EXIT_BAD_INPUT
@@ -217,19 +220,7 @@ def add_format_option(parser: argparse.ArgumentParser) -> None:
 
 def _write_text(target: Path, text: str) -> Path:
     """Write ``text`` to ``target`` atomically (a temporary file beside it, then renamed)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale(target)
-    tmp = make_temp_file(target)
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return target
+    return write_atomic(target, text.encode("utf-8"))
 
 
 def emit(text: str, out: Path | None) -> None:
