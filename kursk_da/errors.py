@@ -45,6 +45,12 @@ class ResultFileError(KurskDAError, OSError):
     """A result-set file is missing, unreadable or does not follow the schema."""
 
 
+class OutputWriteError(KurskDAError, OSError):
+    """An output could not be written: no space left on the device, a disk quota, an
+    I/O error, a read-only file system. The temporary file was removed and a previous
+    output is intact; the message names the path and the cause in one line."""
+
+
 class ArgumentError(KurskDAError, ValueError):
     """An argument of a library function is invalid.
 

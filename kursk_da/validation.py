@@ -18,7 +18,7 @@ import math
 import numbers
 import os
 import stat
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -44,6 +44,8 @@ __all__ = [
     "as_float_array",
     "MAX_NAME_LENGTH",
     "MAX_TEXT_LENGTH",
+    "check_input_file",
+    "check_outputs_not_inputs",
     "MAX_SEED",
     "is_integer",
     "is_real",
@@ -420,3 +422,91 @@ def check_output_dir(path: Any, name: str, *, manifest: str | None = None,
                    "replaced as a whole: give another directory", error)
     _check_parent(full, name, error)
     return full
+
+
+def check_input_file(path: Any, name: str, error: type[KurskDAError] = ArgumentError,
+                     *, max_bytes: int | None = None) -> Path:
+    """An existing regular file to read (links followed): checked before opening it.
+
+    A named pipe, a device or a socket is refused (reading one may block for ever or
+    never end), as is a directory. A missing file is left to the reader, which names
+    it in its own words.
+
+    Parameters
+    ----------
+    max_bytes : int, optional
+        Refuse a file larger than this many bytes.
+
+    Returns
+    -------
+    Path
+        ``path`` as a :class:`pathlib.Path`.
+    """
+    p = Path(path)
+    try:
+        st = p.stat()
+    except OSError:
+        return p  # missing or unreadable: the reader says so
+    if stat.S_ISDIR(st.st_mode):
+        fail(name, f"{str(p)!r} is a directory; expected a file", error)
+    kind = _kind(st.st_mode)
+    if kind is not None:
+        fail(name, f"{str(p)!r} is {kind}, not a regular file; refusing to read it", error)
+    if max_bytes is not None and st.st_size > max_bytes:
+        fail(name, f"{str(p)!r} is {st.st_size / 2**20:.1f} MiB; expected at most "
+                   f"{max_bytes / 2**20:.0f} MiB", error)
+    return p
+
+
+def _identity(path: Path) -> tuple[int, int] | Path:
+    """What makes two paths the same file: ``(st_dev, st_ino)`` of an existing file (hard
+    and symbolic links included), the resolved path otherwise."""
+    try:
+        st = path.stat()
+    except OSError:
+        return path.resolve()
+    return (st.st_dev, st.st_ino)
+
+
+def check_outputs_not_inputs(outputs: Mapping[str, Any], inputs: Collection[Any], *,
+                             replaced_dirs: Collection[str] = (),
+                             error: type[KurskDAError] = ArgumentError) -> None:
+    """Refuse an output that is one of the inputs: checked before any computing.
+
+    Two paths are the same file when they have the same device and inode (symbolic and
+    hard links included) or, for a path that does not exist yet, the same resolved
+    path.
+
+    Parameters
+    ----------
+    outputs : mapping of str to path
+        Output option (as the user spelled it, e.g. ``"--out"``) -> path; None skipped.
+    inputs : collection of paths
+        Every file the command reads (the spec, the files the spec reads, the source
+        result set).
+    replaced_dirs : collection of str
+        Output options naming a directory that is replaced as a whole (the report): an
+        input inside it is refused too.
+
+    Raises
+    ------
+    KurskDAError
+        ``error``, naming the output option and the input.
+    """
+    given = [Path(p) for p in inputs if p is not None]
+    ids = [(p, _identity(p)) for p in given]
+    for name, out in outputs.items():
+        if out is None:
+            continue
+        o = Path(out)
+        oid = _identity(o)
+        for p, pid in ids:
+            if oid == pid:
+                fail(name, f"{str(o)!r} is an input of this command ({str(p)!r}); refusing "
+                           "to overwrite it: give another path", error)
+        if name in replaced_dirs:
+            full = o.resolve()
+            for p in given:
+                if full in p.resolve().parents:
+                    fail(name, f"{str(o)!r} holds an input of this command ({str(p)!r}) "
+                               "and is replaced as a whole: give another directory", error)

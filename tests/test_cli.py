@@ -407,7 +407,8 @@ def test_voi_formats_parse_and_match_the_stored_group(saved, tmp_path, capsys):
 
 
 EXIT_CODES = {0: "success", 1: "internal error", 2: "bad input", 3: "calibration",
-              128 + signal.SIGINT: "SIGINT", 128 + signal.SIGTERM: "SIGTERM"}
+              128 + signal.SIGINT: "SIGINT", 128 + signal.SIGTERM: "SIGTERM",
+              128 + signal.SIGHUP: "SIGHUP", 128 + signal.SIGPIPE: "standard output closed"}
 
 
 @pytest.mark.parametrize("command", [[], ["summary"], ["analyze"], ["voi"]])
@@ -421,7 +422,8 @@ def test_help_lists_the_exit_statuses(command, capsys):
     listed = dict(re.findall(r"^  (\d+) +(.+)$", out.split("exit status:")[1], re.M))
     assert set(map(int, listed)) == set(EXIT_CODES) == {
         _status.EXIT_OK, _status.EXIT_INTERNAL, _status.EXIT_BAD_INPUT,
-        _status.EXIT_UNCONVERGED, _status.EXIT_SIGINT, _status.EXIT_SIGTERM}
+        _status.EXIT_UNCONVERGED, _status.EXIT_SIGINT, _status.EXIT_SIGTERM,
+        _status.EXIT_SIGHUP, _status.EXIT_SIGPIPE}
     for code, word in EXIT_CODES.items():
         assert word in listed[str(code)], (code, listed)
     assert "-q, --quiet" in out and "-v, --verbose" in out

@@ -38,17 +38,21 @@ still written, marked ``converged = "no"``; with ``--allow-unconverged`` the sta
 and the table and file are flagged. Output paths (``--out``, ``--plots``) are checked
 before anything is computed (exit 2). 130 after SIGINT (Ctrl-C), 143 after SIGTERM: one
 line on stderr (after any stage lines), no traceback, and the temporary files of the
-writers removed (a previous output is kept intact).
+writers removed (a previous output is kept intact); 129 after SIGHUP (the terminal
+closed), the same way. A standard output closed by its reader (``| head -1``) ends the
+command quietly with 141; a full one (``> /dev/full``) with one line and 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
+import os
 import signal
 import sys
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
@@ -57,19 +61,23 @@ from kursk_da.cli._status import (
     EXIT_BAD_INPUT,
     EXIT_INTERNAL,
     EXIT_OK,
+    EXIT_SIGHUP,
     EXIT_SIGINT,
+    EXIT_SIGPIPE,
     EXIT_SIGTERM,
     EXIT_STATUS_HELP,
     EXIT_UNCONVERGED,
     PENDING,
+    GuardedStdout,
+    StdoutError,
     check_interrupted,
 )
 from kursk_da.errors import Interrupted
 
 __all__ = ["main", "build_parser", "EXIT_OK", "EXIT_INTERNAL", "EXIT_BAD_INPUT",
-           "EXIT_UNCONVERGED", "EXIT_SIGINT", "EXIT_SIGTERM"]
+           "EXIT_UNCONVERGED", "EXIT_SIGINT", "EXIT_SIGTERM", "EXIT_SIGHUP", "EXIT_SIGPIPE"]
 
-_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -132,9 +140,10 @@ def _raise_interrupted(signum: int, frame: FrameType | None) -> None:
     raise Interrupted(signum)
 
 
-@contextmanager
+@contextlib.contextmanager
 def _signals_raise() -> Iterator[None]:
-    """SIGINT and SIGTERM raise :class:`~kursk_da.errors.Interrupted` (main thread only)."""
+    """SIGINT, SIGTERM and SIGHUP raise :class:`~kursk_da.errors.Interrupted` (main thread
+    only)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -159,8 +168,33 @@ def _signals_raise() -> Iterator[None]:
         sys.unraisablehook = hook
 
 
+def _stdout_failed(exc: StdoutError) -> int:
+    """End quietly after standard output failed: closed by its reader (``| head -1``,
+    :data:`EXIT_SIGPIPE`, nothing printed) or full (``> /dev/full``: one line on stderr,
+    :data:`EXIT_BAD_INPUT`). Standard output is pointed at ``/dev/null`` so that
+    Python's final flush does not fail again."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    if exc.errno == errno.EPIPE:
+        return EXIT_SIGPIPE
+    print(f"kursk-da: error: cannot write to standard output: "
+          f"{exc.strerror or exc}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``kursk-da`` console script; returns the exit status."""
+    stdout = sys.stdout
+    sys.stdout = GuardedStdout(stdout)
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout = stdout
+
+
+def _main(argv: Sequence[str] | None) -> int:
     with _signals_raise():
         try:
             parser = build_parser()
@@ -178,7 +212,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 check_interrupted()
                 status = run_handler(args.handler, args)
                 check_interrupted()
+                sys.stdout.flush()  # a closed or full stdout fails here, not at exit
             return status
+        except StdoutError as exc:  # closed or full standard output
+            return _stdout_failed(exc)
         except KeyboardInterrupt as exc:
             signum = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
             print(f"kursk-da: interrupted by {signal.Signals(signum).name}; stopped, temporary "

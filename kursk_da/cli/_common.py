@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -25,14 +24,22 @@ from kursk_da.cli._status import (
     EXIT_OK,
     EXIT_UNCONVERGED,
     PENDING,
+    StdoutError,
     check_interrupted,
 )
-from kursk_da.errors import ArgumentError, Interrupted, KurskDAError
+from kursk_da.errors import ArgumentError, Interrupted, KurskDAError, OutputWriteError
 from kursk_da.io import load_result_set, spec_from_tree
-from kursk_da.io._atomic import make_temp_file, remove_stale
+from kursk_da.io._atomic import write_atomic
 from kursk_da.io._table import EXPORT_FORMATS
-from kursk_da.spec._schema import Spec, load_spec
-from kursk_da.validation import MAX_SEED, check_int, check_output_dir, check_output_file, check_real
+from kursk_da.spec._schema import Spec, load_spec, spec_files
+from kursk_da.validation import (
+    MAX_SEED,
+    check_int,
+    check_output_dir,
+    check_output_file,
+    check_outputs_not_inputs,
+    check_real,
+)
 
 __all__ = [
     "EXIT_OK",
@@ -47,10 +54,12 @@ __all__ = [
     "check_interrupted",
     "check_out_file",
     "check_plots_dir",
+    "check_io_paths",
     "run_handler",
     "FORMATS",
     "add_format_option",
     "emit",
+    "OutputWriteError",
 ]
 
 
@@ -123,6 +132,31 @@ def check_plots_dir(path: Path | None, option: str = "--plots") -> None:
         check_output_dir(path, option)
 
 
+INPUT_ARGS = ("spec", "source", "path")
+"""The positional arguments naming what a sub-command reads (a spec or a result set)."""
+OUTPUT_ARGS = {"out": "--out", "plots": "--plots"}
+"""The options naming what a sub-command writes, with their spelling."""
+
+
+def check_io_paths(args: argparse.Namespace) -> None:
+    """Refuse an output that would overwrite an input, before anything is computed.
+
+    The inputs are the ``spec``/``source``/``path`` argument and, for a spec (``.toml``),
+    the observations files it reads; the outputs ``--out`` and ``--plots`` (the report's
+    ``--out`` directory, replaced as a whole, may not hold an input either). Same file:
+    same device and inode (symbolic and hard links included) or the same resolved path
+    (:func:`kursk_da.validation.check_outputs_not_inputs`). Exit 2 naming the option.
+    """
+    inputs: list[Path] = []
+    for name in INPUT_ARGS:
+        value = getattr(args, name, None)
+        if isinstance(value, Path):
+            inputs += spec_files(value) if value.suffix == ".toml" else [value]
+    outputs = {flag: getattr(args, attr, None) for attr, flag in OUTPUT_ARGS.items()}
+    replaced = ("--out",) if getattr(args, "command", None) == "report" else ()
+    check_outputs_not_inputs(outputs, inputs, replaced_dirs=replaced)
+
+
 def load_source(src: Path, draws: int, seed: int) -> tuple[Spec, xr.DataTree]:
     """(spec, result set) of a ``SOURCE`` argument.
 
@@ -156,12 +190,15 @@ def run_handler(handler: Callable[[argparse.Namespace], int], args: argparse.Nam
         on); the command then exits with its interrupted status.
     """
     try:
+        check_io_paths(args)  # every sub-command, before its handler computes anything
         return int(handler(args))
     except Exception as exc:
         if PENDING:
             # a library that caught the signal's exception and failed on (e.g. a sampler
             # returning its draws so far: SamplingIncomplete): the command was interrupted
             raise Interrupted(PENDING[0]) from exc
+        if isinstance(exc, StdoutError):
+            raise  # standard output closed or full: main() ends quietly
         if isinstance(exc, KurskDAError):
             print(f"kursk-da: error: {exc}", file=sys.stderr)
             return EXIT_BAD_INPUT
@@ -183,19 +220,7 @@ def add_format_option(parser: argparse.ArgumentParser) -> None:
 
 def _write_text(target: Path, text: str) -> Path:
     """Write ``text`` to ``target`` atomically (a temporary file beside it, then renamed)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale(target)
-    tmp = make_temp_file(target)
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return target
+    return write_atomic(target, text.encode("utf-8"))
 
 
 def emit(text: str, out: Path | None) -> None:

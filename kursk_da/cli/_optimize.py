@@ -31,6 +31,7 @@ from kursk_da.decision import PolicyResult, optimize_policy, policy_datasets
 from kursk_da.dims import VALUE_UNITS
 from kursk_da.errors import ArgumentError
 from kursk_da.io import load_result_set, save_result_set, spec_from_tree
+from kursk_da.io._atomic import save_figure
 from kursk_da.io._voi_groups import add_voi_groups
 from kursk_da.spec._schema import load_spec
 
@@ -143,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
         args.plots.mkdir(parents=True, exist_ok=True)
         fig = plot_policy_surface(groups["search"])
         path = args.plots / "policy_surface.png"
-        fig.savefig(path, dpi=100)
+        save_figure(fig, path, dpi=100)
         print(f"plot written to {path}")
     if args.out:
         check_interrupted()

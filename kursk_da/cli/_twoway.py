@@ -25,6 +25,7 @@ from kursk_da.cli._common import (
 from kursk_da.cli._waiting import load_spec_and_inputs
 from kursk_da.dims import VALUE_UNITS, X_VALUE, Y_VALUE
 from kursk_da.io import save_result_set
+from kursk_da.io._atomic import save_figure
 from kursk_da.io._voi_groups import add_voi_groups
 from kursk_da.sensitivity import two_way
 from kursk_da.sensitivity._twoway import DEFAULT_PAIR
@@ -83,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
 
         args.plots.mkdir(parents=True, exist_ok=True)
         path = args.plots / "twoway.png"
-        plot_twoway(ds).savefig(path, dpi=100)
+        save_figure(plot_twoway(ds), path, dpi=100)
         print(f"plot written to {path}")
     if args.out:
         check_interrupted()

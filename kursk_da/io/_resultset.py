@@ -80,7 +80,13 @@ from kursk_da.dims import (
 )
 from kursk_da.dynamics.catalogue import ATTRIBUTE_NAMES, TRAJECTORIES
 from kursk_da.errors import ResultFileError, SpecError
-from kursk_da.io._atomic import make_temp_file, remove_stale
+from kursk_da.io._atomic import (
+    ensure_space,
+    guard_h5netcdf_close,
+    make_temp_file,
+    remove_stale,
+    storage_errors,
+)
 from kursk_da.io._voi_groups import trigger_dataset
 from kursk_da.spec._schema import Spec, spec_from_dict
 from kursk_da.validation import check_output_file, check_seed, fail
@@ -119,6 +125,8 @@ __all__ = [
     "NETCDF_COMPRESSION",
     "LAZY_ELEMENTS",
 ]
+
+guard_h5netcdf_close()  # a full disk: an error naming the path, not a segmentation fault
 
 RESULT_SCHEMA = "4"
 """Version of the result-set schema written now. 2: per-attribute units as the
@@ -698,15 +706,18 @@ def save_result_set(tree: xr.DataTree | str | os.PathLike[str], path: str | Path
         check_seed(tree.attrs["seed"], "seed")
     target.parent.mkdir(parents=True, exist_ok=True)
     remove_stale(target)
+    ensure_space(target, sum(node.to_dataset(inherit=False).nbytes for node in tree.subtree))
     if is_zarr_path(target):
         return _save_zarr(tree, target)
     tmp = make_temp_file(target)
     try:
-        tree.to_netcdf(tmp, engine="h5netcdf", encoding=_encoding(tree, zarr=False))
+        with storage_errors(target):
+            tree.to_netcdf(tmp, engine="h5netcdf", encoding=_encoding(tree, zarr=False))
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    return replace_target(tmp, target)
+    with storage_errors(target):
+        return replace_target(tmp, target)
 
 
 def replace_target(tmp: Path, target: Path) -> Path:
@@ -757,12 +768,14 @@ def _save_zarr(tree: xr.DataTree, target: Path) -> Path:
 
     tmp = make_temp_dir(target)
     try:
-        tree.to_zarr(tmp, mode="w", encoding=_encoding(tree, zarr=True), consolidated=True,
-                     zarr_format=2)
+        with storage_errors(target):
+            tree.to_zarr(tmp, mode="w", encoding=_encoding(tree, zarr=True),
+                         consolidated=True, zarr_format=2)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return replace_target(tmp, target)
+    with storage_errors(target):
+        return replace_target(tmp, target)
 
 
 def as_result_set(obj: xr.DataTree | str | os.PathLike[str], name: str = "tree"

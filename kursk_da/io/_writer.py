@@ -32,7 +32,13 @@ import xarray as xr
 from kursk_da.dims import DRAW
 from kursk_da.engine._blocks import BlockResult, EngineContext, stored_rows
 from kursk_da.engine._run import EngineOutput
-from kursk_da.io._atomic import make_temp_dir, make_temp_file, remove_stale
+from kursk_da.io._atomic import (
+    ensure_space,
+    make_temp_dir,
+    make_temp_file,
+    remove_stale,
+    storage_errors,
+)
 from kursk_da.io._resultset import (
     DRAW_CHUNK,
     check_result_target,
@@ -87,8 +93,9 @@ class ResultSetWriter:
             return
         self._buf.append(r)
         self._buffered += r.rows.size
-        while self._buffered >= DRAW_CHUNK:
-            self._flush(DRAW_CHUNK)
+        with storage_errors(self.target):
+            while self._buffered >= DRAW_CHUNK:
+                self._flush(DRAW_CHUNK)
 
     def _take(self, n: int) -> EngineOutput:
         """The first ``n`` buffered rows as an :class:`EngineOutput` slice."""
@@ -128,6 +135,7 @@ class ResultSetWriter:
         if self.trigger_day is not None and piece.trigger_day is not None:
             self.trigger_day[self.written:self.written + n] = piece.trigger_day
         groups = draw_datasets(self.spec, piece, rows, posterior=self.posterior)
+        ensure_space(self.target, sum(ds.nbytes for ds in groups.values()))
         if self.written == 0:
             self._create(groups)
         elif self.zarr:
@@ -193,7 +201,8 @@ class ResultSetWriter:
     def close_draws(self) -> None:
         """Write the last, partial chunk (after the engine's last block)."""
         if self._buffered:
-            self._flush(self._buffered)
+            with storage_errors(self.target):
+                self._flush(self._buffered)
         if self.written != self.n_store:
             raise RuntimeError(f"result set writer: {self.written} stored draws written, "
                                f"{self.n_store} expected")
@@ -224,6 +233,14 @@ class ResultSetWriter:
         Path
             The written file or store.
         """
+        try:
+            with storage_errors(self.target):
+                return self._finish(tree)
+        except BaseException:
+            self.abort()
+            raise
+
+    def _finish(self, tree: xr.DataTree) -> Path:
         self.close_draws()
         assert self.tmp is not None
         for node in tree.subtree:
@@ -233,6 +250,7 @@ class ResultSetWriter:
             if existing:
                 ds = ds.drop_vars([k for k in ds.variables if str(k) in existing])
             group = None if path == "/" else path
+            ensure_space(self.target, ds.nbytes)
             enc = dataset_encoding(ds, self.zarr)
             if self.zarr:
                 ds.to_zarr(self.tmp, group=group, mode="a", encoding=enc, consolidated=False,

@@ -15,6 +15,7 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from kursk_da.dims import GROUP, OPTION, OUTPUT, PARAMETER, VALUE_UNITS, WEIGHT_VALUE
+from kursk_da.io._atomic import save_figure
 from kursk_da.plots._common import option_styles
 
 __all__ = ["plot_evppi", "plot_tornado", "plot_sobol", "plot_acceptability", "plot_simplex",
@@ -154,6 +155,6 @@ def save_all_plots(tree: xr.DataTree, directory: str | Path) -> list[Path]:
         if path in tree.groups:
             fig = func(tree)
             target = out / f"{name}.png"
-            fig.savefig(target, dpi=100)
+            save_figure(fig, target, dpi=100)  # atomic; a full disk: one line
             written.append(target)
     return written

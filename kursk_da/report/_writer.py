@@ -21,7 +21,7 @@ from typing import Any
 import xarray as xr
 
 from kursk_da.errors import KurskDAError, ResultFileError
-from kursk_da.io._atomic import make_temp_dir, remove_stale, temp_name
+from kursk_da.io._atomic import make_temp_dir, remove_stale, storage_errors, temp_name
 from kursk_da.io._resultset import load_result_set
 from kursk_da.report._document import Document
 from kursk_da.report._render import image_filename, render_html, render_markdown
@@ -110,11 +110,12 @@ def write_report(tree: xr.DataTree, out_dir: str | Path,
     tmp = make_temp_dir(target)  # mode 0o777 less the umask: the usual directory mode
     old: Path | None = None
     try:
-        _write_files(doc, tmp)
-        if target.exists():
-            old = temp_name(target, "old")
-            os.replace(target, old)
-        os.replace(tmp, target)
+        with storage_errors(target):  # a full disk: one line naming the directory
+            _write_files(doc, tmp)
+            if target.exists():
+                old = temp_name(target, "old")
+                os.replace(target, old)
+            os.replace(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         if old is not None and not target.exists():

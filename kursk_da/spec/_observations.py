@@ -88,7 +88,7 @@ from kursk_da.dynamics.catalogue import OBSERVABLES
 from kursk_da.errors import SpecError
 from kursk_da.spec._domains import check_value
 from kursk_da.spec._plans import EPOCH, day_of
-from kursk_da.validation import fail
+from kursk_da.validation import check_input_file, fail
 
 __all__ = [
     "QUANTITIES",
@@ -98,6 +98,9 @@ __all__ = [
     "Observation",
     "claimant_family",
     "embed_observation_files",
+    "observation_file_paths",
+    "MAX_FILE_BYTES",
+    "MAX_FILE_ROWS",
     "parse_observations",
     "select_observations",
     "thin_daily",
@@ -134,6 +137,15 @@ UNDEFINED_DEFINITION = ("ua_losses_undefined", "ru_losses_undefined")
 
 _CLAIM_KEY = ("date", "quantity", "value", "low", "high", "claimant")
 """Columns that identify a claim: a row repeating them is a duplicate (refused)."""
+
+MAX_FILE_BYTES = 8 * 2**20
+"""The largest observations CSV file read, bytes (8 MiB). Analyst judgement: about 150
+times the shipped files (55 kB for 146 rows, about 400 bytes a row); a larger file is
+refused before it is read (reading 78 MB of rows took 4 minutes and 2.8 GB)."""
+MAX_FILE_ROWS = 20_000
+"""The most rows of one observations CSV file. Analyst judgement: a claim a day from
+each of ten claimants over five years; every row is embedded in the result set."""
+
 _CSV_KEYS = {"file", "exclude_quantities", "measurement_error", "daily", "rows", "daily_rows"}
 _ERROR_KEYS = {"control", "strength", "losses", "undefined_definition"}
 _DAILY_KEYS = {"file", "every_days", "measurement_error"}
@@ -424,6 +436,9 @@ def _read_rows(text: str, path: str) -> list[dict[str, str]]:
                                 f"{', '.join(CSV_COLUMNS)}", SpecError)
     rows: list[dict[str, str]] = []
     for row in reader:
+        if len(rows) == MAX_FILE_ROWS:
+            fail(path, f"more than {MAX_FILE_ROWS} rows; expected at most {MAX_FILE_ROWS} "
+                       "(the rows are embedded in the result set)", SpecError)
         if None in row:
             fail(f"{path}[{len(rows)}]", "more fields than columns", SpecError)
         rows.append({c: (row.get(c) or "").strip() for c in CSV_COLUMNS})
@@ -434,14 +449,33 @@ def _file_text(name: Any, base: Path | None, path: str) -> str:
     if not isinstance(name, str) or not name.strip():
         fail(path, f"expected the path of a CSV file (relative to the spec), got {name!r}",
              SpecError)
-    p = Path(name)
-    if not p.is_absolute() and base is not None:
-        p = base / p
+    p = _resolve(name, base)
+    check_input_file(p, path, SpecError, max_bytes=MAX_FILE_BYTES)  # no fifo: never blocks
     try:
         # utf-8-sig: a byte-order mark (a CSV saved by Excel) is not part of the header
         return p.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         fail(path, f"cannot read the observations file {str(p)!r}: {exc}", SpecError)
+
+
+def _resolve(name: str, base: Path | None) -> Path:
+    p = Path(name)
+    return base / p if not p.is_absolute() and base is not None else p
+
+
+def observation_file_paths(raw: Mapping[str, Any], spec_path: str | None) -> list[Path]:
+    """The CSV files a spec's ``[observations]`` reads (``file`` and the ``daily`` files),
+    resolved as :func:`embed_observation_files` resolves them; names that are not
+    strings are skipped (the reader refuses them)."""
+    obs = raw.get("observations")
+    if not isinstance(obs, Mapping) or "rows" in obs:
+        return []
+    base = Path(spec_path).resolve().parent if spec_path else None
+    names = [obs.get("file")]
+    daily = obs.get("daily", [])
+    if isinstance(daily, list):
+        names += [d.get("file") for d in daily if isinstance(d, Mapping)]
+    return [_resolve(n, base) for n in names if isinstance(n, str) and n.strip()]
 
 
 def embed_observation_files(raw: Mapping[str, Any], spec_path: str | None) -> dict[str, Any]:

@@ -85,13 +85,14 @@ from kursk_da.spec._observations import (
     CSV_COLUMNS,
     Observation,
     embed_observation_files,
+    observation_file_paths,
     parse_observations,
 )
 from kursk_da.spec._plans import _LEVER_BOUNDS, EPOCH, Phase, day_of, parse_phases
 from kursk_da.spec._scenarios import BASE_SCENARIO, Scenario, parse_scenarios, scenario_raw
 from kursk_da.spec._variants import Variant, parse_variants, variant_raw
 from kursk_da.spec.copula import rank_correlation
-from kursk_da.validation import MAX_NAME_LENGTH, check_text
+from kursk_da.validation import MAX_NAME_LENGTH, check_input_file, check_text
 
 __all__ = [
     "Parameter",
@@ -99,6 +100,7 @@ __all__ = [
     "Correlation",
     "Spec",
     "load_spec",
+    "spec_files",
     "as_spec",
     "apply_scenario",
     "apply_variant",
@@ -362,7 +364,7 @@ def load_spec(path: str | Path) -> Spec:
     """
     if not isinstance(path, str | os.PathLike) or not str(path):
         raise SpecError("path", f"expected the path of a TOML spec file, got {path!r}")
-    p = Path(path)
+    p = check_input_file(path, str(path), SpecError)  # a fifo or device: refused, never read
     if not p.is_file():
         raise SpecError(str(p), "spec file not found (expected a TOML file)")
     try:
@@ -384,6 +386,21 @@ def load_spec(path: str | Path) -> Spec:
     except (ValueError, TypeError, MemoryError) as exc:
         raise SpecError(str(p), f"not valid TOML: {type(exc).__name__}: {exc}") from None
     return spec_from_dict(raw, path=str(p))
+
+
+def spec_files(path: str | Path) -> list[Path]:
+    """The files a spec reads: the TOML file and its observations CSV files.
+
+    Cheap (the TOML is parsed, nothing validated, no CSV read): for the CLI's check that
+    no output overwrites an input before anything is computed. A spec that cannot be
+    read yields only its own path (:func:`load_spec` reports the error).
+    """
+    p = Path(path)
+    try:
+        raw = tomllib.loads(p.read_text(encoding="utf-8")) if p.is_file() else {}
+    except (OSError, ValueError, RecursionError, MemoryError):
+        raw = {}
+    return [p, *observation_file_paths(raw, str(p))]
 
 
 def as_spec(spec: Spec | str | Path, name: str = "spec") -> Spec:
