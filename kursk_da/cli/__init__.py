@@ -52,7 +52,6 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
-from kursk_da import __version__
 from kursk_da.cli._status import (
     EXIT_BAD_INPUT,
     EXIT_INTERNAL,
@@ -166,6 +165,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser = build_parser()
             args = parser.parse_args(argv)
             if args.version:
+                from kursk_da import __version__
+
                 print(f"kursk-da {__version__}")
                 return EXIT_OK
             if args.command is None:

@@ -14,10 +14,9 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import xarray as xr
-
-from kursk_da.analysis import analyze
+from kursk_da._defaults import EXPORT_FORMATS
 from kursk_da.cli._log import LOGGER
 from kursk_da.cli._status import (
     EXIT_BAD_INPUT,
@@ -28,11 +27,12 @@ from kursk_da.cli._status import (
     check_interrupted,
 )
 from kursk_da.errors import ArgumentError, Interrupted, KurskDAError
-from kursk_da.io import load_result_set, spec_from_tree
-from kursk_da.io._atomic import make_temp_file, remove_stale
-from kursk_da.io._table import EXPORT_FORMATS
-from kursk_da.spec._schema import Spec, load_spec
 from kursk_da.validation import MAX_SEED, check_int, check_output_dir, check_output_file, check_real
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+    from kursk_da.spec._schema import Spec
 
 __all__ = [
     "EXIT_OK",
@@ -131,6 +131,10 @@ def load_source(src: Path, draws: int, seed: int) -> tuple[Spec, xr.DataTree]:
     calibrated analysis, run ``kursk-da analyze`` first and give its result set);
     anything else is read as a saved result set, whose stored spec is rebuilt.
     """
+    from kursk_da.analysis import analyze
+    from kursk_da.io import load_result_set, spec_from_tree
+    from kursk_da.spec._schema import load_spec
+
     if src.suffix == ".toml":
         spec = load_spec(src)
         return spec, analyze(spec, draws, seed, prior_only=True)
@@ -183,6 +187,8 @@ def add_format_option(parser: argparse.ArgumentParser) -> None:
 
 def _write_text(target: Path, text: str) -> Path:
     """Write ``text`` to ``target`` atomically (a temporary file beside it, then renamed)."""
+    from kursk_da.io._atomic import make_temp_file, remove_stale
+
     target.parent.mkdir(parents=True, exist_ok=True)
     remove_stale(target)
     tmp = make_temp_file(target)
