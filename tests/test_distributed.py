@@ -436,3 +436,47 @@ def test_sobol_and_scenarios_with_a_client_equal_in_process(spec_2025, cluster):
     b = scenario_comparison(spec_2025, draws=2 * BLOCK_SIZE + 17, seed=6, scenarios=names,
                             client=client)
     assert a.identical(b)
+
+
+# --- memory bounded by the stored draws, not by the draws (issue 27) ------------------
+
+
+def test_writer_keeps_copies_of_the_stored_rows_not_the_blocks(spec_2025, tmp_path):
+    """A block storing a few rows of a subsample is not kept alive by the writer's buffer
+    (it kept every such block until 65,536 rows were buffered: 0.5 GB at 10^7 draws)."""
+    import weakref
+
+    from kursk_da.engine._blocks import make_context, run_blocks
+    from kursk_da.io._writer import ResultSetWriter
+
+    ctx = make_context(spec_2025, 3 * BLOCK_SIZE, 11, store=30)
+    writer = ResultSetWriter(spec_2025, ctx, tmp_path / "w.zarr", posterior=False)
+    try:
+        blocks = run_blocks(ctx, 0, ctx.n_blocks)
+        refs = []
+        while blocks:
+            r = blocks.pop(0)
+            refs.append(weakref.ref(r.values))
+            writer(r)
+            del r
+        assert writer._buffered == 30  # fewer than a chunk: all still buffered
+        assert all(ref() is None for ref in refs)
+    finally:
+        writer.abort()
+
+
+def test_streaming_cvar_buffer_is_bounded_and_keeps_no_rows_without_chains():
+    """The exact CVaR selection holds at most keep + max(4096, keep // 8) values per option
+    and, for independent draws, no rows; the CVaR equals the exact one of every row."""
+    rng = np.random.default_rng(5)
+    n, k, alpha = 300 * BLOCK_SIZE // 4, 3, 0.05
+    v = rng.standard_normal((n, k)) * [1.0, 2.0, 0.5]
+    s = metrics.StreamingSummary(k, n, alpha)
+    bound = s.keep + max(4096, s.keep // 8)
+    largest = 0
+    for a in range(0, n, BLOCK_SIZE):
+        s.add(v[a:a + BLOCK_SIZE], a)
+        largest = max(largest, int(s._tail_size.max()))
+        assert sum(r.size for j in range(k) for r in s._tail_r[j]) == 0
+    assert largest <= bound
+    np.testing.assert_allclose(s.result()["cvar"], metrics.cvar(v, alpha), rtol=1e-12)

@@ -37,7 +37,8 @@ CHECK = """
 import contextlib, io, json, sys
 from kursk_da.cli import build_parser, main
 statuses = {}
-for argv in [["--help"], *([c, "--help"] for c in build_parser()._subparsers._group_actions[0].choices),
+commands = build_parser()._subparsers._group_actions[0].choices
+for argv in [["--help"], *([c, "--help"] for c in commands),
              ["analyze", "models/none.toml", "--draws", "0", "--out", "x.nc"],
              ["voi", "x.nc", "--no-such-option"], ["--version"]]:
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
