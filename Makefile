@@ -47,9 +47,12 @@ report: $(BIN)/.installed
 	$(BIN)/kursk-da report results/example.nc --out results/report
 	$(BIN)/python tools/report_screenshot.py results/report
 
+# every script of benchmarks/ at full size (an hour or more: SBC, the calibration, 10^7
+# draws), then one table of their figures with goals and pass/fail (docs/benchmarks.md);
+# BENCH_SKIP="sbc bench_calibration" leaves some out. `make test` runs each with --smoke.
+BENCH_SKIP ?=
 bench: $(BIN)/.installed
-	$(BIN)/python benchmarks/bench_engine.py
-	$(BIN)/python benchmarks/bench_voi.py
+	$(BIN)/python tools/bench_table.py --skip $(BENCH_SKIP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache

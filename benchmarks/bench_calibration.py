@@ -3,7 +3,7 @@
 Usage::
 
     .venv/bin/python benchmarks/bench_calibration.py [--spec models/kursk_2025.toml]
-        [--sampler nutpie|pymc] [--seed 1] [--draws N] [--tune N] [--chains 4]
+        [--sampler nutpie|pymc] [--seed 1] [--draws N] [--tune N] [--chains 4] [--smoke]
 
 ``--draws`` and ``--tune`` default to the library defaults of
 :func:`kursk_da.calibration.calibrate` (``DEFAULT_DRAWS``, ``DEFAULT_TUNE``). Prints the
@@ -13,6 +13,8 @@ steps per draw, the diagnostics table (campaign and observation-model parameters
 of observations inside their 90% posterior predictive interval and, for a spec with AFP's
 claim of 30 December 2024, its 90% predictive interval. Budget (issue 11, item 4): at most
 120 s of sampling for the default spec (52 claims) on the 2-core reference machine.
+``--smoke``: 2 chains of 20 draws after 20 tuning steps (the whole code path in seconds once
+the model is compiled; the figures are then not judged).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _figures import add_smoke, figure, machine_line
 
 from kursk_da.calibration._sampling import DEFAULT_DRAWS, DEFAULT_TUNE
 
@@ -40,7 +43,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--draws", type=int, default=DEFAULT_DRAWS)
     p.add_argument("--tune", type=int, default=DEFAULT_TUNE)
     p.add_argument("--chains", type=int, default=4)
+    add_smoke(p)
     args = p.parse_args(argv)
+    if args.smoke:
+        args.draws, args.tune, args.chains = 20, 20, 2
+    print(machine_line(), flush=True)
 
     from kursk_da.calibration import (
         calibrate,
@@ -96,7 +103,15 @@ def main(argv: list[str] | None = None) -> int:
         lo, hi = ppc.loc[afp[0], ["lower_90", "upper_90"]]
         print(f"area held on 30 Dec 2024 ({afp[0]}, observed {ppc.loc[afp[0], 'observed']:.0f} "
               f"km2): 90% predictive interval [{lo:.0f}, {hi:.0f}] km2, width {hi - lo:.0f}")
-    return 0 if diag.passed else 1
+    figure("calibration sampling time (default spec)", f"{sampling:.1f} s",
+           f"<= {BUDGET_SECONDS:.0f} s", sampling <= BUDGET_SECONDS, smoke=args.smoke)
+    figure("calibration compile time", f"{cc.compile_seconds:.1f} s", smoke=args.smoke)
+    figure("calibration min bulk ESS per sampling second", f"{ess / sampling:.1f}",
+           smoke=args.smoke)
+    figure("calibration diagnostics gate (R-hat, ESS, divergences, E-BFMI)",
+           "passed" if diag.passed else "failed", "passed", bool(diag.passed),
+           smoke=args.smoke)
+    return 0 if diag.passed or args.smoke else 1
 
 
 if __name__ == "__main__":

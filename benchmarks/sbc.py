@@ -4,13 +4,14 @@ Usage::
 
     .venv/bin/python benchmarks/sbc.py [--spec models/kursk_2025.toml] [--sims 100]
                                        [--seed 1] [--draws 250] [--tune 250] [--chains 2]
-                                       [--workers N]
+                                       [--workers N] [--smoke]
 
 Prints, per sampled parameter, the rank histogram (10 bins of the ranks 0..99), the
 chi-square statistic and p-value of uniformity, and the verdict at a family-wise level
 of 1 % (Bonferroni). Exit status 0 when every parameter passes, 1 otherwise. About
 6 s per simulation on the 2-core reference machine. The logic is
-:func:`kursk_da.calibration._sbc.run_sbc`.
+:func:`kursk_da.calibration._sbc.run_sbc`. ``--smoke``: 2 simulations of 1 chain x 30
+draws (ranks of 9 draws), for the test suite; the verdict is then not judged.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+
+from _figures import add_smoke, figure, machine_line
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,7 +38,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, default=0,
                    help="run the fits on a LocalCluster of N worker processes (one fit per "
                         "dask task; the same ranks as in-process)")
+    add_smoke(p)
     args = p.parse_args(argv)
+    thin_to = 99
+    if args.smoke:
+        args.sims, args.draws, args.tune, args.chains, thin_to = 2, 30, 30, 1, 9
+    print(machine_line(), flush=True)
 
     import pandas as pd
 
@@ -58,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         client = Client(cluster)
     try:
         res = run_sbc(spec, args.sims, args.seed, draws=args.draws, tune=args.tune,
-                      chains=args.chains, progress=progress,
+                      chains=args.chains, thin_to=thin_to, progress=progress,
                       client=client)
     finally:
         if client is not None and cluster is not None:
@@ -78,7 +86,11 @@ def main(argv: list[str] | None = None) -> int:
         print("rank uniformity: " + ("PASS (no parameter rejected at 1% family-wise)"
                                      if res.passed else "FAIL: "
                                      + ", ".join(res.table.index[~res.table["uniform"]])))
-    return 0 if res.passed else 1
+    figure(f"SBC wall time, {args.sims} simulations", f"{res.seconds:.0f} s", smoke=args.smoke)
+    figure("SBC rank uniformity (every parameter, 1% family-wise)",
+           "uniform" if res.passed else "rejected", "uniform", bool(res.passed),
+           smoke=args.smoke)
+    return 0 if res.passed or args.smoke else 1
 
 
 if __name__ == "__main__":

@@ -21,12 +21,48 @@ it). Calibration alone (imports PyMC on first use): ``kd.build_model(spec)``,
 """
 
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
 
 from kursk_da.errors import KurskDAError, ResultFileError, SpecError
-from kursk_da.spec import Spec, load_spec, sample_inputs, spec_from_dict
+
+if TYPE_CHECKING:  # the lazy names, for the type checker
+    __version__: str
+    from kursk_da.analysis import Analysis, analyze, run_analysis
+    from kursk_da.calibration import (
+        Calibration,
+        build_model,
+        calibrate,
+        diagnose,
+        run_calibration,
+    )
+    from kursk_da.decision._summary import decision_summary
+    from kursk_da.engine._run import run_engine
+    from kursk_da.io import load_result_set, options_table, save_result_set, validate_result_set
+    from kursk_da.sensitivity import (
+        acceptability_curve,
+        campaign_sobol,
+        risk_attitude,
+        scenario_comparison,
+        simplex_regions,
+        tornado,
+    )
+    from kursk_da.spec import Spec, load_spec, sample_inputs, spec_from_dict
+    from kursk_da.stats import (
+        VOIResult,
+        evpi,
+        evppi,
+        evppi_nested,
+        evsi_lognormal,
+        main_effects,
+        sobol,
+    )
+    from kursk_da.voi import campaign_evppi, campaign_evppi_nested
 
 _LAZY: dict[str, str] = {
+    "Spec": "kursk_da.spec",
+    "load_spec": "kursk_da.spec",
+    "sample_inputs": "kursk_da.spec",
+    "spec_from_dict": "kursk_da.spec",
     "analyze": "kursk_da.analysis",
     "run_analysis": "kursk_da.analysis",
     "Analysis": "kursk_da.analysis",
@@ -58,13 +94,27 @@ _LAZY: dict[str, str] = {
     "run_calibration": "kursk_da.calibration",
     "Calibration": "kursk_da.calibration",
 }
-"""Public names imported on first use: name -> module. The spec and the errors are
-imported eagerly; everything that needs the engine (numba) or PyMC is not, so loading a
-spec compiles nothing and ``import kursk_da`` stays fast."""
+"""Public names imported on first use: name -> module. Only the errors are imported
+eagerly: the spec needs SciPy, the engine numba, the calibration PyMC, so that ``import
+kursk_da`` (and ``kursk-da --help``, issue 27) stays fast and loading a spec compiles
+nothing."""
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("kursk_da")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0+unknown"
 
 
 def __getattr__(name: str) -> object:
-    """Lazy access to the names of :data:`_LAZY` (imports their module on first use)."""
+    """Lazy access to the names of :data:`_LAZY` (imports their module on first use) and
+    to ``__version__`` (read from the installed metadata on first use)."""
+    if name == "__version__":
+        globals()[name] = value = _version()
+        return value
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'kursk_da' has no attribute {name!r}")
@@ -78,10 +128,6 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 
-try:
-    __version__ = version("kursk_da")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0+unknown"
 
 __all__ = [
     "__version__",

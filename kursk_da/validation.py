@@ -18,13 +18,15 @@ import math
 import numbers
 import os
 import stat
+import sys
 from collections.abc import Collection, Mapping
 from pathlib import Path
-from typing import Any, NoReturn
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from kursk_da.errors import ArgumentError, KurskDAError, SpecError
+
+if TYPE_CHECKING:  # NumPy is imported where it is used: the CLI parses without it
+    import numpy as np
 
 __all__ = [
     "fail",
@@ -59,14 +61,21 @@ def fail(name: str, message: str, error: type[KurskDAError] = ArgumentError) -> 
     raise error(f"{name}: {message}")
 
 
+def _is_bool(value: Any) -> bool:
+    """True for ``bool`` and ``numpy.bool_`` (a NumPy scalar exists only once NumPy is
+    imported, so NumPy is not imported here)."""
+    numpy = sys.modules.get("numpy")
+    return isinstance(value, bool) or (numpy is not None and isinstance(value, numpy.bool_))
+
+
 def is_integer(value: Any) -> bool:
     """True for ``int`` and NumPy integer scalars, False for ``bool``."""
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool | np.bool_)
+    return isinstance(value, numbers.Integral) and not _is_bool(value)
 
 
 def is_real(value: Any) -> bool:
     """True for real numbers (``int``, ``float``, NumPy scalars), False for ``bool``."""
-    return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
+    return isinstance(value, numbers.Real) and not _is_bool(value)
 
 
 def _num(x: float) -> str:
@@ -165,7 +174,7 @@ def check_bool(value: Any, name: str, error: type[KurskDAError] = ArgumentError)
 
     Strings such as ``"no"`` and numbers are refused: ``bool("no")`` is True.
     """
-    if not isinstance(value, bool | np.bool_):
+    if not _is_bool(value):
         fail(name, f"expected True or False, got {value!r}", error)
     return bool(value)
 
@@ -203,6 +212,8 @@ def check_instance(value: Any, name: str, kind: type | tuple[type, ...], what: s
 def as_float_array(value: Any, name: str,
                    error: type[KurskDAError] = ArgumentError) -> np.ndarray:
     """``value`` as a float NumPy array; an error naming ``name`` if it holds no numbers."""
+    import numpy as np
+
     try:
         out: np.ndarray = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
@@ -261,6 +272,8 @@ def check_rng(rng: Any, name: str = "rng", error: type[KurskDAError] = ArgumentE
     KurskDAError
         ``error`` when ``rng`` cannot seed a Generator (e.g. a legacy ``RandomState``).
     """
+    import numpy as np
+
     if isinstance(rng, np.random.Generator):
         return rng
     if isinstance(rng, np.random.RandomState):

@@ -187,8 +187,11 @@ def test_round_trip_zarr_and_compressed_netcdf(reference, tmp_path, name):
         import h5py
 
         with h5py.File(path) as fh:
+            # per-draw variables chunked along draw, uncompressed (gzip was the run's
+            # bottleneck, issue 27); the summaries compressed
             ds = fh["decision"]["value"]
-            assert ds.compression == "gzip" and ds.chunks is not None
+            assert ds.compression is None and ds.chunks is not None
+            assert fh["decision"]["expected_value"].compression == "gzip"
     save_result_set(reference, path)  # replacing a store or file
     assert sorted(p.name for p in tmp_path.iterdir()) == [name]
 
@@ -355,6 +358,11 @@ def test_written_block_by_block_equals_in_memory(spec_2025, reference, small_chu
     out = tmp_path / name
     tree = kd.analyze(spec_2025, draws=DRAWS, seed=11, prior_only=True,
                       chunk_size=3 * BLOCK_SIZE, n_jobs=1, out=out)
+    # returned from memory, not read back: the per-draw variables opened lazily from the
+    # file, the summaries the arrays built in memory (issue 27)
+    assert type(tree["decision"]["value"].data).__module__.startswith("dask")
+    assert type(tree["prior"][spec_2025.input_names[0]].data).__module__.startswith("dask")
+    assert isinstance(tree["decision"]["expected_value"].data, np.ndarray)
     _same_all(reference, tree)
     _same_all(reference, load_result_set(out))
     assert sorted(p.name for p in tmp_path.iterdir()) == [name]
@@ -428,3 +436,47 @@ def test_sobol_and_scenarios_with_a_client_equal_in_process(spec_2025, cluster):
     b = scenario_comparison(spec_2025, draws=2 * BLOCK_SIZE + 17, seed=6, scenarios=names,
                             client=client)
     assert a.identical(b)
+
+
+# --- memory bounded by the stored draws, not by the draws (issue 27) ------------------
+
+
+def test_writer_keeps_copies_of_the_stored_rows_not_the_blocks(spec_2025, tmp_path):
+    """A block storing a few rows of a subsample is not kept alive by the writer's buffer
+    (it kept every such block until 65,536 rows were buffered: 0.5 GB at 10^7 draws)."""
+    import weakref
+
+    from kursk_da.engine._blocks import make_context, run_blocks
+    from kursk_da.io._writer import ResultSetWriter
+
+    ctx = make_context(spec_2025, 3 * BLOCK_SIZE, 11, store=30)
+    writer = ResultSetWriter(spec_2025, ctx, tmp_path / "w.zarr", posterior=False)
+    try:
+        blocks = run_blocks(ctx, 0, ctx.n_blocks)
+        refs = []
+        while blocks:
+            r = blocks.pop(0)
+            refs.append(weakref.ref(r.values))
+            writer(r)
+            del r
+        assert writer._buffered == 30  # fewer than a chunk: all still buffered
+        assert all(ref() is None for ref in refs)
+    finally:
+        writer.abort()
+
+
+def test_streaming_cvar_buffer_is_bounded_and_keeps_no_rows_without_chains():
+    """The exact CVaR selection holds at most keep + max(4096, keep // 8) values per option
+    and, for independent draws, no rows; the CVaR equals the exact one of every row."""
+    rng = np.random.default_rng(5)
+    n, k, alpha = 300 * BLOCK_SIZE // 4, 3, 0.05
+    v = rng.standard_normal((n, k)) * [1.0, 2.0, 0.5]
+    s = metrics.StreamingSummary(k, n, alpha)
+    bound = s.keep + max(4096, s.keep // 8)
+    largest = 0
+    for a in range(0, n, BLOCK_SIZE):
+        s.add(v[a:a + BLOCK_SIZE], a)
+        largest = max(largest, int(s._tail_size.max()))
+        assert sum(r.size for j in range(k) for r in s._tail_r[j]) == 0
+    assert largest <= bound
+    np.testing.assert_allclose(s.result()["cvar"], metrics.cvar(v, alpha), rtol=1e-12)

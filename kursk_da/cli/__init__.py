@@ -56,7 +56,6 @@ from collections.abc import Iterator, Sequence
 from types import FrameType
 from typing import Any
 
-from kursk_da import __version__
 from kursk_da.cli._status import (
     EXIT_BAD_INPUT,
     EXIT_INTERNAL,
@@ -200,6 +199,8 @@ def _main(argv: Sequence[str] | None) -> int:
             parser = build_parser()
             args = parser.parse_args(argv)
             if args.version:
+                from kursk_da import __version__
+
                 print(f"kursk-da {__version__}")
                 return EXIT_OK
             if args.command is None:

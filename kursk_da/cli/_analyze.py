@@ -28,11 +28,9 @@ import argparse
 import contextlib
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tqdm import tqdm
-
-from kursk_da.analysis import DEFAULT_STORE_DRAWS, run_analysis
+from kursk_da._defaults import DEFAULT_CHUNK_SIZE, DEFAULT_STORE_DRAWS
 from kursk_da.cli._common import (
     EXIT_OK,
     EXIT_UNCONVERGED,
@@ -43,10 +41,9 @@ from kursk_da.cli._common import (
     seed_type,
 )
 from kursk_da.cli._log import LOGGER, Stages, progress_bar, verbosity
-from kursk_da.engine._run import DEFAULT_CHUNK_SIZE, ClusterError
-from kursk_da.io import options_table
-from kursk_da.io._resultset import check_result_target
-from kursk_da.spec._schema import check_run_size, load_spec
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 __all__ = ["register", "run", "add_cluster_options", "cluster_client"]
 
@@ -158,6 +155,8 @@ EXIT_CLUSTER = 1
 
 def run(args: argparse.Namespace) -> int:
     """Handler of ``kursk-da analyze``."""
+    from kursk_da.engine._blocks import ClusterError  # the library: imported by the handler
+
     try:
         return _run(args)
     except ClusterError as exc:
@@ -166,6 +165,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from kursk_da.analysis import run_analysis
+    from kursk_da.io import options_table
+    from kursk_da.io._resultset import check_result_target
+    from kursk_da.spec._schema import check_run_size, load_spec
+
     check_result_target(args.out, "--out")  # before any computing
     if args.workers is not None and args.scheduler is not None:
         from kursk_da.errors import ArgumentError

@@ -13,10 +13,9 @@ import datetime as dt
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import xarray as xr
-
-from kursk_da.analysis import analyze
+from kursk_da._defaults import EXPORT_FORMATS
 from kursk_da.cli._log import LOGGER
 from kursk_da.cli._status import (
     EXIT_BAD_INPUT,
@@ -28,10 +27,6 @@ from kursk_da.cli._status import (
     check_interrupted,
 )
 from kursk_da.errors import ArgumentError, Interrupted, KurskDAError, OutputWriteError
-from kursk_da.io import load_result_set, spec_from_tree
-from kursk_da.io._atomic import write_atomic
-from kursk_da.io._table import EXPORT_FORMATS
-from kursk_da.spec._schema import Spec, load_spec, spec_files
 from kursk_da.validation import (
     MAX_SEED,
     check_int,
@@ -40,6 +35,11 @@ from kursk_da.validation import (
     check_outputs_not_inputs,
     check_real,
 )
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+    from kursk_da.spec._schema import Spec
 
 __all__ = [
     "EXIT_OK",
@@ -147,6 +147,8 @@ def check_io_paths(args: argparse.Namespace) -> None:
     same device and inode (symbolic and hard links included) or the same resolved path
     (:func:`kursk_da.validation.check_outputs_not_inputs`). Exit 2 naming the option.
     """
+    from kursk_da.spec._schema import spec_files
+
     inputs: list[Path] = []
     for name in INPUT_ARGS:
         value = getattr(args, name, None)
@@ -165,6 +167,10 @@ def load_source(src: Path, draws: int, seed: int) -> tuple[Spec, xr.DataTree]:
     calibrated analysis, run ``kursk-da analyze`` first and give its result set);
     anything else is read as a saved result set, whose stored spec is rebuilt.
     """
+    from kursk_da.analysis import analyze
+    from kursk_da.io import load_result_set, spec_from_tree
+    from kursk_da.spec._schema import load_spec
+
     if src.suffix == ".toml":
         spec = load_spec(src)
         return spec, analyze(spec, draws, seed, prior_only=True)
@@ -220,6 +226,8 @@ def add_format_option(parser: argparse.ArgumentParser) -> None:
 
 def _write_text(target: Path, text: str) -> Path:
     """Write ``text`` to ``target`` atomically (a temporary file beside it, then renamed)."""
+    from kursk_da.io._atomic import write_atomic
+
     return write_atomic(target, text.encode("utf-8"))
 
 

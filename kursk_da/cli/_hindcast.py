@@ -23,9 +23,7 @@ import datetime as dt
 import math
 import sys
 from pathlib import Path
-from typing import Any
-
-import xarray as xr
+from typing import TYPE_CHECKING, Any
 
 from kursk_da.cli._analyze import add_cluster_options, cluster_client
 from kursk_da.cli._common import (
@@ -38,13 +36,13 @@ from kursk_da.cli._common import (
 )
 from kursk_da.cli._log import LOGGER
 from kursk_da.dims import ORIGIN, QUANTITY
-from kursk_da.engine._run import ClusterError
 from kursk_da.errors import ArgumentError
-from kursk_da.io import load_result_set, save_result_set, spec_from_tree
-from kursk_da.io._hindcast import add_hindcast, hindcast_dataset
-from kursk_da.io._resultset import check_result_target
-from kursk_da.io._table import ExportColumn, ExportTable, render_table
-from kursk_da.spec._schema import load_spec
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+    from kursk_da.io._table import ExportTable
+
 
 __all__ = ["register", "run", "format_hindcast", "hindcast_export", "parse_origins",
            "DEFAULT_ORIGINS_TEXT"]
@@ -147,6 +145,8 @@ def format_hindcast(ds: xr.Dataset, by_quantity: bool = False) -> str:
 
 def hindcast_export(ds: xr.Dataset) -> ExportTable:
     """The table by origin of a ``/hindcast`` Dataset, for CSV/JSON/Markdown."""
+    from kursk_da.io._table import ExportColumn, ExportTable
+
     keys = ("n_used", "n_forecast", "n_point", "crps_relative", "coverage_50", "coverage_90",
             "skill_persistence", "n_persistence", "skill_trend", "n_trend", "divergences",
             "max_rhat")
@@ -171,6 +171,8 @@ def hindcast_export(ds: xr.Dataset) -> ExportTable:
 
 def run(args: argparse.Namespace) -> int:
     """Handler of ``kursk-da hindcast``."""
+    from kursk_da.engine._run import ClusterError
+
     try:
         return _run(args)
     except ClusterError as exc:
@@ -179,6 +181,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from kursk_da.io import load_result_set, save_result_set, spec_from_tree
+    from kursk_da.io._hindcast import add_hindcast, hindcast_dataset
+    from kursk_da.io._resultset import check_result_target
+    from kursk_da.io._table import render_table
+    from kursk_da.spec._schema import load_spec
+
     if args.out is not None:
         check_result_target(args.out, "--out")  # before any computing
     if args.workers is not None and args.scheduler is not None:

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import xarray as xr
-
+from kursk_da._defaults import DEFAULT_COST_PER_REPORT
 from kursk_da.cli._common import (
     EXIT_OK,
     check_interrupted,
@@ -26,10 +25,11 @@ from kursk_da.cli._common import (
 )
 from kursk_da.cli._waiting import load_spec_and_inputs
 from kursk_da.dims import REPORTS, VALUE_UNITS
-from kursk_da.io import save_result_set
-from kursk_da.io._voi_groups import add_voi_groups
-from kursk_da.voi import evsi_intelligence
-from kursk_da.voi._evsi_outputs import DEFAULT_COST_PER_REPORT
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+
 
 __all__ = ["register", "run", "format_intelligence"]
 
@@ -92,6 +92,10 @@ def format_intelligence(ds: xr.Dataset) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Handler of ``kursk-da intelligence``."""
+    from kursk_da.io import save_result_set
+    from kursk_da.io._voi_groups import add_voi_groups
+    from kursk_da.voi import evsi_intelligence
+
     check_out_file(args.out)
     spec, tree, inputs = load_spec_and_inputs(args.source)
     kwargs: dict[str, Any] = {}

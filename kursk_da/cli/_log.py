@@ -30,9 +30,10 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tqdm import tqdm
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 __all__ = ["LOGGER", "THIRD_PARTY", "configured", "Stages", "progress_bar"]
 
@@ -89,6 +90,8 @@ class _TqdmHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
+            from tqdm import tqdm
+
             tqdm.write(self.format(record), file=sys.stderr)
         except Exception:  # pragma: no cover - logging's own error path
             self.handleError(record)
@@ -152,6 +155,8 @@ def progress_bar(label: str, total: int | None, unit: str, enabled: bool = True)
     Hidden with ``-q``, with ``enabled=False`` (``--no-progress``) and when stderr is not a
     terminal (tqdm's ``disable=None``).
     """
+    from tqdm import tqdm
+
     disable = None if enabled and verbosity() >= 0 else True
     return tqdm(total=total, unit=unit, desc=label, disable=disable, file=sys.stderr,
                 dynamic_ncols=True, leave=False)

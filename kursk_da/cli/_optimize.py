@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from kursk_da.cli._common import (
     EXIT_OK,
@@ -27,13 +25,14 @@ from kursk_da.cli._common import (
     real_type,
     seed_type,
 )
-from kursk_da.decision import PolicyResult, optimize_policy, policy_datasets
 from kursk_da.dims import VALUE_UNITS
 from kursk_da.errors import ArgumentError
-from kursk_da.io import load_result_set, save_result_set, spec_from_tree
-from kursk_da.io._atomic import save_figure
-from kursk_da.io._voi_groups import add_voi_groups
-from kursk_da.spec._schema import load_spec
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from kursk_da.decision import PolicyResult
+
 
 __all__ = ["register", "run", "parse_search", "format_policy"]
 
@@ -49,6 +48,8 @@ def parse_search(items: list[str]) -> dict[str, np.ndarray]:
         Path ``--search`` for a malformed item, a non-finite number, ``STEP <= 0`` or
         ``HI < LO``.
     """
+    import numpy as np
+
     out: dict[str, np.ndarray] = {}
     for item in items:
         name, sep, spec = item.partition("=")
@@ -118,6 +119,14 @@ def format_policy(res: PolicyResult) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Handler of ``kursk-da optimize``."""
+    import numpy as np
+
+    from kursk_da.decision import optimize_policy, policy_datasets
+    from kursk_da.io import load_result_set, save_result_set, spec_from_tree
+    from kursk_da.io._atomic import save_figure
+    from kursk_da.io._voi_groups import add_voi_groups
+    from kursk_da.spec._schema import load_spec
+
     check_out_file(args.out)
     check_plots_dir(args.plots)
     search = parse_search(args.search)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kursk_da.cli import _intelligence, _optimize, _twoway, _waiting
 from kursk_da.cli._common import EXIT_OK, check_interrupted, check_out_file, positive_int, seed_type
@@ -24,12 +24,10 @@ from kursk_da.cli._intelligence import format_intelligence
 from kursk_da.cli._optimize import format_policy
 from kursk_da.cli._twoway import format_twoway
 from kursk_da.cli._waiting import format_waiting, load_spec_and_inputs
-from kursk_da.decision import optimize_policy, policy_datasets
-from kursk_da.decision._policy import DEFAULT_SEARCH
-from kursk_da.io import save_result_set
-from kursk_da.io._voi_groups import add_voi_groups
-from kursk_da.sensitivity import two_way
-from kursk_da.voi import evsi_intelligence, value_of_waiting
+
+if TYPE_CHECKING:
+    pass
+
 
 __all__ = ["register", "run"]
 
@@ -52,6 +50,13 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Handler of ``kursk-da policy``."""
+    from kursk_da.decision import optimize_policy, policy_datasets
+    from kursk_da.decision._policy import DEFAULT_SEARCH
+    from kursk_da.io import save_result_set
+    from kursk_da.io._voi_groups import add_voi_groups
+    from kursk_da.sensitivity import two_way
+    from kursk_da.voi import evsi_intelligence, value_of_waiting
+
     check_out_file(args.out)
     spec, tree, inputs = load_spec_and_inputs(args.source)
     res = optimize_policy(spec, args.option, DEFAULT_SEARCH, draws=args.draws, seed=args.seed,

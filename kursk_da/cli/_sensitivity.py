@@ -11,9 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from kursk_da.cli._analyze import add_cluster_options, cluster_client
 from kursk_da.cli._common import (
@@ -29,17 +27,13 @@ from kursk_da.cli._log import LOGGER
 from kursk_da.cli._voi import source_parser
 from kursk_da.dims import OPTION, VALUE_UNITS
 from kursk_da.errors import ResultFileError
-from kursk_da.io import save_result_set
-from kursk_da.io._draws import draws_from_tree
-from kursk_da.io._voi_groups import add_voi_groups
-from kursk_da.sensitivity._groups import (
-    SensitivityGroups,
-    main_effects_frame,
-    scenarios_frame,
-    sensitivity_groups,
-    sobol_frame,
-    tornado_frame,
-)
+
+if TYPE_CHECKING:
+    from kursk_da.sensitivity._groups import (
+        SensitivityGroups,
+    )
+    pass
+
 
 __all__ = ["register", "run", "format_sensitivity"]
 
@@ -65,6 +59,15 @@ def register(sub: Any) -> None:
 def format_sensitivity(res: SensitivityGroups, top: int = 10,
                        risk_aversion: float = 1e-3) -> str:
     """Text report of :func:`kursk_da.sensitivity._groups.sensitivity_groups`."""
+    import numpy as np
+
+    from kursk_da.sensitivity._groups import (
+        main_effects_frame,
+        scenarios_frame,
+        sobol_frame,
+        tornado_frame,
+    )
+
     lines: list[str] = []
     if res.posterior:
         lines.append("posterior result set: the tornado sweeps under the posterior; Sobol' "
@@ -117,6 +120,11 @@ def format_sensitivity(res: SensitivityGroups, top: int = 10,
 
 def run(args: argparse.Namespace) -> int:
     """Handler of ``kursk-da sensitivity``."""
+    from kursk_da.io import save_result_set
+    from kursk_da.io._draws import draws_from_tree
+    from kursk_da.io._voi_groups import add_voi_groups
+    from kursk_da.sensitivity._groups import sensitivity_groups
+
     check_out_file(args.out)  # before any computing
     check_plots_dir(args.plots)
     spec, tree = load_source(args.source, args.draws, args.seed)

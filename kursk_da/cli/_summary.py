@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
-
-import xarray as xr
+from typing import TYPE_CHECKING, Any
 
 from kursk_da.cli._common import EXIT_OK, add_format_option, check_out_file, emit
 from kursk_da.cli._voi import format_evsi, format_voi
 from kursk_da.errors import ArgumentError
-from kursk_da.io import load_result_set, options_table
-from kursk_da.io._table import options_export, render_table, voi_export
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+
 
 __all__ = ["register", "run", "voi_text"]
 
@@ -40,6 +41,8 @@ def register(sub: Any) -> None:
 
 def voi_text(tree: xr.DataTree, fmt: str, top: int = 10) -> str:
     """The EVPPI ranking of ``tree["voi"]`` in ``fmt`` (``table``: :func:`format_voi`)."""
+    from kursk_da.io._table import render_table, voi_export
+
     if "voi" not in tree.children:
         raise ArgumentError("--voi: the result set has no /voi group; run 'kursk-da voi "
                             "PATH --out FILE' first and summarise FILE")
@@ -51,6 +54,9 @@ def voi_text(tree: xr.DataTree, fmt: str, top: int = 10) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Handler of ``kursk-da summary``."""
+    from kursk_da.io import load_result_set, options_table
+    from kursk_da.io._table import options_export, render_table
+
     check_out_file(args.out)  # before reading anything
     tree = load_result_set(args.path)
     if args.voi:

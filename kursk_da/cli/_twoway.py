@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import xarray as xr
-
+from kursk_da._defaults import DEFAULT_PAIR
 from kursk_da.cli._common import (
     EXIT_OK,
     check_interrupted,
@@ -24,11 +23,11 @@ from kursk_da.cli._common import (
 )
 from kursk_da.cli._waiting import load_spec_and_inputs
 from kursk_da.dims import VALUE_UNITS, X_VALUE, Y_VALUE
-from kursk_da.io import save_result_set
-from kursk_da.io._atomic import save_figure
-from kursk_da.io._voi_groups import add_voi_groups
-from kursk_da.sensitivity import two_way
-from kursk_da.sensitivity._twoway import DEFAULT_PAIR
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+
 
 __all__ = ["register", "run", "format_twoway"]
 
@@ -70,6 +69,11 @@ def format_twoway(ds: xr.Dataset) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Handler of ``kursk-da twoway``."""
+    from kursk_da.io import save_result_set
+    from kursk_da.io._atomic import save_figure
+    from kursk_da.io._voi_groups import add_voi_groups
+    from kursk_da.sensitivity import two_way
+
     check_out_file(args.out)
     check_plots_dir(args.plots)
     spec, tree, inputs = load_spec_and_inputs(args.source)

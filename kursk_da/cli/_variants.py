@@ -17,9 +17,7 @@ import argparse
 import contextlib
 import sys
 from pathlib import Path
-from typing import Any
-
-import xarray as xr
+from typing import TYPE_CHECKING, Any
 
 from kursk_da.cli._analyze import add_cluster_options, cluster_client
 from kursk_da.cli._common import (
@@ -31,13 +29,12 @@ from kursk_da.cli._common import (
 )
 from kursk_da.cli._log import LOGGER, Stages
 from kursk_da.dims import DECISION_MODEL, OBSERVATION, OPTION, VALUE_UNITS
-from kursk_da.engine._run import ClusterError
 from kursk_da.errors import ArgumentError, ResultFileError
-from kursk_da.io import load_result_set, save_result_set, spec_from_tree
-from kursk_da.io._resultset import check_result_target
-from kursk_da.io._variants import add_variants_group
-from kursk_da.sensitivity import compare_variants
-from kursk_da.sensitivity._variants import variants_frame
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+
 
 __all__ = ["register", "run", "format_variants"]
 
@@ -71,6 +68,8 @@ def register(sub: Any) -> None:
 
 def format_variants(ds: xr.Dataset) -> str:
     """Console text of a ``/variants`` Dataset: LOO table, decision tables, verdict."""
+    from kursk_da.sensitivity._variants import variants_frame
+
     loo = variants_frame(ds)
     lines = [f"PSIS-LOO of {ds.sizes[OBSERVATION]} observations, stacking weights "
              f"(base variant {ds.attrs['base_variant']})",
@@ -112,6 +111,8 @@ def format_variants(ds: xr.Dataset) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Handler of ``kursk-da variants``."""
+    from kursk_da.engine._run import ClusterError
+
     try:
         return _run(args)
     except ClusterError as exc:
@@ -120,6 +121,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from kursk_da.io import load_result_set, save_result_set, spec_from_tree
+    from kursk_da.io._resultset import check_result_target
+    from kursk_da.io._variants import add_variants_group
+    from kursk_da.sensitivity import compare_variants
+
     out = args.out if args.out is not None else args.source
     check_result_target(out, "--out" if args.out is not None else "source")
     if args.workers is not None and args.scheduler is not None:

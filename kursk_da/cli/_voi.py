@@ -15,10 +15,7 @@ import argparse
 import contextlib
 import os
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
-import xarray as xr
+from typing import TYPE_CHECKING, Any
 
 from kursk_da.cli._analyze import add_cluster_options, cluster_client
 from kursk_da.cli._common import (
@@ -34,10 +31,12 @@ from kursk_da.cli._common import (
 )
 from kursk_da.cli._log import LOGGER, Stages, progress_bar
 from kursk_da.dims import VALUE_UNITS
-from kursk_da.io import save_result_set
-from kursk_da.io._table import render_table, voi_export
-from kursk_da.io._voi_groups import add_voi_groups
-from kursk_da.voi._groups import evppi_frame, group_evppi_frame, voi_group
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import xarray as xr
+
+
 
 __all__ = ["register", "run", "source_parser", "format_voi", "format_evsi"]
 
@@ -86,6 +85,8 @@ def _table(frame: pd.DataFrame, names: list[str], title: str, limit: int) -> str
 
 def format_voi(ds: xr.Dataset, limit: int = 10) -> str:
     """Text report of a ``/voi`` Dataset (:func:`kursk_da.voi._groups.voi_group`)."""
+    from kursk_da.voi._groups import evppi_frame, group_evppi_frame
+
     p = evppi_frame(ds)
     g = group_evppi_frame(ds)
     g_names = [f"{n} ({m}, {k})" for n, m, k in
@@ -110,6 +111,10 @@ def format_evsi(ds: xr.Dataset) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Handler of ``kursk-da voi``."""
+    from kursk_da.io import save_result_set
+    from kursk_da.io._table import render_table, voi_export
+    from kursk_da.io._voi_groups import add_voi_groups
+
     check_out_file(args.out)  # before any computing
     stages = Stages(*(("propagation",) if args.source.suffix == ".toml" else ()),
                     "VOI tasks")
@@ -135,6 +140,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _voi_tasks(args: argparse.Namespace, tree: xr.DataTree, stages: Stages,
                client: Any) -> xr.Dataset:
+    from kursk_da.voi._groups import voi_group
+
     with progress_bar(stages.label("VOI tasks"), None, "task") as bar:
 
         def tick(done: int, total: int) -> None:

@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-import xarray as xr
+from typing import TYPE_CHECKING, Any
 
 from kursk_da.cli._common import (
     EXIT_OK,
@@ -25,10 +22,13 @@ from kursk_da.cli._common import (
 )
 from kursk_da.dims import VALUE_UNITS, WAIT_DAYS
 from kursk_da.errors import ArgumentError
-from kursk_da.io import load_result_set, save_result_set, spec_from_tree
-from kursk_da.io._voi_groups import add_voi_groups
-from kursk_da.spec._schema import Spec, load_spec
-from kursk_da.voi import value_of_waiting
+
+if TYPE_CHECKING:
+    import numpy as np
+    import xarray as xr
+
+    from kursk_da.spec._schema import Spec
+
 
 __all__ = ["register", "run", "format_waiting", "parse_pairs", "load_spec_and_inputs"]
 
@@ -51,6 +51,11 @@ def parse_pairs(items: list[str] | None, option: str) -> dict[str, float] | None
 
 def load_spec_and_inputs(src: Path) -> tuple[Spec, xr.DataTree | None, np.ndarray | None]:
     """(spec, result set or None, posterior inputs or None) of a ``SRC`` argument."""
+    import numpy as np
+
+    from kursk_da.io import load_result_set, spec_from_tree
+    from kursk_da.spec._schema import load_spec
+
     if src.suffix == ".toml":
         return load_spec(src), None, None
     tree = load_result_set(src)
@@ -106,6 +111,10 @@ def format_waiting(ds: xr.Dataset) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Handler of ``kursk-da waiting``."""
+    from kursk_da.io import save_result_set
+    from kursk_da.io._voi_groups import add_voi_groups
+    from kursk_da.voi import value_of_waiting
+
     check_out_file(args.out)
     observe = parse_pairs(args.observe, "--observe")
     spec, tree, inputs = load_spec_and_inputs(args.source)

@@ -298,12 +298,13 @@ class StreamingSummary:
       computed by the engine beside the block when it passes them to :meth:`add`.
     * The probability best counts the argmax of each row (integers, exact).
     * CVaR is exact: a selection keeps, per option, the ``floor(alpha n) + 2``
-      smallest values and their rows (buffer compacted with ``argpartition`` when it
-      doubles; a value is dropped only when it is above the current cut), about
-      ``16 alpha n`` bytes per option. The ``alpha`` quantile (linear interpolation,
-      as ``numpy.quantile``), the tail mean with its fractional boundary weight and the
-      influence values ``q + min(v - q, 0) / alpha`` (non-zero only in the kept tail)
-      come from the kept values.
+      smallest values (and, for a posterior analysis, their rows; buffer compacted with
+      ``argpartition`` when it grows by an eighth; a value is dropped only when it is
+      above the current cut), about ``9 alpha n`` bytes per option (``18 alpha n`` with
+      the rows): the only memory of a run that grows with the draws (issue 27). The
+      ``alpha`` quantile (linear interpolation, as ``numpy.quantile``), the tail mean
+      with its fractional boundary weight and the influence values ``q + min(v - q, 0) /
+      alpha`` (non-zero only in the kept tail) come from the kept values.
     * With ``chains`` (posterior analyses) the per-posterior-draw sums of ``v``,
       ``max v`` and the best indicators are accumulated (``n_chain x n_draw`` rows),
       so the MCSEs are ArviZ's on the per-posterior-draw means, as in :func:`mean_mcse`.
@@ -369,13 +370,20 @@ class StreamingSummary:
         self.n = n
         self.best += mom.best
         rows = np.arange(start, start + m, dtype=np.int64)
+        slack = max(4096, self.keep // 8)
         for j in range(self.k):
             col = v[:, j]
-            sel = col < self._cut[j] if np.isfinite(self._cut[j]) else slice(None)
-            self._tail_v[j].append(col[sel])
-            self._tail_r[j].append(rows[sel])
+            if np.isfinite(self._cut[j]):
+                sel = col < self._cut[j]
+                self._tail_v[j].append(col[sel])
+                if self.chains is not None:
+                    self._tail_r[j].append(rows[sel])
+            else:  # copies: a view would keep the whole block alive
+                self._tail_v[j].append(col.copy())
+                if self.chains is not None:
+                    self._tail_r[j].append(rows)
             self._tail_size[j] += self._tail_v[j][-1].size
-            if self._tail_size[j] >= 2 * self.keep + 4096:
+            if self._tail_size[j] >= self.keep + slack:
                 self._compact(j, final=False)
         if self.chains is not None:
             vmax = v.max(axis=1)
@@ -392,19 +400,30 @@ class StreamingSummary:
             self.group[g0:g0 + n_g] += part
 
     def _compact(self, j: int, final: bool = True) -> tuple[np.ndarray, np.ndarray]:
-        """Keep the ``keep`` smallest values of option ``j`` (and their rows); sorted by
-        value, then row, only for the ``final`` read (interim compactions need no order:
-        the selection is a deterministic function of the blocks either way)."""
+        """Keep the ``keep`` smallest values of option ``j`` (and, with ``chains``, their
+        rows; without, the rows returned are empty); sorted by value, then row, only for
+        the ``final`` read (interim compactions need no order: the selection is a
+        deterministic function of the blocks either way, and without rows only the
+        values, not which of equal values was kept, enter the metrics)."""
         vals = np.concatenate(self._tail_v[j]) if self._tail_v[j] else np.zeros(0)
-        rows = (np.concatenate(self._tail_r[j]) if self._tail_r[j]
+        self._tail_v[j] = []
+        with_rows = self.chains is not None
+        rows = (np.concatenate(self._tail_r[j]) if with_rows and self._tail_r[j]
                 else np.zeros(0, dtype=np.int64))
+        self._tail_r[j] = []
         if vals.size > self.keep:
             idx = np.argpartition(vals, self.keep - 1)[: self.keep]
-            vals, rows = vals[idx], rows[idx]
+            vals = vals[idx]
+            if with_rows:
+                rows = rows[idx]
+            del idx
             self._cut[j] = vals.max()
         if final:
-            order = np.lexsort((rows, vals))
-            vals, rows = vals[order], rows[order]
+            if with_rows:
+                order = np.lexsort((rows, vals))
+                vals, rows = vals[order], rows[order]
+            else:
+                vals = np.sort(vals)
         self._tail_v[j], self._tail_r[j] = [vals], [rows]
         self._tail_size[j] = vals.size
         return vals, rows
@@ -460,7 +479,7 @@ class StreamingSummary:
             diff = b - a
             q[j] = b - diff * (1 - t) if t >= 0.5 else a + diff * t
             below = vals < q[j]
-            tails.append((vals[below] - q[j], rows[below]))
+            tails.append((vals[below] - q[j], rows[below] if rows.size else rows))
         out["cvar"], out["quantile"] = cv, q
         if self.chains is None:
             def sd_mean(var: np.ndarray | float) -> np.ndarray:

@@ -14,6 +14,7 @@ from typing import Protocol
 
 import numpy as np
 
+from kursk_da._defaults import BLOCK_SIZE, DEFAULT_CHUNK_SIZE
 from kursk_da.dynamics.catalogue import ATTRIBUTE_NAMES, TRAJECTORY_NAMES
 from kursk_da.engine._kernel import simulate_chunk
 from kursk_da.engine._noise import block_shocks, draw_stride
@@ -43,11 +44,6 @@ __all__ = [
     "SHOCK_STREAM",
 ]
 
-BLOCK_SIZE = 4096
-"""Draws per block: the fixed unit of the random streams (part of the reproducibility
-contract; a multiple of the kernel's ``LANES``)."""
-DEFAULT_CHUNK_SIZE = 4 * BLOCK_SIZE
-"""Draws per task by default (four blocks); does not change the numbers."""
 INPUT_STREAM = 2
 """First spawn key of the prior-input streams ``(2, block)``."""
 SHOCK_STREAM = 3

@@ -124,6 +124,7 @@ __all__ = [
     "DRAW_CHUNK",
     "NETCDF_COMPRESSION",
     "LAZY_ELEMENTS",
+    "with_stored_draws",
 ]
 
 guard_h5netcdf_close()  # a full disk: an error naming the path, not a segmentation fault
@@ -588,7 +589,13 @@ ZARR_SUFFIX = ".zarr"
 DRAW_CHUNK = 65_536
 """Rows per chunk along ``draw`` of the stored arrays (netCDF and Zarr)."""
 NETCDF_COMPRESSION = {"compression": "gzip", "compression_opts": 4, "shuffle": True}
-"""Compression of the numeric variables of a netCDF result set (HDF5 gzip level 4)."""
+"""Compression of the numeric variables of a netCDF result set that are not over ``draw``
+(HDF5 gzip level 4 with the shuffle filter). The variables over ``draw`` (the per-draw data,
+the stored trajectories) are written uncompressed: gzip cost 4.5 s of a 2x10^5-draw run
+(about 20 MB/s on the 2-core machine) for a file about 40% smaller, and the filters that
+are fast (lzf, Blosc) are not readable by the netCDF-C library, hence not by every reader
+of netCDF (``benchmarks/bench_analyze.py`` prints the size and write time of each; Zarr's
+default zstd is fast: a large run is best written as a Zarr store)."""
 LAZY_ELEMENTS = 10_000_000
 """Variables of more elements than this stay on disk (dask) when a result set is loaded."""
 
@@ -639,7 +646,8 @@ def check_result_target(path: Any, name: str = "path") -> Path:
 
 def dataset_encoding(ds: xr.Dataset, zarr: bool) -> dict[str, dict[str, Any]]:
     """Variable encodings of one group: chunks along ``draw`` of at most
-    :data:`DRAW_CHUNK` rows, and compression (netCDF, :data:`NETCDF_COMPRESSION`)."""
+    :data:`DRAW_CHUNK` rows, and compression (netCDF, :data:`NETCDF_COMPRESSION`, for the
+    variables not over ``draw``; Zarr: its default codec)."""
     group: dict[str, dict[str, Any]] = {}
     for name, var in ds.data_vars.items():
         if var.ndim == 0 or var.dtype.kind not in "fiub":
@@ -650,6 +658,8 @@ def dataset_encoding(ds: xr.Dataset, zarr: bool) -> dict[str, dict[str, Any]]:
             continue
         if zarr:
             group[str(name)] = {"chunks": chunks}
+        elif DRAW in var.dims:
+            group[str(name)] = {"chunksizes": chunks}
         else:
             group[str(name)] = {"chunksizes": chunks, **NETCDF_COMPRESSION}
     return group
@@ -1006,6 +1016,46 @@ def check_zarr_chunks(store: Path) -> None:
                     raise ResultFileError(
                         f"{store}: /{group}/{entry.name}: chunk {name!r} is missing (it would "
                         "read as NaN); the store is damaged or incomplete")
+
+
+def with_stored_draws(tree: xr.DataTree, path: str | Path) -> xr.DataTree:
+    """``tree`` with the per-draw variables of the result set written to ``path``.
+
+    ``tree`` is the result set an analysis built in memory without its per-draw variables
+    (:func:`build_result_set` with ``per_draw=False``) and ``path`` the file or store the
+    streaming writer (:class:`kursk_da.io.ResultSetWriter`) wrote from both. The variables
+    over ``draw`` of the groups ``/prior``, ``/decision`` and ``/triggers`` are taken from
+    ``path`` opened lazily (dask arrays read on use, when dask is installed; read whole
+    otherwise), everything else from ``tree``: nothing written is read back to return it.
+
+    Raises
+    ------
+    ResultFileError
+        If ``path`` cannot be opened.
+    """
+    p = Path(path)
+    zarr = p.is_dir() and _is_zarr_store(p)
+    engine = "zarr" if zarr else "h5netcdf"
+    lazy = _dask_available()
+    try:
+        opened = xr.open_datatree(p, engine=engine, chunks={} if lazy else None)
+    except (OSError, ValueError, KeyError) as exc:
+        raise ResultFileError(f"{p}: cannot read the written result set ({exc})") from None
+    groups = {node.path: node.to_dataset(inherit=False) for node in tree.subtree}
+    for path_ in ("/prior", "/decision", "/triggers"):
+        if path_ not in groups or path_.strip("/") not in opened.children:
+            continue
+        disk = opened.children[path_.strip("/")].to_dataset(inherit=False)
+        new = {k: disk[k] for k in disk.data_vars if DRAW in disk[k].dims}
+        if not lazy:
+            new = {k: v.load() for k, v in new.items()}
+        if new:
+            groups[path_] = groups[path_].assign(new)
+    if not lazy:
+        opened.close()
+    out = xr.DataTree.from_dict(groups)
+    out.attrs = dict(tree.attrs)
+    return out
 
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

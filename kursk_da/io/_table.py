@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from kursk_da._defaults import EXPORT_FORMATS
 from kursk_da.decision._metrics import same_value_as
 from kursk_da.dims import DRAW, GROUP, OPTION, PARAMETER, VALUE_UNITS
 from kursk_da.io._resultset import as_result_set
@@ -51,8 +52,6 @@ __all__ = [
 DEFAULT_CVAR_ALPHA = 0.05
 """CVaR tail probability assumed when a result set does not record ``cvar_alpha``."""
 
-EXPORT_FORMATS = ("csv", "json", "markdown")
-"""Formats of :func:`render_table` (``kursk-da ... --format``; ``table`` is the console text)."""
 
 JSON_SCHEMA = "kursk-da-table/1"
 """Identifier of the JSON layout written by :func:`render_table` (key ``schema``)."""

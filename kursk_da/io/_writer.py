@@ -17,12 +17,15 @@ trajectories, calibration groups; xarray, ``mode="a"``), consolidates the Zarr
 metadata and renames the temporary into place; :meth:`ResultSetWriter.abort` removes
 it. Memory: one buffer of ``DRAW_CHUNK`` stored rows (and, for options with state
 triggers, 8 bytes per stored draw and option for the trigger summaries), whatever the
-number of draws.
+number of draws: the buffer holds copies of the stored rows only, not the blocks (a block
+storing a few rows of a subsample kept its values and retention sums alive until the
+chunk was full: 0.5 GB at 10^7 draws with ``--store-draws 10000``, issue 27).
 """
 
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +55,24 @@ from kursk_da.spec._schema import Spec
 __all__ = ["ResultSetWriter"]
 
 
+@dataclass
+class _Stored:
+    """The stored rows of one block (copies: the block itself is not kept)."""
+
+    rows: np.ndarray
+    inputs: np.ndarray
+    attributes: np.ndarray
+    values: np.ndarray
+    fire: np.ndarray
+
+    def split(self, k: int) -> tuple[_Stored, _Stored]:
+        """The first ``k`` rows and the rest."""
+        return (_Stored(self.rows[:k], self.inputs[:k], self.attributes[:k], self.values[:k],
+                        self.fire[:k]),
+                _Stored(self.rows[k:], self.inputs[k:], self.attributes[k:], self.values[k:],
+                        self.fire[k:]))
+
+
 class ResultSetWriter:
     """Write a result set to ``target`` while the engine runs (see the module docstring).
 
@@ -76,7 +97,7 @@ class ResultSetWriter:
         self.triggered = any(ph.trigger for o in spec.options.values() for ph in o.phases)
         self.trigger_day = (np.empty((self.n_store, len(spec.options)))
                             if self.triggered else None)
-        self._buf: list[BlockResult] = []
+        self._buf: list[_Stored] = []
         self._buffered = 0
         self.written = 0
         self.target.parent.mkdir(parents=True, exist_ok=True)
@@ -91,7 +112,10 @@ class ResultSetWriter:
         """Take one block's stored rows (blocks in order); write full chunks."""
         if r.rows.size == 0:
             return
-        self._buf.append(r)
+        full = r.rows.size == r.values.shape[0]  # every row stored: the block's own arrays
+        self._buf.append(_Stored(
+            rows=r.rows, inputs=r.inputs, attributes=r.attributes, fire=r.fire,
+            values=r.values if full else r.values[r.rows - r.start]))
         self._buffered += r.rows.size
         with storage_errors(self.target):
             while self._buffered >= DRAW_CHUNK:
@@ -103,22 +127,14 @@ class ResultSetWriter:
                                               ("rows", "inputs", "attributes", "values", "fire")}
         need = n
         while need:
-            r = self._buf[0]
-            s = r.rows.size
-            k = min(s, need)
-            parts["rows"].append(r.rows[:k])
-            parts["inputs"].append(r.inputs[:k])
-            parts["attributes"].append(r.attributes[:k])
-            parts["values"].append(r.values[r.rows[:k] - r.start])
-            parts["fire"].append(r.fire[:k])
-            if k == s:
+            k = min(self._buf[0].rows.size, need)
+            head, rest = self._buf[0].split(k)
+            for key in parts:
+                parts[key].append(getattr(head, key))
+            if rest.rows.size:
+                self._buf[0] = rest  # keep the rest of the block's rows
+            else:
                 self._buf.pop(0)
-            else:  # keep the rest of the block
-                self._buf[0] = BlockResult(
-                    block=r.block, start=r.start, values=r.values, counts=r.counts,
-                    sums=r.sums, rows=r.rows[k:], inputs=r.inputs[k:],
-                    attributes=r.attributes[k:], traj_slots=r.traj_slots[:0],
-                    traj=r.traj[:0], fire=r.fire[k:])
             need -= k
         self._buffered -= n
         cat = {k: np.concatenate(v) for k, v in parts.items()}

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from kursk_da._defaults import DEFAULT_PAIR
 from kursk_da.decision._metrics import leader_and_runner_up
 from kursk_da.dims import OPTION, VALUE_UNITS, X_VALUE, Y_VALUE
 from kursk_da.engine import run_engine
@@ -28,10 +29,6 @@ from kursk_da.validation import check_int, check_seed, fail
 
 __all__ = ["two_way", "DEFAULT_PAIR"]
 
-DEFAULT_PAIR = ("strike_attrition", "weight_strike_effort")
-"""Default inputs of the two-way map of ``kursk_2025``: what strikes do to Russian troops
-and what a day of strikes costs (the leaders, strike_only and withdraw, differ in the
-strikes only)."""
 
 
 def two_way(

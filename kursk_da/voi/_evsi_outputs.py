@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from kursk_da._defaults import DEFAULT_COST_PER_REPORT
 from kursk_da.dims import REPORTS, VALUE_UNITS
 from kursk_da.dynamics.catalogue import TRAJECTORY_NAMES
 from kursk_da.engine import run_engine
@@ -50,9 +51,6 @@ from kursk_da.voi._waiting import OBSERVABLE_STATES, restrict_options
 __all__ = ["evsi_curve_core", "evsi_moment_matching", "evsi_intelligence",
            "DEFAULT_COST_PER_REPORT", "DEFAULT_REPORTS"]
 
-DEFAULT_COST_PER_REPORT = 2.0
-"""Cost of one independent intelligence report, dkm2 (analyst judgement: the risk to
-sources and collection assets of one more estimate, valued at about 2 km2 of Donbas)."""
 DEFAULT_REPORTS = (1, 2, 3, 5, 8, 12, 20, 40)
 """Numbers of reports of the default curve."""
 _KEY = 13  # spawn key (13, 3) of the simulated reports
