@@ -368,7 +368,7 @@ def test_run_engine_refuses_bad_n_jobs(spec_2025):
 def test_save_and_load_result_set_name_a_wrong_argument(tmp_path):
     import kursk_da as kd
 
-    with pytest.raises(ArgumentError, match=r"^tree: expected an xarray.DataTree"):
+    with pytest.raises(ArgumentError, match=r"^tree: expected a result set \(xarray.DataTree\)"):
         kd.save_result_set({"decision": 1}, tmp_path / "x.nc")
     assert not (tmp_path / "x.nc").exists()
     with pytest.raises(ArgumentError, match=r"^path: expected the path"):

@@ -233,12 +233,12 @@ def test_an_error_that_is_not_the_storage_stays_a_bug(small_tree, tmp_path, monk
 
 
 def test_output_write_error_exits_2_with_one_line(result_file, tmp_path, monkeypatch, capsys):
-    import kursk_da.cli._common as common
+    import kursk_da.io._atomic as atomic  # the CLI imports write_atomic when it writes
 
     def failing(target, data):
-        raise common.OutputWriteError(f"cannot write {str(target)!r}: disk quota exceeded")
+        raise atomic.OutputWriteError(f"cannot write {str(target)!r}: disk quota exceeded")
 
-    monkeypatch.setattr(common, "write_atomic", failing)
+    monkeypatch.setattr(atomic, "write_atomic", failing)
     out = tmp_path / "t.csv"
     assert main(["summary", str(result_file), "--format", "csv", "--out", str(out)]) == 2
     assert _err(capsys) == f"kursk-da: error: cannot write {str(out)!r}: disk quota exceeded\n"

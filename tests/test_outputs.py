@@ -316,14 +316,14 @@ def _every_command(src: Path, tmp_path: Path) -> list[list[str]]:
             ["report", str(src), "--out", str(tmp_path / "rep")]]
 
 
-@pytest.mark.parametrize("schema", ["99", "4.0"])
+@pytest.mark.parametrize("schema", ["99", "5.0"])
 def test_unknown_schema_refused_by_every_command(schema, small_tree, tmp_path, capsys):
     src = _stored_variant(small_tree, tmp_path, result_schema=schema)
     before = snapshot(tmp_path)
     for argv in _every_command(src, tmp_path):
         assert main(argv) == 2, argv
         err = _error(capsys)
-        assert f"result_schema {schema!r}" in err and "supported: 1, 2, 3" in err, argv
+        assert f"result_schema {schema!r}" in err and "supported: 1, 2, 3, 4" in err, argv
     assert snapshot(tmp_path) == before
 
 
