@@ -28,8 +28,9 @@ exit status:
   {EXIT_INTERNAL:<3}  internal error (a bug; the traceback is on stderr)
   {EXIT_BAD_INPUT:<3}  bad input: spec, arguments, output paths, missing or corrupt result
        file (one line on stderr naming the field or option; nothing written)
-  {EXIT_UNCONVERGED:<3}  the calibration failed its convergence diagnostics (the result set is
-       still written, marked converged = "no"; 0 with --allow-unconverged)
+  {EXIT_UNCONVERGED:<3}  a calibration failed its convergence diagnostics (analyze; a variant's
+       in variants, an origin's in hindcast): the result set is still written,
+       flagged (converged = "no"); 0 with --allow-unconverged
   {EXIT_SIGINT:<3}  interrupted by SIGINT (Ctrl-C); temporary files removed
   {EXIT_SIGTERM:<3}  terminated by SIGTERM; temporary files removed"""
 """The exit statuses as listed at the end of ``kursk-da --help`` (and of every sub-command's)."""
