@@ -4,8 +4,9 @@
 with a cutoff, the withheld ones it forecast), one row each, from the result set's
 ``/observed_data`` group: its ``y`` (and ``y_withheld``) values and their per-observation
 coordinates (date, quantity, claimant family, ...). What the group does not hold (the
-stated interval or bound, its level, units, source) comes from the stored spec
-(:func:`kursk_da.io.spec_from_tree`), matched by name. A result set without
+stated interval or bound, its level, units, source) comes from the stored spec's
+observations (parsed by the spec's own parser, as :func:`kursk_da.io.spec_from_tree` does,
+without fitting the priors), matched by name. A result set without
 ``/observed_data`` (a prior analysis) lists the spec's observations, all marked unused.
 
 Everything that shows observations (fan charts, ``ppc.png``, the report's table, the
