@@ -32,7 +32,8 @@ test-slow: $(BIN)/.installed
 # The committed example report (results/report/) of the default (calibrated) analysis:
 # calibrate and propagate, add the EVPPI ranking (voi), the tornado, Sobol' indices and
 # scenarios (sensitivity), the reactive strategies (policy), the rolling-origin hindcast
-# (hindcast) and the competing model structures (variants) to the same result set, then
+# (hindcast) and the competing model structures (variants) to the same result set (an origin or
+# variant that fails the convergence gate is flagged in the report, not fatal here), then
 # write the report and a screenshot of
 # its first screen in headless Chromium (results/report/first_screen.png; needs Debian's
 # chromium and chromium-driver, see .ci/run). Modest draws keep it small.
@@ -42,8 +43,8 @@ report: $(BIN)/.installed
 	$(BIN)/kursk-da voi results/example.nc --seed $(SEED) --out results/example.nc
 	$(BIN)/kursk-da sensitivity results/example.nc --seed $(SEED) --out results/example.nc
 	$(BIN)/kursk-da policy results/example.nc --seed $(SEED) --out results/example.nc
-	$(BIN)/kursk-da hindcast results/example.nc --seed $(SEED) --by-quantity
-	$(BIN)/kursk-da variants results/example.nc --seed $(SEED) --draws $(REPORT_DRAWS)
+	$(BIN)/kursk-da hindcast results/example.nc --seed $(SEED) --by-quantity --allow-unconverged
+	$(BIN)/kursk-da variants results/example.nc --seed $(SEED) --draws $(REPORT_DRAWS) --allow-unconverged
 	$(BIN)/kursk-da report results/example.nc --out results/report
 	$(BIN)/python tools/report_screenshot.py results/report
 

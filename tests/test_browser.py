@@ -131,6 +131,38 @@ def test_first_screen_states_the_recommendation_probability_and_runner_up(page, 
     assert f"runner-up, {run}, with probability {format_estimate(wins.mean(), p_se)}" in visible
 
 
+def test_nothing_is_wider_than_the_page(page):
+    """Issue 22: the calibration table overflowed the page. Every table fits the page or
+    scrolls inside its own box; the page itself never scrolls sideways."""
+    page.set_window_size(1280, 900)
+    wide = page.execute_script("""
+        const d = document.documentElement, out = [];
+        if (d.scrollWidth > d.clientWidth)
+          out.push('page ' + d.scrollWidth + ' > ' + d.clientWidth);
+        const body = document.body.getBoundingClientRect();
+        document.querySelectorAll('table, figure, .table-wrap').forEach(el => {
+          const r = el.getBoundingClientRect(), box = el.closest('.table-wrap');
+          const inside = box ? box.getBoundingClientRect() : r;
+          if (inside.right > body.right + 1) out.push(el.tagName + ' ' + el.innerText.slice(0, 60));
+        });
+        return out;""")
+    assert not wide, wide
+
+
+def test_the_value_unit_and_its_zero_are_explained_where_first_used(page):
+    page.set_window_size(1280, 900)
+    page.execute_script("window.scrollTo(0, 0);")
+    text = page.execute_script("return document.body.innerText;")
+    first = text.index("dkm2")
+    after = text[first:first + 400]
+    assert "Donbas-equivalent km²" in after and "0 is an option that changes nothing" in after
+    top = page.execute_script("""
+        const el = Array.from(document.querySelectorAll('p, li, .lead'))
+          .find(e => e.innerText.includes('Donbas-equivalent km²'));
+        return el.getBoundingClientRect().top;""")
+    assert top < 900  # on the first screen
+
+
 def test_explorer_starts_at_the_prior_means_equal_to_python(page, data):
     page.execute_script("window.kdExplorer.reset();")
     weights, risk, keep = _settings(page, data)

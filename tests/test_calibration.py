@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -251,6 +252,22 @@ def test_idata_groups_and_short_run_fails_the_gate(short_idata):
     assert c.index.tolist() == short_idata.posterior["parameter"].values.tolist()
 
 
+def test_loo_pareto_k_is_arviz_pointwise_loo(short_idata):
+    """Issue 22: the Pareto k of every observation's PSIS-LOO term, as az.loo computes it."""
+    import arviz as az
+
+    from kursk_da.calibration._checks import loo_pointwise
+
+    table = loo_pointwise(short_idata)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = az.loo(short_idata, pointwise=True)
+    np.testing.assert_allclose(table["pareto_k"].to_numpy(), np.asarray(ref.pareto_k),
+                               rtol=1e-9)
+    np.testing.assert_allclose(table["elpd_loo"].sum(), ref.elpd_loo, rtol=1e-9)
+    assert list(table.index) == list(short_idata.observed_data["observation"].values)
+
+
 def test_same_seed_same_draws(spec_2025, compiled_2025, short_idata):
     again = calibrate(spec_2025, seed=3, draws=60, tune=60, chains=2, compiled=compiled_2025)
     np.testing.assert_array_equal(again.posterior["theta"].values,
@@ -283,7 +300,11 @@ def test_cli_unconverged_exits_3_and_marks_the_file(tmp_path, capsys, compiled_2
     cap = capsys.readouterr()
     assert "did not converge (failing:" in cap.err
     assert "converged: NO" in cap.out and "WARNING" in cap.out
+    assert "PSIS-LOO: " in cap.out and "have Pareto k > 0.7" in cap.out
     tree = xr.open_datatree(out)
+    k = tree["diagnostics"]["loo_pareto_k"]
+    assert k.dims == ("observation",) and k.attrs["units"] == "1"
+    assert int(tree["diagnostics"].attrs["loo_n_pareto_k_above_0_7"]) == int((k > 0.7).sum())
     assert tree.attrs["analysis"] == "posterior" and tree.attrs["converged"] == "no"
     for g in ("prior", "posterior", "posterior_predictive", "observed_data", "sample_stats",
               "diagnostics", "decision", "trajectories"):

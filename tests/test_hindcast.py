@@ -284,6 +284,30 @@ def test_cli_round_trip(fake_calibration, tmp_path, capsys) -> None:  # type: ig
     assert load_result_set(out)["hindcast"].sizes[ORIGIN] == 4
 
 
+def test_cli_exits_3_when_an_origin_fails_the_gate(monkeypatch, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """Issue 22: as analyze, a hindcast whose calibrations fail the gate exits 3 (the
+    scores are still printed and written, flagged per origin)."""
+    import dataclasses
+
+    def failing_at_december(*args, **kwargs):  # type: ignore[no-untyped-def]
+        fc = _fake_forecast_origin(*args, **kwargs)
+        bad = ("advance_speed", "divergences") if fc.origin == D(2024, 12, 1) else ()
+        return dataclasses.replace(fc, failing=bad)
+
+    monkeypatch.setattr(hc, "forecast_origin", failing_at_december)
+    out = tmp_path / "hc.nc"
+    argv = ["hindcast", str(SPEC), "--origins", "2024-10-01,2024-12-01", "--mcmc-draws", "20",
+            "--tune", "0", "--draws", "100", "--out", str(out)]
+    assert main(argv) == 3
+    captured = capsys.readouterr()
+    assert "2024-12-01 (advance_speed, divergences)" in captured.err
+    assert "FAIL the convergence gate: 2024-12-01" in captured.out
+    ds = load_result_set(out)["hindcast"].to_dataset()
+    assert ds["converged"].values.tolist() == [1, 0]
+    out.unlink()
+    assert main([*argv, "--allow-unconverged"]) == 0
+
+
 @pytest.mark.parametrize("origins", ["2025-02-01", "2025-01-05", "2024-13-01", "soon",
                                      "2024-08-01", "2024-09-01,2024-09-01"])
 def test_cli_bad_origin_exits_2_and_writes_nothing(origins, fake_calibration, tmp_path,  # type: ignore[no-untyped-def]

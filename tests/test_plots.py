@@ -9,7 +9,6 @@ from matplotlib.figure import Figure
 from kursk_da import plots
 from kursk_da.io import load_result_set, save_result_set
 from kursk_da.plots._calibration import sampled_parameters
-from kursk_da.plots._common import observations
 
 matplotlib.use("Agg")
 
@@ -61,8 +60,7 @@ def test_area_held_shows_mean_decision_date_and_observations(loaded):
     labels = {t.get_text() for t in fig.legends[0].get_texts()}
     assert "mean over all draws" in labels and "median" in labels
     assert any(lab.startswith("decision 2025-01-05") for lab in labels)
-    if observations(loaded):
-        assert "observed (interval)" in labels
+    assert "OSINT maps" in labels  # the claims (tests/test_claims_shown.py counts them)
     # one panel per option, each titled with the option's name
     titles = [ax.get_title() for ax in fig.axes if ax.get_visible()]
     assert titles == [str(o) for o in loaded["decision"]["option"].values]

@@ -157,7 +157,7 @@ def test_unconverged_result_set_gets_a_visible_warning(small_tree, tmp_path):
     assert "Convergence diagnostics per parameter" in html
     assert "Posterior predictive check per observation" in html
     assert "Prior sensitivity of the option ranking" in html  # prior_power variables
-    assert "psens_prior" in html  # az.psens beside it (diagnostics table)
+    assert "psens prior (1)" in html  # az.psens beside it (diagnostics table)
     pngs = check_self_contained(html)
     assert len(pngs) == 4  # trace, rank, PPC, prior against posterior
     ok = write_report(calibrated_tree(small_tree, converged=True), tmp_path / "ok", sections)
@@ -346,10 +346,14 @@ def test_brief_names_drivers_and_thresholds_when_present(small_tree):
     doc = build_document(tree, ["brief"])
     text = render_markdown(doc)
     assert "value_weights 40 ± 3 dkm2 (50% of the EVPI)" in text  # top group first
-    assert "weight_ru_casualties 30 ± 1 dkm2" in text  # top single input
+    # inputs by their catalogue labels and units (issue 22), not raw variable names
+    assert "weight of Russian casualties 30 ± 1 dkm2" in text  # top single input
+    assert "weight_ru_casualties" not in text
     assert "The value weights" in text and "carry 50% of the EVPI" in text
-    assert (f"below 0.0200 the best option is {b.runner_up}, above it {b.recommended}" in text)
-    assert "nk_troops (5-95%" not in text  # no threshold: not a change of the choice
+    # the threshold at 1% of the swept range (0.02 wide: 4 decimals), with the units
+    assert (f"below 0.0200 dkm2/troops the best option is {b.runner_up}, above it "
+            f"{b.recommended}" in text)
+    assert "NK troops (5-95%" not in text  # no threshold: not a change of the choice
 
 
 def test_unconverged_warning_leads_the_brief(small_tree):

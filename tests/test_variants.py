@@ -222,7 +222,8 @@ def test_cli_round_trip(calibrated_path, comparison, monkeypatch, tmp_path, caps
     out = tmp_path / "with_variants.nc"
     before = calibrated_path.read_bytes()
     status = main(["variants", str(calibrated_path), "--out", str(out), "--draws", "300",
-                   "--mcmc-draws", "50", "--tune", "40", "--chains", "2", "--seed", "9"])
+                   "--mcmc-draws", "50", "--tune", "40", "--chains", "2", "--seed", "9",
+                   "--allow-unconverged"])
     assert status == 0
     assert seen["draws"] == 300 and seen["mcmc_draws"] == 50 and seen["seed"] == 9
     assert seen["variants"] == ["helmbold", "square_law"] and seen["client"] is None
@@ -234,9 +235,49 @@ def test_cli_round_trip(calibrated_path, comparison, monkeypatch, tmp_path, caps
     assert set(ds[DECISION_MODEL].values) == {"helmbold", "square_law", "stacked"}
     assert all("units" in da.attrs for da in ds.data_vars.values())
     assert {"/posterior", "/decision", "/diagnostics"} <= set(tree.groups)
-    # in place (no --out): the source gains /variants
-    assert main(["variants", str(calibrated_path), "--chains", "2"]) == 0
-    assert "/variants" in load_result_set(calibrated_path).groups
+    # in place (no --out): the source gains /variants; a variant that fails the gate
+    # (2 chains x 100 draws cannot reach ESS 400) makes the status 3, as analyze's
+    unconverged = [str(v) for v, c in zip(comparison[VARIANT].values,
+                                          comparison["converged"].values, strict=True) if not c]
+    assert unconverged  # the FAST settings: the point of this check
+    assert main(["variants", str(calibrated_path), "--chains", "2"]) == 3
+    err = capsys.readouterr().err
+    assert "did not converge" in err and all(v in err for v in unconverged)
+    assert "/variants" in load_result_set(calibrated_path).groups  # still written
+
+
+def test_cli_exit_0_when_every_variant_converges(calibrated_path, comparison, monkeypatch,
+                                                  tmp_path, capsys):
+    import kursk_da.cli._variants as cli_variants
+
+    ok = comparison.copy()
+    ok["converged"] = xr.ones_like(ok["converged"])
+    monkeypatch.setattr(cli_variants, "compare_variants", lambda spec, **kw: ok)
+    assert main(["variants", str(calibrated_path), "--out", str(tmp_path / "o.nc")]) == 0
+
+
+def test_pareto_k_per_observation_is_stored_printed_and_reported(comparison):
+    """Issue 22: the Pareto k of each LOO term, against az.loo on the stored log likelihood;
+    the observations above 0.7 are named on the console."""
+    from kursk_da.cli._variants import format_variants
+
+    k = comparison["pareto_k"].transpose(VARIANT, OBSERVATION)
+    for i, v in enumerate(comparison[VARIANT].values):
+        ll = comparison["log_likelihood"].sel({VARIANT: v})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # high Pareto k: what the variable reports
+            ref = az.loo(az.InferenceData(log_likelihood=xr.Dataset({"y": ll})),
+                         pointwise=True, reff=float(comparison["reff"].sel({VARIANT: v})))
+        np.testing.assert_allclose(k.values[i], np.asarray(ref.pareto_k), rtol=1e-9)
+        assert int(comparison["n_k_above_0_7"].sel({VARIANT: v})) == int(
+            (k.values[i] > 0.7).sum())
+    forced = comparison.copy()
+    kk = forced["pareto_k"].values.copy()
+    kk[0, 0] = 1.23
+    forced["pareto_k"] = (forced["pareto_k"].dims, kk)
+    text = format_variants(forced)
+    first = str(forced[OBSERVATION].values[0])
+    assert f"{first} (1.23)" in text and "Pareto k > 0.7" in text
 
 
 def test_cli_writes_nothing_on_failure(calibrated_path, small_tree, monkeypatch, tmp_path,
@@ -346,6 +387,6 @@ def test_cli_end_to_end_on_a_real_calibration(small_spec, tmp_path):
     tree = analyze(small_spec, draws=200, seed=2, mcmc_draws=100, tune=100, chains=2)
     path = save_result_set(tree, tmp_path / "cal.nc")
     assert main(["variants", str(path), "--draws", "200", "--mcmc-draws", "100", "--tune",
-                 "100", "--chains", "2"]) == 0
+                 "100", "--chains", "2", "--allow-unconverged"]) == 0
     ds = load_result_set(path)["variants"].to_dataset()
     assert float(ds["weight"].sum()) == pytest.approx(1.0, abs=1e-6)

@@ -92,6 +92,33 @@ def ppc_table(idata: az.InferenceData, level: float = 0.9) -> pd.DataFrame:
     return table
 
 
+def loo_pointwise(idata: az.InferenceData) -> pd.DataFrame | None:
+    """PSIS-LOO of the calibration, per used observation (Vehtari, Gelman and Gabry 2017).
+
+    ``az.loo(..., pointwise=True)`` on ``log_likelihood.y`` with ArviZ's relative
+    efficiency of the posterior. A Pareto k above
+    :data:`kursk_da.calibration._variants.PARETO_K_THRESHOLD` (0.7) marks an observation
+    whose leave-one-out term is unreliable: the posterior changes much without it (an
+    influential claim, or one the model cannot fit).
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        Index ``observation``; columns ``pareto_k`` (1) and ``elpd_loo`` (nats, the
+        pointwise LOO log predictive density). None without a ``log_likelihood`` group.
+    """
+    from kursk_da.calibration._variants import loo_of, relative_efficiency
+
+    if "log_likelihood" not in idata.groups() or "y" not in idata["log_likelihood"]:
+        return None
+    ll = idata["log_likelihood"]["y"]
+    elpd = loo_of(ll, relative_efficiency(idata["posterior"]))
+    names = [str(v) for v in ll[OBSERVATION].values]
+    return pd.DataFrame({"pareto_k": np.asarray(elpd.pareto_k, dtype=float),
+                         "elpd_loo": np.asarray(elpd.loo_i, dtype=float)},
+                        index=pd.Index(names, name=OBSERVATION))
+
+
 def forecast_table(idata: az.InferenceData, level: float = 0.9) -> pd.DataFrame:
     """Coverage and CRPS of the withheld observations (calibration with a cutoff).
 

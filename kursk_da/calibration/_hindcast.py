@@ -185,6 +185,10 @@ class OriginForecast:
         Largest R-hat of the sampled campaign parameters.
     seconds : float
         Wall time of the task (compile and sampling), s; not stored in the result set.
+    failing : tuple of str
+        What fails the convergence gate of the origin's calibration
+        (:func:`kursk_da.calibration.diagnose`: parameters, ``"divergences"``,
+        ``"e_bfmi"``); empty when it passes.
     """
 
     origin: dt.date
@@ -195,6 +199,12 @@ class OriginForecast:
     divergences: int
     max_rhat: float
     seconds: float = 0.0
+    failing: tuple[str, ...] = ()
+
+    @property
+    def converged(self) -> bool:
+        """Whether the origin's calibration passed the convergence gate."""
+        return not self.failing
 
 
 def forecast_origin(spec: Spec, k: int, origin: dt.date, seed: int, draws: int, tune: int,
@@ -232,9 +242,12 @@ def forecast_origin(spec: Spec, k: int, origin: dt.date, seed: int, draws: int, 
     y_draws = np.asarray(y.transpose(WITHHELD, "sample").to_numpy(), dtype=float)
     rhat = az.rhat(idata["posterior"]["theta"]) if chains > 1 else None
     max_rhat = float(np.nanmax(rhat["theta"].to_numpy())) if rhat is not None else float("nan")
+    from kursk_da.calibration._diagnostics import diagnose
+
+    failing = diagnose(idata).failing
     return OriginForecast(origin, k, cc.setup.used, cc.setup.withheld, y_draws,
                           int(idata["sample_stats"]["diverging"].sum()), max_rhat,
-                          time.perf_counter() - t0)
+                          time.perf_counter() - t0, tuple(failing))
 
 
 def baseline_values(known: Sequence[Observation], quantity: str, date: dt.date
@@ -411,7 +424,9 @@ class HindcastResult:
     by_origin, by_quantity : pandas.DataFrame
         :func:`aggregate`.
     diagnostics : pandas.DataFrame
-        Per origin: ``n_used``, ``divergences``, ``max_rhat``, ``seconds``.
+        Per origin: ``n_used``, ``divergences``, ``max_rhat``, ``converged`` (bool: the
+        calibration passed the gate), ``failing`` (what fails it, comma-separated),
+        ``seconds``.
     settings : dict
         ``origins`` (ISO dates), ``seed``, ``draws``, ``tune``, ``chains``, ``sampler``,
         ``spec_name``, ``spec_sha256``, ``decision_date``.
@@ -493,7 +508,8 @@ def run_hindcast(
     by_origin, by_quantity = aggregate(forecasts)
     diagnostics = pd.DataFrame(
         [{"origin": fc.origin, "n_used": len(fc.used), "divergences": fc.divergences,
-          "max_rhat": fc.max_rhat, "seconds": fc.seconds} for fc in ordered]
+          "max_rhat": fc.max_rhat, "converged": fc.converged,
+          "failing": ", ".join(fc.failing), "seconds": fc.seconds} for fc in ordered]
     ).set_index("origin")
     return HindcastResult(forecasts, by_origin, by_quantity, diagnostics, {
         "origins": ",".join(o.isoformat() for o in sorted_origins), "seed": int(seed),

@@ -26,6 +26,7 @@ import pandas as pd
 from kursk_da.calibration._checks import (
     contraction,
     forecast_table,
+    loo_pointwise,
     ppc_table,
     prior_sensitivity,
     psens_table,
@@ -78,6 +79,9 @@ class Calibration:
         :meth:`with_ranking_check`).
     per_draw : int
         Engine draws per posterior draw in the propagation (1 until set).
+    loo : pandas.DataFrame or None
+        PSIS-LOO per used observation: ``pareto_k`` and ``elpd_loo``
+        (:func:`kursk_da.calibration._checks.loo_pointwise`).
     """
 
     idata: az.InferenceData
@@ -88,6 +92,17 @@ class Calibration:
     sensitivity: pd.DataFrame | None = None
     per_draw: int = 1
     psens: pd.DataFrame | None = None
+    loo: pd.DataFrame | None = None
+
+    @property
+    def high_pareto_k(self) -> list[str]:
+        """Observations whose PSIS-LOO Pareto k exceeds 0.7 (largest first)."""
+        from kursk_da.calibration._variants import PARETO_K_THRESHOLD
+
+        if self.loo is None:
+            return []
+        k = self.loo["pareto_k"]
+        return [str(n) for n in k[k > PARETO_K_THRESHOLD].sort_values(ascending=False).index]
 
     @property
     def converged(self) -> bool:
@@ -215,4 +230,5 @@ def _checked(spec: Spec, idata: az.InferenceData) -> Calibration:
     """The :class:`Calibration` of an InferenceData of :func:`calibrate`."""
     forecast = forecast_table(idata) if "y_withheld" in idata["observed_data"] else None
     return Calibration(idata=idata, diagnostics=diagnose(idata), ppc=ppc_table(idata),
-                       contraction=contraction(idata, spec), forecast=forecast)
+                       contraction=contraction(idata, spec), forecast=forecast,
+                       loo=loo_pointwise(idata))

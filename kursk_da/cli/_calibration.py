@@ -56,6 +56,14 @@ def calibration_text(post: Calibration) -> str:
         "posterior predictive check (observed value against its 90% predictive interval):",
         *_interval_rows(post.ppc, with_crps=False),
     ]
+    if post.loo is not None:
+        high = post.high_pareto_k
+        k = post.loo["pareto_k"]
+        lines += ["", f"PSIS-LOO: {len(high)} of {len(k)} observations have Pareto k > 0.7 "
+                      f"(largest {k.max():.2f})" + (
+                          ": their leave-one-out terms are unreliable (influential or badly "
+                          "fitted claims): " + ", ".join(f"{n} ({k[n]:.2f})" for n in high)
+                          if high else "")]
     if post.sensitivity is not None:
         lines += ["", "prior sensitivity (prior power-scaled by alpha, PSIS importance weights):"]
         for _, r in post.sensitivity.iterrows():

@@ -8,7 +8,9 @@ persistence and a linear trend (:func:`kursk_da.calibration.run_hindcast`).
 ``SRC`` is a spec (``.toml``) or a result set (its stored spec). A result set gains the
 group ``/hindcast``, written atomically back to ``SRC`` or to ``--out``. For a spec the
 scores are printed; with ``--out`` a prior analysis of the spec (``--draws`` draws) is
-written with ``/hindcast``. Nothing is written when anything fails.
+written with ``/hindcast``. Nothing is written when anything fails. Exit status 3 when an
+origin's calibration fails the convergence gate (the scores are still printed and written,
+``/hindcast/converged`` = 0; 0 with ``--allow-unconverged``).
 
 ``--workers N`` (a local dask cluster of N processes) or ``--scheduler ADDRESS`` runs each
 origin's calibration as one dask task; the numbers are the same as in-process.
@@ -28,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from kursk_da.cli._analyze import add_cluster_options, cluster_client
 from kursk_da.cli._common import (
     EXIT_OK,
+    EXIT_UNCONVERGED,
     add_format_option,
     check_interrupted,
     int_type,
@@ -87,6 +90,8 @@ def register(sub: Any) -> None:
                         "--out (default 2000)")
     p.add_argument("--by-quantity", action="store_true",
                    help="also print the scores by origin and quantity")
+    p.add_argument("--allow-unconverged", action="store_true",
+                   help="exit 0 even if an origin's calibration fails its diagnostics")
     add_cluster_options(p, "the origins' calibrations")
     add_format_option(p)
     p.set_defaults(handler=run)
@@ -118,6 +123,11 @@ def format_hindcast(ds: xr.Dataset, by_quantity: bool = False) -> str:
             f"{_pct(float(r['coverage_50'])):>8}{_pct(float(r['coverage_90'])):>8}"
             f"{_num(float(r['skill_persistence'])):>14} (n={int(r['n_persistence']):>2})"
             f"{_num(float(r['skill_trend'])):>9} (n={int(r['n_trend']):>2})")
+    if "converged" in ds:
+        bad = [str(o)[:10] for o, c in zip(ds[ORIGIN].values, ds["converged"].values,
+                                           strict=True) if not int(c)]
+        lines.append(f"calibrations that FAIL the convergence gate: {', '.join(bad)}" if bad
+                     else "every origin's calibration passed the convergence gate")
     lines.append("rel. CRPS: mean CRPS / |claim| of the point claims; skill = 1 - CRPS / "
                  "CRPS of the baseline (> 0: better than it), over the n claims that have the "
                  "baseline; bounds count only in the coverage")
@@ -231,4 +241,12 @@ def _run(args: argparse.Namespace) -> int:
             tree = analyze(spec, args.draws, args.seed, prior_only=True)
         path = save_result_set(add_hindcast(tree, ds), target)
         LOGGER.info("result set with /hindcast written to %s", path)
+    diag = result.diagnostics  # per origin: converged, failing (the gate)
+    failing = [f"{str(o)[:10]} ({r['failing']})" for o, r in diag.iterrows()
+               if not bool(r.get("converged", True))]
+    if failing:
+        log = LOGGER.warning if args.allow_unconverged else LOGGER.error
+        log("the calibration of %d of %d origins did not converge: %s", len(failing),
+            len(diag), "; ".join(failing))
+        return EXIT_OK if args.allow_unconverged else EXIT_UNCONVERGED
     return EXIT_OK

@@ -37,8 +37,9 @@ exit status:
        file (one line on stderr naming the field or option; nothing written);
        also an output that cannot be written (no space left on device, disk
        quota, I/O error: one line naming the path; the previous file intact)
-  {EXIT_UNCONVERGED:<3}  the calibration failed its convergence diagnostics (the result set is
-       still written, marked converged = "no"; 0 with --allow-unconverged)
+  {EXIT_UNCONVERGED:<3}  a calibration failed its convergence diagnostics (analyze; a variant's
+       in variants, an origin's in hindcast): the result set is still written,
+       flagged (converged = "no"); 0 with --allow-unconverged
   {EXIT_SIGHUP:<3}  hung up (SIGHUP: the terminal closed); temporary files removed
   {EXIT_SIGINT:<3}  interrupted by SIGINT (Ctrl-C); temporary files removed
   {EXIT_SIGPIPE:<3}  standard output closed by its reader (e.g. | head -1); quietly

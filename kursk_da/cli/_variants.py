@@ -7,8 +7,10 @@ PSIS-LOO (Pareto-k diagnostics) and combined by stacking weights; each variant's
 and the stacked mixture are propagated to the decision table. Prints the LOO table, the
 decision tables and whether the recommendation changes, and writes the result set with
 ``/variants`` (atomically; to ``PATH`` itself unless ``--out`` is given; nothing is written
-when the run fails). ``--workers N`` / ``--scheduler ADDRESS``: each variant is one dask
-task (the numbers are the same).
+when the run fails). Exit status 3 when a variant's calibration fails the convergence
+gate (the result set is still written; 0 with ``--allow-unconverged``). ``--workers N`` /
+``--scheduler ADDRESS``: each variant is one dask task (the numbers are the same). The
+observations whose PSIS-LOO Pareto k exceeds 0.7 are printed by variant.
 """
 
 from __future__ import annotations
@@ -22,13 +24,14 @@ from typing import TYPE_CHECKING, Any
 from kursk_da.cli._analyze import add_cluster_options, cluster_client
 from kursk_da.cli._common import (
     EXIT_OK,
+    EXIT_UNCONVERGED,
     check_interrupted,
     int_type,
     positive_int,
     seed_type,
 )
 from kursk_da.cli._log import LOGGER, Stages
-from kursk_da.dims import DECISION_MODEL, OBSERVATION, OPTION, VALUE_UNITS
+from kursk_da.dims import DECISION_MODEL, OBSERVATION, OPTION, VALUE_UNITS, VARIANT
 from kursk_da.errors import ArgumentError, ResultFileError
 
 if TYPE_CHECKING:
@@ -62,12 +65,16 @@ def register(sub: Any) -> None:
                    help="NUTS implementation (default nutpie)")
     p.add_argument("--jobs", type=positive_int, default=None,
                    help="engine threads (default: all CPUs; does not change the numbers)")
+    p.add_argument("--allow-unconverged", action="store_true",
+                   help="exit 0 even if a variant's calibration fails its diagnostics")
     add_cluster_options(p, "the variants (one task each)")
     p.set_defaults(handler=run)
 
 
 def format_variants(ds: xr.Dataset) -> str:
     """Console text of a ``/variants`` Dataset: LOO table, decision tables, verdict."""
+    import numpy as np
+
     from kursk_da.sensitivity._variants import variants_frame
 
     loo = variants_frame(ds)
@@ -80,6 +87,14 @@ def format_variants(ds: xr.Dataset) -> str:
                      f"{r['elpd_diff']:>10.1f}{r['dse']:>7.1f}{r['weight']:>8.3f}"
                      f"{r['max_pareto_k']:>7.2f}{int(r['n_k_above_0_7']):>6d}  "
                      f"{'yes' if r['converged'] else 'no'}")
+    if "pareto_k" in ds:
+        obs = [str(o) for o in ds[OBSERVATION].values]
+        for name, k in zip(loo.index, ds["pareto_k"].sel({VARIANT: list(loo.index)}).values,
+                           strict=True):
+            high = [f"{obs[i]} ({k[i]:.2f})" for i in np.argsort(-k) if k[i] > 0.7]
+            if high:
+                lines.append(f"  {name}: Pareto k > 0.7 (LOO term unreliable): "
+                             + ", ".join(high))
     options = [str(o) for o in ds[OPTION].values]
     models = [str(m) for m in ds[DECISION_MODEL].values]
     width = max(15, *(len(m) + 2 for m in models))
@@ -125,6 +140,7 @@ def _run(args: argparse.Namespace) -> int:
     from kursk_da.io._resultset import check_result_target
     from kursk_da.io._variants import add_variants_group
     from kursk_da.sensitivity import compare_variants
+    from kursk_da.sensitivity._variants import variants_frame
 
     out = args.out if args.out is not None else args.source
     check_result_target(out, "--out" if args.out is not None else "source")
@@ -161,4 +177,12 @@ def _run(args: argparse.Namespace) -> int:
     tree = tree.load() if out == args.source else tree  # the source file is replaced
     path = save_result_set(add_variants_group(tree, ds), out)
     LOGGER.info("result set written to %s", path)
+    frame = variants_frame(ds)
+    failing = [str(n) for n, ok in frame["converged"].items() if not ok]
+    if failing:
+        log = LOGGER.warning if args.allow_unconverged else LOGGER.error
+        log("the calibration of %d of %d variants did not converge (%s); their LOO and "
+            "stacking weights are not to be relied on", len(failing), len(frame),
+            ", ".join(failing))
+        return EXIT_OK if args.allow_unconverged else EXIT_UNCONVERGED
     return EXIT_OK

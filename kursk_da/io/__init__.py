@@ -1,6 +1,7 @@
 """Result sets: build, save (atomic netCDF), load and validate; a run's draws as arrays."""
 
 from kursk_da.io._draws import CampaignDraws, draws_from_spec, draws_from_tree
+from kursk_da.io._observations import OBSERVATION_COLUMNS, observations_frame
 from kursk_da.io._resultset import (
     RESULT_SCHEMA,
     SUPPORTED_SCHEMAS,
@@ -39,6 +40,8 @@ __all__ = [
     "options_frame",
     "options_table",
     "identical_options",
+    "observations_frame",
+    "OBSERVATION_COLUMNS",
     "CampaignDraws",
     "draws_from_spec",
     "draws_from_tree",

@@ -67,6 +67,8 @@ _ORIGIN_VARS: dict[str, tuple[str, str]] = {
     "n_trend": ("point claims with a trend forecast", "1"),
     "divergences": ("divergent transitions of the origin's calibration", "1"),
     "max_rhat": ("largest R-hat of the campaign parameters of the origin's calibration", "1"),
+    "converged": ("1 if the origin's calibration passed the convergence gate (R-hat, ESS, "
+                  "divergences, E-BFMI), else 0", "1"),
 }
 _QUANTITY_VARS: dict[str, tuple[str, str | None]] = {
     "n_forecast": ("observations forecast", "1"),
@@ -138,11 +140,14 @@ def hindcast_dataset(result: HindcastResult) -> xr.Dataset:
         values = f[name].to_numpy().astype(dtype)
         ds[name] = xr.DataArray(values, dims=(FORECAST,), attrs={
             "long_name": long_name, "units": units or _PER_FORECAST})
-    table = result.by_origin.join(result.diagnostics[["n_used", "divergences", "max_rhat"]])
+    diag = result.diagnostics
+    if "converged" not in diag:  # a result of an older run: unknown, counted as passed
+        diag = diag.assign(converged=True)
+    table = result.by_origin.join(diag[["n_used", "divergences", "max_rhat", "converged"]])
     for name, (long_name, units) in _ORIGIN_VARS.items():
         col = table[name]
-        values = col.to_numpy(dtype=np.int64 if name.startswith("n_") or name ==
-                              "divergences" else float)
+        values = col.to_numpy(dtype=np.int8 if name == "converged" else np.int64
+                              if name.startswith("n_") or name == "divergences" else float)
         ds[name] = xr.DataArray(values, dims=(ORIGIN,), attrs={"long_name": long_name,
                                                                "units": units})
     bq = result.by_quantity

@@ -352,6 +352,19 @@ def _diagnostics_group(cal: Calibration) -> xr.Dataset:
         dgroup[f"ppc_{col}"] = xr.DataArray(
             vals.astype(np.int8) if col == "covered" else vals, dims=(OBSERVATION,),
             coords={OBSERVATION: list(ppc.index)})
+    loo = cal.loo
+    if loo is not None:
+        from kursk_da.calibration._variants import PARETO_K_THRESHOLD
+
+        dgroup["loo_pareto_k"] = xr.DataArray(
+            loo["pareto_k"].reindex(list(ppc.index)).to_numpy(), dims=(OBSERVATION,),
+            coords={OBSERVATION: list(ppc.index)},
+            attrs={"long_name": "Pareto k of the PSIS-LOO term of the observation (az.loo); "
+                                f"above {PARETO_K_THRESHOLD} the term is unreliable (an "
+                                "influential or badly fitted claim)", "units": "1"})
+        high = cal.high_pareto_k
+        dgroup.attrs["loo_pareto_k_above_0_7"] = ", ".join(high)
+        dgroup.attrs["loo_n_pareto_k_above_0_7"] = len(high)
     if cal.sensitivity is not None:
         dgroup = dgroup.merge(prior_sensitivity_dataset(cal.sensitivity))
         dgroup.attrs["ranking_depends_on_prior"] = cal.ranking_depends_on_prior

@@ -24,11 +24,11 @@ from matplotlib.figure import Figure
 
 from kursk_da.dims import CHAIN, DRAW, OBSERVATION, PARAMETER
 from kursk_da.plots._common import (
+    claims,
     flat_draws,
     group,
     has_group,
     new_figure,
-    observations,
     spec_dict,
 )
 
@@ -216,7 +216,8 @@ def plot_ppc(tree: xr.DataTree, ncols: int = 3) -> Figure:
 
     Each panel is the posterior predictive distribution of one observation (histogram
     of ``/posterior_predictive``; the prior predictive too when stored) with the observed
-    value and the spec's stated interval. The histograms cover the central 99% of the
+    value and its stated interval or bound (shaded; :func:`kursk_da.io.observations_frame`),
+    on an x axis in the quantity's units. The histograms cover the central 99% of the
     posterior predictive draws (:data:`PPC_TRIM` in each tail); draws beyond are left out,
     not piled onto the edge bins, and their share is in the suptitle.
     """
@@ -226,7 +227,7 @@ def plot_ppc(tree: xr.DataTree, ncols: int = 3) -> Figure:
     prior_pred = None
     if has_group(tree, "/prior_predictive") and pred.name in tree["prior_predictive"].data_vars:
         prior_pred = tree["prior_predictive"][str(pred.name)]
-    spec_obs = {o.name: o for o in observations(tree)}
+    frame = claims(tree)
     nrows = int(np.ceil(len(labels) / ncols))
     fig = new_figure(3.8 * ncols, 2.9 * nrows + 0.7)
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
@@ -240,18 +241,18 @@ def plot_ppc(tree: xr.DataTree, ncols: int = 3) -> Figure:
                     label="prior predictive")
         ax.hist(x, bins=40, range=(lo, hi), density=True, color="tab:blue", alpha=0.7,
                 label="posterior predictive")
-        o = spec_obs.get(label)
-        value = float(obs.sel(sel)) if obs is not None else (o.value if o else np.nan)
+        o = cast(pd.Series, frame.loc[label]) if label in frame.index else None
+        value = float(obs.sel(sel)) if obs is not None else (
+            float(o["value"]) if o is not None else np.nan)
         ax.axvline(value, color="k", lw=2, label="observed")
-        if o is not None and np.isfinite(o.low):
-            ax.axvspan(o.low, o.high, color="k", alpha=0.08,
-                       label=f"stated {o.level:.0%} interval")
+        if o is not None:
+            _draw_bound(ax, o, lo, hi)
         q = np.nanquantile(x, [0.05, 0.95])
         inside = "inside" if q[0] <= value <= q[1] else "OUTSIDE"
-        units = o and _quantity_units(o.quantity)
+        units = str(o["units"]).replace("km2", "km²") if o is not None and o["units"] else ""
         ax.set_title(f"{label}\n(observed {inside} the 90% predictive interval)", fontsize=8)
-        ax.set_xlabel(f"{o.quantity if o else label} ({units or 'units of the observation'})",
-                      fontsize=8)
+        ax.set_xlabel(f"{o['quantity'] if o is not None else label} "
+                      f"({units or 'units of the observation'})", fontsize=8)
         ax.set_ylabel("density", fontsize=8)
         ax.set_yticks([])
     for ax in axes[len(labels):]:
@@ -268,9 +269,25 @@ def plot_ppc(tree: xr.DataTree, ncols: int = 3) -> Figure:
     return fig
 
 
-def _quantity_units(quantity: str) -> str:
-    units = {"area_held": "km²"}
-    return units.get(quantity, "troops")
+def _draw_bound(ax: Any, o: pd.Series, lo: float, hi: float) -> None:
+    """Shade a claim's stated interval, or the half-line of its "at least"/"up to" bound."""
+    kind = str(o["censoring"])
+    gid = f"bound:{o.name}"
+    if kind == "interval" and np.isfinite(o["low"]) and np.isfinite(o["high"]):
+        level = float(o["level"])
+        text = f"stated {level:.0%} interval" if np.isfinite(level) else "claimed interval"
+        ax.axvspan(float(o["low"]), float(o["high"]), color="k", alpha=0.12, label=text,
+                   gid=gid)
+    elif kind == "lower":
+        ax.axvspan(float(o["low"]), max(hi, float(o["low"])), color="tab:green", alpha=0.12,
+                   label="claim: at least (bound)", gid=gid)
+        ax.annotate("", xy=(0.98, 0.9), xytext=(0.75, 0.9), xycoords="axes fraction",
+                    arrowprops={"arrowstyle": "->", "color": "tab:green"})
+    elif kind == "upper":
+        ax.axvspan(min(lo, float(o["high"])), float(o["high"]), color="tab:red", alpha=0.12,
+                   label="claim: up to (bound)", gid=gid)
+        ax.annotate("", xy=(0.02, 0.9), xytext=(0.25, 0.9), xycoords="axes fraction",
+                    arrowprops={"arrowstyle": "->", "color": "tab:red"})
 
 
 def plot_prior_posterior(tree: xr.DataTree, var_names: Sequence[str] | None = None,

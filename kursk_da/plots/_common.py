@@ -1,4 +1,4 @@
-"""Helpers shared by the plot modules: groups, the spec, observations, dates, colours.
+"""Helpers shared by the plot modules: groups, the spec, the claims, dates, colours.
 
 Private to :mod:`kursk_da.plots`; every public plot function goes through these so that
 a result set in memory and one loaded from netCDF behave the same.
@@ -7,25 +7,29 @@ a result set in memory and one loaded from netCDF behave the same.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from kursk_da.dims import CHAIN, DATE, DRAW, OPTION
+from kursk_da.dynamics.catalogue import OBSERVABLES, TRAJECTORIES
 from kursk_da.errors import ResultFileError
+from kursk_da.io import OBSERVATION_COLUMNS, observations_frame
 from kursk_da.io._resultset import stored_spec_dict
 
 __all__ = [
     "EPOCH",
-    "ObservedPoint",
     "group",
     "has_group",
     "spec_dict",
-    "observations",
+    "claims",
+    "draw_claims",
+    "FAMILY_STYLES",
+    "CLAIM_GID",
     "decision_date",
     "option_colors",
     "option_styles",
@@ -42,33 +46,11 @@ __all__ = [
 EPOCH = np.datetime64("2024-08-06")
 """Day 0 of the campaign model: the first Kursk offensive."""
 
+QUANTITIES = {**{q.name: q for q in TRAJECTORIES}, **{q.name: q for q in OBSERVABLES}}
+"""Catalogue rows of the trajectories and observables by name."""
+
 _CYCLE = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown",
           "tab:pink", "tab:gray", "tab:olive", "tab:cyan")
-
-
-@dataclass(frozen=True)
-class ObservedPoint:
-    """One observation of the spec, ready to draw.
-
-    Attributes
-    ----------
-    name, quantity, source : str
-    date : numpy.datetime64
-    value : float
-    low, high : float
-        The stated interval, or value -/+ 1.645 sd (a 90% normal interval), or ``nan``.
-    level : float
-        Probability of the interval (``nan`` when there is none).
-    """
-
-    name: str
-    quantity: str
-    date: np.datetime64
-    value: float
-    low: float
-    high: float
-    level: float
-    source: str
 
 
 def has_group(obj: xr.DataTree | xr.Dataset, path: str) -> bool:
@@ -105,26 +87,123 @@ def spec_dict(obj: xr.DataTree | xr.Dataset) -> dict[str, Any]:
         return {}
 
 
-def observations(obj: xr.DataTree | xr.Dataset) -> list[ObservedPoint]:
-    """The ``[[observations]]`` of the stored spec (empty list when there are none)."""
-    out = []
-    for raw in spec_dict(obj).get("observations", []) or []:
-        try:
-            value = float(raw["value"])
-            date = np.datetime64(str(raw["date"])[:10])
-        except (KeyError, TypeError, ValueError):
-            continue
-        if "interval" in raw:
-            low, high = (float(v) for v in raw["interval"])
-            level = float(raw.get("level", 0.9))
-        elif "sd" in raw:
-            sd = float(raw["sd"])
-            low, high, level = value - 1.645 * sd, value + 1.645 * sd, 0.9
+def claims(obj: xr.DataTree | xr.Dataset, quantity: str | None = None) -> pd.DataFrame:
+    """The result set's observations (:func:`kursk_da.io.observations_frame`), optionally of
+    the claims that read the model the way trajectory or observable ``quantity`` does.
+
+    With ``quantity``, the rows of that quantity and of every observable that reads the
+    same state variable directly (catalogue ``reading = "state"``, nothing subtracted:
+    e.g. ``area_held_incl_grey`` for ``area_held``, ``ua_losses_undefined`` for
+    ``ua_casualties``); column ``related`` is True for the latter. Empty for a bare
+    Dataset (no observations).
+    """
+    if not isinstance(obj, xr.DataTree):
+        frame = pd.DataFrame(columns=[*OBSERVATION_COLUMNS, "related"])
+        return frame
+    frame = observations_frame(obj)
+    if quantity is None:
+        return frame.assign(related=False)
+    row = QUANTITIES.get(quantity)
+    same = {quantity}
+    if row is not None and row.state is not None and row.reading == "state" \
+            and row.minus is None:
+        same |= {q.name for q in OBSERVABLES if q.state == row.state
+                 and q.reading == "state" and q.minus is None}
+    out = frame[frame["quantity"].isin(sorted(same))]
+    return out.assign(related=out["quantity"] != quantity)
+
+
+CLAIM_GID = "claim:"
+"""Prefix of the ``gid`` of the line that marks a claim (``claim:<observation name>``)."""
+
+FAMILY_STYLES: dict[str, tuple[str, str, str]] = {
+    "ua_officials": ("Ukrainian officials", "#1f3d99", "o"),
+    "ru_officials": ("Russian officials", "#b2182b", "s"),
+    "osint_maps": ("OSINT maps", "#1a7837", "D"),
+    "third_party": ("third parties", "#7b3294", "P"),
+    "": ("reported figure", "k", "D"),
+}
+"""Claimant family -> (legend label, colour, marker) of the claims drawn on the figures
+(colours apart from the option colours; an inline observation has no family: "")."""
+
+
+def _family_style(family: str) -> tuple[str, str, str]:
+    return FAMILY_STYLES.get(family, (family, "0.3", "X"))
+
+
+def draw_claims(ax: Axes, frame: pd.DataFrame, *, x: str = "date", legend: bool = True,
+                related_label: str = "") -> int:
+    """Draw claims (rows of :func:`claims`) on ``ax``: one colour and marker per claimant
+    family, an interval as an error bar with caps, an "at least" bound as an upward arrow
+    from its value and an "up to" bound as a downward one (matplotlib ``lolims``/``uplims``
+    carets), claims of a related quantity hollow.
+
+    Parameters
+    ----------
+    ax : Axes
+    frame : pandas.DataFrame
+        Rows of :func:`claims` (columns ``value``, ``low``, ``high``, ``censoring``,
+        ``family``, ``related`` and ``x``).
+    x : str
+        Column with the x position (``"date"`` on a date axis).
+    legend : bool
+        Label the artists (one legend entry per family and kind of mark).
+    related_label : str
+        Legend text of the hollow markers (claims of a related quantity).
+
+    Returns
+    -------
+    int
+        Number of claims drawn.
+    """
+    seen: set[str] = set()
+
+    def once(label: str) -> str | None:
+        if not legend or label in seen:
+            return None
+        seen.add(label)
+        return label
+
+    lo_ax, hi_ax = ax.get_ylim() if ax.has_data() else (0.0, 1.0)
+    arrow = 0.08 * (hi_ax - lo_ax) if hi_ax > lo_ax else 1.0
+    for obs_name, r in frame.iterrows():
+        name, color, marker = _family_style(str(r["family"]))
+        face = "none" if bool(r.get("related", False)) else color
+        value, kind = float(r["value"]), str(r["censoring"])
+        xs = [r[x]]
+        common: dict[str, Any] = {"color": color, "mfc": face, "mec": color, "ms": 6,
+                                  "capsize": 3, "zorder": 6, "lw": 1.2}
+        if kind == "interval" and np.isfinite(r["low"]) and np.isfinite(r["high"]):
+            yerr = np.array([[value - float(r["low"])], [float(r["high"]) - value]])
+            bar = ax.errorbar(xs, [value], yerr=np.abs(yerr), fmt=marker, label=once(name),
+                              **common)
+        elif kind == "lower":
+            bar = ax.errorbar(xs, [value], yerr=[[0.0], [arrow]], lolims=True, fmt=marker,
+                              label=once(name), **common)
+        elif kind == "upper":
+            bar = ax.errorbar(xs, [value], yerr=[[arrow], [0.0]], uplims=True, fmt=marker,
+                              label=once(name), **common)
         else:
-            low = high = level = float("nan")
-        out.append(ObservedPoint(str(raw.get("name", "")), str(raw.get("quantity", "")), date,
-                                 value, low, high, level, str(raw.get("source", ""))))
-    return out
+            bar = None
+            (point,) = ax.plot(xs, [value], marker, color=color, mfc=face, mec=color, ms=6,
+                               zorder=6, label=once(name))
+        data_line = bar.lines[0] if bar is not None else point
+        if data_line is not None:
+            data_line.set_gid(f"{CLAIM_GID}{obs_name}")  # found by tests and tools
+    kinds = set(frame["censoring"]) if len(frame) else set()
+    from matplotlib.lines import Line2D
+
+    extra = (("lower", "^", "arrow up: at least (lower bound)"),
+             ("upper", "v", "arrow down: up to (upper bound)"),
+             ("interval", "|", "bar: stated interval"))
+    for kind, mk, text in extra:
+        if kind in kinds and legend and text not in seen:
+            seen.add(text)
+            ax.add_line(Line2D([], [], ls="none", marker=mk, color="k", label=text))
+    if legend and len(frame) and bool(frame["related"].any()) and related_label:
+        ax.add_line(Line2D([], [], ls="none", marker="o", mfc="none", color="k",
+                           label=related_label))
+    return len(frame)
 
 
 def decision_date(obj: xr.DataTree | xr.Dataset) -> np.datetime64 | None:

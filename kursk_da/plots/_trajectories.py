@@ -3,8 +3,8 @@
 The bands are quantiles over the stored trajectory draws (the first
 ``decision.trajectories`` draws of the run, group ``/trajectories``); the mean of area
 held uses every draw (``area_held_mean``). The decision date is a dashed line, and the
-spec's observations (root attribute ``spec_json``) are drawn as points with their stated
-intervals on the panels of their quantity.
+claims of each panel's quantity (:func:`kursk_da.io.observations_frame`) are drawn by
+claimant family, intervals as error bars and one-sided bounds as arrows.
 """
 
 from __future__ import annotations
@@ -20,14 +20,15 @@ from matplotlib.figure import Figure
 from kursk_da.dims import DATE, DRAW, OPTION, PARAMETER
 from kursk_da.dynamics.catalogue import OBSERVABLES, TRAJECTORIES
 from kursk_da.plots._common import (
+    claims,
     date_values,
     decision_date,
+    draw_claims,
     flat_draws,
     format_date_axis,
     group,
     mark_decision,
     new_figure,
-    observations,
     option_colors,
     option_styles,
     units_of,
@@ -122,14 +123,13 @@ def _fan(ax: Axes, dates: np.ndarray, values: np.ndarray, color: str, *, legend:
             label="median" if legend else None)
 
 
-def _overlay_observations(ax: Axes, tree: xr.DataTree | xr.Dataset, quantity: str) -> None:
-    pts = [o for o in observations(tree) if o.quantity == quantity]
-    for i, o in enumerate(pts):
-        yerr = None
-        if np.isfinite(o.low):
-            yerr = np.array([[o.value - o.low], [o.high - o.value]])
-        ax.errorbar([o.date], [o.value], yerr=yerr, fmt="D", color="k", ms=5, capsize=3,
-                    label="observed (interval)" if i == 0 else None, zorder=5)
+def _overlay_observations(ax: Axes, tree: xr.DataTree | xr.Dataset, quantity: str,
+                          *, legend: bool = True) -> int:
+    """Draw the claims of ``quantity`` (and of quantities reading the same state) on ``ax``."""
+    frame = claims(tree, quantity)
+    related = sorted(set(frame.loc[frame["related"], "quantity"])) if len(frame) else []
+    label = ("hollow: " + ", ".join(SHORT_NAMES.get(q, q) for q in related)) if related else ""
+    return draw_claims(ax, frame, legend=legend, related_label=label)
 
 
 def _panel(ax: Axes, tree: xr.DataTree | xr.Dataset, da: xr.DataArray, option: str, color: str,
@@ -139,7 +139,7 @@ def _panel(ax: Axes, tree: xr.DataTree | xr.Dataset, da: xr.DataArray, option: s
     if mean is not None:
         ax.plot(dates, mean.sel({OPTION: option}).values, color="k", lw=1, ls=":",
                 label="mean over all draws" if legend else None)
-    _overlay_observations(ax, tree, str(da.name))
+    _overlay_observations(ax, tree, str(da.name))  # labels deduplicated in the legend
     mark_decision(ax, decision_date(tree), label=legend)
     format_date_axis(ax)
     ax.grid(alpha=0.3)

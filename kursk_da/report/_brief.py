@@ -20,8 +20,10 @@ import xarray as xr
 from kursk_da.decision import _metrics as metrics
 from kursk_da.dims import DRAW, GROUP, OPTION, PARAMETER, VALUE_UNITS
 from kursk_da.dynamics.catalogue import ATTRIBUTES
+from kursk_da.io import observations_frame
 from kursk_da.plots._common import has_group, spec_dict
-from kursk_da.report._document import Bullets, Lead, Section, Text, Warning_
+from kursk_da.report._breakdown import UNIT_TEXT, input_label, input_units
+from kursk_da.report._document import Bullets, Lead, Section, Table, Text, Warning_
 from kursk_da.report._numbers import format_estimate, format_fixed, format_with_error
 from kursk_da.spec._scenarios import BASE_SCENARIO
 
@@ -197,7 +199,8 @@ def headline(b: BriefNumbers, units: str = VALUE_UNITS) -> str:
                     f"with probability {b.p_loses[run]:.3g}; where they differ, "
                     f"{strength}")
     return (f"Recommended: {rec} (highest expected value, "
-            f"{format_with_error(b.expected_value[rec], b.expected_value_mcse[rec])} {units}). "
+            f"{format_with_error(b.expected_value[rec], b.expected_value_mcse[rec])} {units}; "
+            f"{UNIT_TEXT}). "
             f"It is the best option with probability "
             f"{format_estimate(b.prob_best[rec], b.prob_best_mcse[rec])} (P(best)) and beats "
             f"the runner-up, {run}, with probability "
@@ -250,14 +253,16 @@ def _drivers(tree: xr.DataTree, b: BriefNumbers, units: str) -> list[str]:
         se = voi["evppi_se"] if "evppi_se" in voi else ev * np.nan
         names = [str(x) for x in ev[PARAMETER].values[:3]]
         out.append("Single inputs worth most (EVPPI): " + "; ".join(
-            f"{n} {format_with_error(float(ev.sel({PARAMETER: n})), float(se.sel({PARAMETER: n})))}"
+            f"{input_label(n)} "
+            f"{format_with_error(float(ev.sel({PARAMETER: n})), float(se.sel({PARAMETER: n})))}"
             f" {units}" for n in names) + ".")
         weights = [n for n in names if n.startswith("weight_")]
         if VALUE_WEIGHTS_GROUP in groups:
             vw = float(voi["group_evppi"].sel({GROUP: VALUE_WEIGHTS_GROUP}))
             out.append(f"The value weights (value judgements, not facts about the campaign) "
                        f"carry {vw / evpi:.0%} of the EVPI"
-                       + (f"; {', '.join(weights)} among the top inputs" if weights else "")
+                       + (f"; {', '.join(input_label(w) for w in weights)} among the top "
+                          "inputs" if weights else "")
                        + ": set them yourself in the weight explorer below.")
     else:
         out.append("Not computed for this result set: kursk-da voi RESULTS.nc --out OUT.nc "
@@ -279,9 +284,12 @@ def _changes(tree: xr.DataTree, b: BriefNumbers) -> list[str]:
                 continue
             name = str(t[PARAMETER].values[i])
             sweep = t["sweep_value"].transpose(PARAMETER, ...).values[i]
-            out.append(f"{name} (5-95% {dist} range {format_fixed(sweep[0], _dec(sweep))} to "
-                       f"{format_fixed(sweep[-1], _dec(sweep))}): below "
-                       f"{format_fixed(thr, _dec(sweep))} the best option is {below}, "
+            dec = _dec(sweep)
+            unit = input_units(tree, name)
+            unit = f" {unit}" if unit and unit != "1" else ""
+            out.append(f"{input_label(name)} (5-95% {dist} range {format_fixed(sweep[0], dec)} "
+                       f"to {format_fixed(sweep[-1], dec)}{unit}): below "
+                       f"{format_fixed(thr, dec)}{unit} the best option is {below}, "
                        f"above it {above}.")
             if len(out) == 4:
                 break
@@ -310,12 +318,18 @@ def _changes(tree: xr.DataTree, b: BriefNumbers) -> list[str]:
 
 
 def _dec(sweep: np.ndarray) -> int:
-    """Decimals that show three significant digits of the smallest non-zero end."""
-    vals = np.abs(np.asarray(sweep, dtype=float))
-    vals = vals[np.isfinite(vals) & (vals > 0)]
-    if not vals.size:
+    """Decimals of a threshold and its sweep: steps of about 1% of the swept 5-95% range.
+
+    The tornado stores no Monte Carlo error of a threshold; its root is found to a
+    relative tolerance of the range, and the expected values it compares carry their own
+    Monte Carlo error, so digits finer than about 1% of the range are noise (analyst
+    judgement)."""
+    vals = np.asarray(sweep, dtype=float)
+    vals = vals[np.isfinite(vals)]
+    width = float(vals.max() - vals.min()) if vals.size else 0.0
+    if width <= 0:
         return 0
-    return max(0, 2 - int(np.floor(np.log10(vals.min()))))
+    return max(0, -int(np.floor(np.log10(0.01 * width))))
 
 
 def _calibration(tree: xr.DataTree) -> tuple[list[str], list[str]]:
@@ -324,7 +338,8 @@ def _calibration(tree: xr.DataTree) -> tuple[list[str], list[str]]:
     if a.get("analysis", "prior") != "posterior":
         return [], ["Not calibrated: a prior analysis (the inputs are drawn from their "
                     "priors, not conditioned on the observations). Read it as the consequence "
-                    "of the stated assumptions, not as a forecast."]
+                    "of the stated assumptions, not as a forecast.",
+                    _hindcast_line(tree, xr.Dataset())]
     warn: list[str] = []
     lines: list[str] = []
     diag = tree["diagnostics"].to_dataset() if has_group(tree, "/diagnostics") else xr.Dataset()
@@ -342,25 +357,57 @@ def _calibration(tree: xr.DataTree) -> tuple[list[str], list[str]]:
         cov = np.asarray(diag["ppc_covered"].values, dtype=float)
         lines.append(f"Posterior predictive check: {int(cov.sum())} of {cov.size} observations "
                      "inside their 90% predictive interval.")
-    if "forecast_coverage_90" in diag.attrs:
-        lines.append(f"Hindcast skill (observations withheld from the calibration): 90% "
-                     f"interval coverage {float(diag.attrs['forecast_coverage_90']):.0%}, mean "
-                     f"CRPS {float(diag.attrs.get('forecast_mean_crps', np.nan)):.3g}.")
-    else:
-        lines.append("Hindcast skill: not in this result set (kursk-da analyze --cutoff DATE "
-                     "withholds the later observations and scores their forecasts).")
+    if "loo_pareto_k" in diag:
+        k = diag["loo_pareto_k"].to_series()
+        high = k[k > PARETO_K].sort_values(ascending=False)
+        lines.append(
+            f"PSIS-LOO: {len(high)} of {len(k)} observations have Pareto k > {PARETO_K}"
+            + (": " + ", ".join(f"{n} ({v:.2f})" for n, v in high.items())
+               + ". Their leave-one-out terms are unreliable: each is influential or badly "
+               "fitted, and the posterior leans on it." if len(high) else "."))
+    lines.append(_hindcast_line(tree, diag))
     verdict = diag.attrs.get("ranking_depends_on_prior")
     if verdict:
         lines.append(f"Does the option ranking depend on the priors (power-scaling)? {verdict}.")
     return warn, lines
 
 
+PARETO_K = 0.7
+"""Pareto k above which a PSIS-LOO term is unreliable (Vehtari et al. 2017; the package's
+``calibration._variants.PARETO_K_THRESHOLD``)."""
+
+
+def _hindcast_line(tree: xr.DataTree, diag: xr.Dataset) -> str:
+    """The brief's line on forecast skill: the ``/hindcast`` group (kursk-da hindcast) or the
+    withheld observations of a calibration with a cutoff, whichever the file holds."""
+    if has_group(tree, "/hindcast"):
+        h = tree["hindcast"].to_dataset()
+        n = int(h["n_forecast"].sum()) if "n_forecast" in h else 0
+        cov = float(np.nanmean(h["coverage_90"].values)) if "coverage_90" in h else np.nan
+        skill = (float(np.nanmedian(h["skill_persistence"].values))
+                 if "skill_persistence" in h else np.nan)
+        return (f"Hindcast skill (rolling origins, section Hindcast below): {h.sizes['origin']} "
+                f"origins, {n} forecasts of later claims, mean 90% interval coverage "
+                f"{cov:.0%}" + (f", median CRPS skill against persistence {skill:+.2f}"
+                                if np.isfinite(skill) else "") + ".")
+    if "forecast_coverage_90" in diag.attrs:
+        return (f"Hindcast skill (observations withheld from the calibration): 90% "
+                f"interval coverage {float(diag.attrs['forecast_coverage_90']):.0%}, mean "
+                f"CRPS {float(diag.attrs.get('forecast_mean_crps', np.nan)):.3g}.")
+    return ("Hindcast skill: not in this result set (kursk-da hindcast RESULTS.nc forecasts "
+            "the later claims from earlier origins; kursk-da analyze --cutoff DATE withholds "
+            "the later observations and scores their forecasts).")
+
+
 def _caveat(tree: xr.DataTree) -> str:
     spec = spec_dict(tree)
-    n_obs = len(spec.get("observations", []) or [])
+    obs = observations_frame(tree)
+    n_obs, n_withheld = int(obs["used"].sum()), int((~obs["used"]).sum())
     horizon = tree.attrs.get("horizon_days", spec.get("decision", {}).get("horizon_days", "?"))
     attrs = ", ".join(q.label for q in ATTRIBUTES)
-    calibrated = (f"The calibration rests on {n_obs} reported figures. "
+    withheld = (f" ({n_withheld} later ones withheld and forecast)" if n_withheld else "")
+    calibrated = (f"The calibration rests on {n_obs} reported figures{withheld}, listed in "
+                  "the table of observations below. "
                   if tree.attrs.get("analysis") == "posterior" else "")
     return (f"What the model leaves out: it is a deliberately simple aggregate of one front. "
             f"An option is worth only what it does to these {len(ATTRIBUTES)} attributes: "
@@ -380,6 +427,16 @@ def brief_section(tree: xr.DataTree) -> Section:
     sec.blocks += [Warning_(w) for w in warn]
     sec.blocks.append(Lead(headline(b, units)))
     sec.blocks.append(Text(_worse_text(b, units)))
+    try:
+        from kursk_da.report._breakdown import breakdown_display, negative_text
+
+        table = breakdown_display(tree, list(b.order))
+        sec.blocks.append(Text(negative_text(tree)))
+        sec.blocks.append(Table(table, "What each option's expected value is made of: "
+                                       "value weight x attribute, mean over the draws "
+                                       f"({units}; rounded to the Monte Carlo error)"))
+    except (KeyError, ValueError) as exc:  # an old file without attributes or weights
+        sec.blocks.append(Text(f"Breakdown of the values by attribute unavailable: {exc}."))
     sec.blocks.append(Bullets(tuple(_drivers(tree, b, units)), "What drives the choice"))
     sec.blocks.append(Bullets(tuple(_changes(tree, b)), "What would change it"))
     sec.blocks.append(Bullets(tuple(cal), "Calibration"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 import xarray as xr
 from matplotlib.figure import Figure
@@ -108,6 +109,21 @@ def _differing(ds: xr.Dataset) -> str:
     return "; " + "; ".join(parts) if parts else ""
 
 
+def _high_k(ds: xr.Dataset) -> str:
+    """`` By variant: obs (k), ...`` from ``/variants/pareto_k`` (empty when not stored)."""
+    if "pareto_k" not in ds:
+        return ""
+    obs = [str(o) for o in ds[OBSERVATION].values]
+    parts = []
+    for v, k in zip(ds[VARIANT].values, ds["pareto_k"].transpose(VARIANT, OBSERVATION).values,
+                    strict=True):
+        high = [f"{obs[i]} ({k[i]:.2f})" for i in np.argsort(-k) if k[i] > 0.7]
+        if high:
+            parts.append(f"{v}: {', '.join(high)}")
+    return (" Observations with k > 0.7, by variant: " + "; ".join(parts) + ".") if parts \
+        else ""
+
+
 def _variants(tree: xr.DataTree, sec: Section) -> None:
     if not has_group(tree, "/variants"):
         sec.blocks.append(Text("Competing model structures: run `kursk-da variants PATH` on a "
@@ -135,7 +151,7 @@ def _variants(tree: xr.DataTree, sec: Section) -> None:
         sec.blocks.append(Warning_(
             "Some PSIS-LOO terms have Pareto k > 0.7: their leave-one-out estimate is "
             "unreliable (an influential observation); the elpd of those variants is "
-            "uncertain beyond its standard error."))
+            "uncertain beyond its standard error." + _high_k(ds)))
     desc = pd.DataFrame({"what it assumes": ds["description"].values,
                          "overrides": ds["overrides"].values,
                          "why an analyst would argue for it": ds["source"].values},

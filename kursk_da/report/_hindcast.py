@@ -55,7 +55,7 @@ def hindcast_section(tree: xr.DataTree) -> Section:
         "central 50% and 90% predictive intervals, and the CRPS skill against persistence "
         "(last value known at the origin) and a linear trend (last two values). Bounds "
         "('at least', 'up to') count only in the coverage."))
-    rows = {}
+    rows: dict[str, dict[str, float | int | str]] = {}
     for k in range(ds.sizes[ORIGIN]):
         r = ds.isel({ORIGIN: k})
         rows[str(r[ORIGIN].values)[:10]] = {
@@ -68,7 +68,15 @@ def hindcast_section(tree: xr.DataTree) -> Section:
             "skill vs trend (1)": _r(float(r["skill_trend"])),
             "divergences": int(r["divergences"]),
         }
+        if "converged" in r:
+            rows[str(r[ORIGIN].values)[:10]]["converged"] = "yes" if int(r["converged"]) \
+                else "no"
     table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("origin")
+    if "converged" in ds and not bool(ds["converged"].all()):
+        bad = [k for k, v in rows.items() if v.get("converged") == "no"]
+        sec.blocks.append(Warning_(f"The calibration at origin {', '.join(bad)} did not pass "
+                                   "its convergence gate: its forecasts and scores are "
+                                   "provisional."))
     sec.blocks.append(Table(table, "Hindcast scores by origin"))
     qrows = []
     units = dict(zip(ds[QUANTITY].values.tolist(), ds["quantity_units"].values.tolist(),

@@ -31,9 +31,11 @@ h2 { border-bottom: 1px solid #ccc; margin-top: 2em; }
 .subtitle { color: #555; margin-top: 0; }
 .warning { background: #fde8e8; border: 2px solid #c0392b; color: #7b1f1f; padding: 0.8em 1em;
            font-weight: bold; border-radius: 4px; }
-table { border-collapse: collapse; margin: 0.5em 0 1.5em 0; font-size: 0.85em; }
+.table-wrap { max-width: 100%; overflow-x: auto; margin: 0.5em 0 1.5em 0; }
+table { border-collapse: collapse; font-size: 0.85em; }
 caption { caption-side: top; text-align: left; font-weight: bold; padding-bottom: 0.3em; }
-th, td { border: 1px solid #ddd; padding: 0.25em 0.6em; vertical-align: top; }
+th, td { border: 1px solid #ddd; padding: 0.25em 0.6em; vertical-align: top;
+         overflow-wrap: anywhere; }
 th { background: #f3f3f3; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
 figure { margin: 1em 0 2em 0; }
 figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
@@ -101,7 +103,9 @@ def _html_table(t: Table) -> str:
                          else f"<td>{html.escape(text)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     cap = f"<caption>{html.escape(t.caption)}</caption>" if t.caption else ""
-    return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    # wide tables wrap their cells and, if still too wide, scroll inside the page width
+    return (f"<div class=\"table-wrap\"><table>{cap}<thead><tr>{head}</tr></thead><tbody>"
+            f"{''.join(rows)}</tbody></table></div>")
 
 
 def render_html(doc: Document) -> str:

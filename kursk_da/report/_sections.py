@@ -31,10 +31,12 @@ from kursk_da.dims import (
     PRIOR_POWER,
     VALUE_UNITS,
 )
+from kursk_da.io import observations_frame
 from kursk_da.io._resultset import spec_from_tree
 from kursk_da.io._table import options_frame
 from kursk_da.plots._calibration import is_calibrated
-from kursk_da.plots._common import has_group, observations, spec_dict
+from kursk_da.plots._common import has_group, spec_dict
+from kursk_da.report._breakdown import input_label, input_units
 from kursk_da.report._brief import brief_section
 from kursk_da.report._document import Document, Image, Section, Table, Text, Warning_, figure_png
 from kursk_da.report._evidence import evidence_section
@@ -46,7 +48,7 @@ from kursk_da.sensitivity._groups import main_effects_frame, scenarios_frame, to
 from kursk_da.voi._groups import evppi_frame, group_evppi_frame
 
 __all__ = ["SECTIONS", "build_document", "assumptions_frame", "distribution_text",
-           "options_display", "yes_no"]
+           "options_display", "observations_display", "diagnostics_display", "yes_no"]
 
 _Figures = tuple[tuple[str, Callable[[xr.DataTree], Figure], str], ...]
 """Figures of a section: (name, plot function of the result set, caption)."""
@@ -186,7 +188,9 @@ def _options(tree: xr.DataTree) -> Section:
         ("area_held", plots.plot_area_held,
          "Read: how much of Kursk oblast each option keeps over time. Bands: 5-95% and "
          "25-75% of the stored trajectories; line: median; dotted: mean over all draws; "
-         "dashed: the decision date; diamonds: the reported figures with their intervals."),
+         "dashed: the decision date; markers: the claims of the quantity, one colour and "
+         "shape per claimant family (bars: intervals; arrows: 'at least' up, 'up to' down; "
+         "hollow: a related measure such as the area including the grey zone)."),
         ("retention", plots.plot_retention,
          "Read: the chance of still holding at least the threshold area on each date. "
          "Options whose curves overlap (withdraw and strike_only both leave) are told apart by "
@@ -301,6 +305,37 @@ def _diagnostic_tables(tree: xr.DataTree) -> list[Table]:
     return out + tables
 
 
+def diagnostics_display(tree: xr.DataTree) -> pd.DataFrame:
+    """The per-parameter convergence table as the report prints it.
+
+    One row per calibrated input, named by its catalogue label with its units; the
+    posterior mean with its MCSE and the sd rounded to theirs; ESS as whole draws, R-hat
+    to three decimals, the gate as yes/no; contraction and ``az.psens`` to two decimals.
+    """
+    raw = plots.diagnostics_table(tree)
+    out = pd.DataFrame(index=raw.index)
+    out.insert(0, "input", [input_label(str(n)) for n in raw.index])
+    out["units"] = [input_units(tree, str(n)) for n in raw.index]
+    if {"mean", "mcse_mean"} <= set(raw.columns):
+        out["posterior mean ± MCSE"] = [format_with_error(m, e) for m, e in
+                                        zip(raw["mean"], raw["mcse_mean"], strict=True)]
+    if {"sd", "mcse_sd"} <= set(raw.columns):
+        out["posterior sd"] = [format_estimate(m, e) for m, e in
+                               zip(raw["sd"], raw["mcse_sd"], strict=True)]
+    for col, head in (("ess_bulk", "ESS bulk (draws)"), ("ess_tail", "ESS tail (draws)")):
+        if col in raw:
+            out[head] = [f"{x:,.0f}" if np.isfinite(x) else "" for x in raw[col]]
+    if "r_hat" in raw:
+        out["R-hat (1)"] = [f"{x:.3f}" if np.isfinite(x) else "" for x in raw["r_hat"]]
+    if "ok" in raw:
+        out["ok"] = ["yes" if bool(x) else "no" for x in raw["ok"]]
+    for col, head in (("contraction", "contraction (1)"), ("psens_prior", "psens prior (1)"),
+                      ("psens_likelihood", "psens likelihood (1)")):
+        if col in raw:
+            out[head] = [f"{x:.2f}" if np.isfinite(x) else "" for x in raw[col]]
+    return out
+
+
 def _calibration(tree: xr.DataTree) -> Section:
     sec = Section("Calibration", "calibration")
     if not is_calibrated(tree):
@@ -313,8 +348,7 @@ def _calibration(tree: xr.DataTree) -> Section:
         sec.blocks.append(Warning_("Unconverged: see the rows of the table below that fail "
                                    "R-hat <= 1.01, ESS >= 400 or show divergences."))
     try:
-        diag = yes_no(plots.diagnostics_table(tree).round(4), ["ok"])
-        diag.insert(0, "units", _input_units(tree, list(diag.index)))
+        diag = diagnostics_display(tree)
         sec.blocks.append(Table(diag,
                                 "Convergence diagnostics per parameter (ok: passes R-hat <= "
                                 "1.01 and ESS >= 400)"))
@@ -393,6 +427,7 @@ def _voi(tree: xr.DataTree) -> Section:
             "" if not np.isfinite(x) else f"{x:.3g}"
             for x in tornado_frame(tree["sensitivity/tornado"].to_dataset()).head(15)["threshold"]]
         frame.insert(len(frame.columns) - 2, "input's units", _input_units(tree, list(frame.index)))
+        frame.insert(0, "input", [input_label(str(n)) for n in frame.index])
         sec.blocks.append(Table(frame, "Tornado swing and threshold (input value "
                                                 "where the best option changes; empty: it "
                                                 "does not change over the interval)"))
@@ -431,13 +466,12 @@ def _assumptions(tree: xr.DataTree) -> Section:
                                "source": _clean(c.get("source", ""))} for c in corr])
         sec.blocks.append(Table(frame.set_index("inputs"),
                                 "Rank correlations (Gaussian copula)"))
-    obs = observations(tree)
-    if obs:
-        frame = pd.DataFrame([{OBSERVATION: o.name, DATE: str(o.date), "quantity": o.quantity,
-                               "value": o.value, "interval": f"[{o.low:g}, {o.high:g}]"
-                               if np.isfinite(o.low) else "", "source": _clean(o.source)}
-                              for o in obs]).set_index(OBSERVATION)
-        sec.blocks.append(Table(frame, "Observations (calibration data)"))
+    obs = observations_display(tree)
+    if len(obs):
+        used = int((obs["used"] == "yes").sum())
+        sec.blocks.append(Table(obs, f"Observations: the {len(obs)} claims of the result set "
+                                     f"({used} used by the calibration; value and bound in "
+                                     "the quantity's units)"))
     options = spec.get("options", {})
     if options:
         frame = pd.DataFrame([{OPTION: k, "description": _clean(v.get("description", "")),
@@ -445,6 +479,38 @@ def _assumptions(tree: xr.DataTree) -> Section:
                               for k, v in options.items()]).set_index(OPTION)
         sec.blocks.append(Table(frame, "Options as defined in the spec"))
     return sec
+
+
+def _bound_text(r: pd.Series) -> str:
+    kind = str(r["censoring"])
+    if kind == "interval":
+        level = f" ({float(r['level']):.0%})" if np.isfinite(r["level"]) else ""
+        return f"[{r['low']:,.4g}, {r['high']:,.4g}]{level}"
+    return {"lower": "at least", "upper": "up to"}.get(kind, "")
+
+
+def observations_display(tree: xr.DataTree) -> pd.DataFrame:
+    """The observations table of the report (:func:`kursk_da.io.observations_frame`).
+
+    One row per claim in date order: date, quantity, value with its units, the stated
+    interval or bound ("at least", "up to"), claimant and family, whether the calibration
+    used it, source.
+    """
+    frame = observations_frame(tree)
+    if frame.empty:
+        return pd.DataFrame()
+    frame = frame.sort_values("date", kind="stable")
+    return pd.DataFrame({
+        DATE: [str(d)[:10] for d in frame["date"]],
+        "quantity": frame["quantity"],
+        "value": [f"{v:,.6g} {u}".strip() for v, u in zip(frame["value"], frame["units"],
+                                                          strict=True)],
+        "interval or bound": [_bound_text(r) for _, r in frame.iterrows()],
+        "claimant": frame["claimant"],
+        "family": frame["family"],
+        "used": ["yes" if u else "no" for u in frame["used"]],
+        "source": [_clean(x) for x in frame["source"]],
+    }, index=frame.index)
 
 
 def _input_units(tree: xr.DataTree, names: Sequence[Any]) -> list[str]:

@@ -321,6 +321,7 @@ def variants_dataset(spec: Spec, fits: Sequence[VariantFit],
     from kursk_da.calibration._variants import (  # imports PyMC
         LOO_COLUMNS,
         PARETO_K_THRESHOLD,
+        loo_of,
         loo_table,
     )
 
@@ -389,6 +390,12 @@ def variants_dataset(spec: Spec, fits: Sequence[VariantFit],
         (VARIANT, CHAIN, DRAW, OBSERVATION), ll,
         {"long_name": "pointwise log likelihood of each used observation at each posterior "
                       "draw of the variant (az.loo with reff)", "units": _NATS})
+    data["pareto_k"] = (
+        (VARIANT, OBSERVATION),
+        np.stack([np.asarray(loo_of(f.log_likelihood, f.reff).pareto_k, dtype=float)
+                  for f in fits]),
+        {"long_name": "Pareto k of each observation's PSIS-LOO term under the variant; above "
+                      f"{PARETO_K_THRESHOLD} the term is unreliable", "units": "1"})
     dm = (DECISION_MODEL, OPTION)
     for m in _METRICS:
         long_name, units = _METRIC_INFO[m]
