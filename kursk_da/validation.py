@@ -38,6 +38,8 @@ __all__ = [
     "check_output_dir",
     "check_input_file",
     "check_outputs_not_inputs",
+    "check_scheduler_address",
+    "SCHEDULER_SCHEMES",
     "MAX_SEED",
     "is_integer",
     "is_real",
@@ -410,3 +412,41 @@ def check_outputs_not_inputs(outputs: Mapping[str, Any], inputs: Collection[Any]
                 if full in p.resolve().parents:
                     fail(name, f"{str(o)!r} holds an input of this command ({str(p)!r}) "
                                "and is replaced as a whole: give another directory", error)
+
+
+SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss")
+"""The schemes of a dask scheduler address (``tcp://HOST:PORT``; dask's comms)."""
+
+
+def check_scheduler_address(value: Any, name: str = "scheduler",
+                            error: type[KurskDAError] = ArgumentError) -> str:
+    """A dask scheduler address ``SCHEME://HOST:PORT`` (scheme one of
+    :data:`SCHEDULER_SCHEMES`, default ``tcp`` when omitted; a host; a port from 1 to
+    65535), returned as given with the scheme.
+
+    Raises
+    ------
+    KurskDAError
+        ``error`` naming ``name``: an empty string, another scheme (``http://``), no host,
+        no port or a port out of range.
+    """
+    from urllib.parse import urlsplit
+
+    want = "expected a dask scheduler address SCHEME://HOST:PORT (" + \
+        "|".join(SCHEDULER_SCHEMES) + ", port 1-65535)"
+    if not isinstance(value, str) or not value.strip():
+        fail(name, f"{want}, got {value!r}", error)
+    text = value.strip()
+    full = text if "://" in text else f"tcp://{text}"
+    try:
+        parts = urlsplit(full)
+        port = parts.port
+    except ValueError:
+        fail(name, f"{want}, got {value!r}", error)
+    if parts.scheme not in SCHEDULER_SCHEMES:
+        fail(name, f"{want}, got the scheme {parts.scheme!r} in {value!r}", error)
+    if not parts.hostname or parts.path not in ("", "/") or parts.query or parts.fragment:
+        fail(name, f"{want}, got {value!r}", error)
+    if port is None or not 1 <= port <= 65535:
+        fail(name, f"{want}, got {value!r} (no port or a port out of range)", error)
+    return full
