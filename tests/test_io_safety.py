@@ -411,3 +411,28 @@ def test_an_output_name_near_name_max_is_written(length, small_tree, tmp_path, m
         m.setattr(os, "getpid", lambda: 999_999_999)
         kept = make_temp_file(other)  # another target's: kept
     assert remove_stale(out) == [dead] and kept.exists()
+
+
+def test_a_forged_manifest_deletes_nothing(result_file, tmp_path, capsys, monkeypatch):
+    import json
+
+    import kursk_da.report._writer as writer
+
+    build = writer.build_document
+    monkeypatch.setattr(writer, "build_document",
+                        lambda tree, sections=None: build(tree, ["brief", "assumptions"]))
+    out = tmp_path / "rep"
+    assert main(["report", str(result_file), "--out", str(out)]) == 0
+    data = json.loads((out / ".kursk-da-report.json").read_text())
+    assert set(data["sha256"]) == set(data["files"])
+    # the user's file under a name the manifest claims, and a listed file edited since
+    (out / "thesis.docx").write_text("my thesis")
+    data["files"].append("thesis.docx")
+    (out / ".kursk-da-report.json").write_text(json.dumps(data))
+    assert main(["report", str(result_file), "--out", str(out)]) == 2
+    assert "thesis.docx" in _err(capsys)
+    (out / "thesis.docx").unlink()
+    (out / "report.md").write_text("edited by hand")
+    assert main(["report", str(result_file), "--out", str(out)]) == 2
+    assert "report.md" in _err(capsys)
+    assert (out / "report.md").read_text() == "edited by hand"
