@@ -13,6 +13,7 @@ The error class defaults to :class:`~kursk_da.errors.ArgumentError`; a
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import numbers
@@ -48,6 +49,8 @@ __all__ = [
     "MAX_TEXT_LENGTH",
     "check_input_file",
     "check_outputs_not_inputs",
+    "check_scheduler_address",
+    "SCHEDULER_SCHEMES",
     "MAX_SEED",
     "is_integer",
     "is_real",
@@ -366,15 +369,30 @@ def check_output_file(path: Any, name: str, error: type[KurskDAError] = Argument
 
 
 def _manifest_files(directory: Path, manifest: str) -> set[str] | None:
-    """The file names listed in ``directory / manifest`` (None: no valid manifest)."""
+    """The files of ``directory`` that its manifest lists *and* whose content it can
+    verify: a regular file whose SHA-256 is the one recorded (``{"sha256": {name:
+    hex}}``) when it was written. None: no valid manifest. A forged manifest that lists
+    a file it did not write cannot make it deleted."""
     try:
         data = json.loads((directory / manifest).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    files = data.get("files") if isinstance(data, dict) else None
-    if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+    hashes = data.get("sha256") if isinstance(data, dict) else None
+    if not isinstance(hashes, dict):
         return None
-    return set(files)
+    verified: set[str] = set()
+    for fname, digest in hashes.items():
+        if not isinstance(fname, str) or not isinstance(digest, str) or "/" in fname:
+            continue
+        path = directory / fname
+        try:
+            if not stat.S_ISREG(path.lstat().st_mode):
+                continue
+            if hashlib.sha256(path.read_bytes()).hexdigest() == digest:
+                verified.add(fname)
+        except OSError:
+            continue
+    return verified
 
 
 def check_output_dir(path: Any, name: str, *, manifest: str | None = None,
@@ -389,10 +407,11 @@ def check_output_dir(path: Any, name: str, *, manifest: str | None = None,
     ----------
     manifest : str, optional
         The directory is replaced as a whole by one written by kursk_da, whose file
-        ``manifest`` (JSON, ``{"files": [names]}``) lists the files it wrote. Then
-        also refused: a non-empty directory without a valid manifest, or holding
-        anything the manifest does not list (nothing kursk_da did not write is ever
-        deleted); the current directory or one containing it; a parent directory
+        ``manifest`` (JSON, ``{"files": [names], "sha256": {name: hex}}``) lists the
+        files it wrote with their SHA-256. Then also refused: a non-empty directory
+        without a valid manifest, or holding anything the manifest does not list with
+        its content's hash (nothing kursk_da did not write is ever deleted, whatever a
+        manifest claims); the current directory or one containing it; a parent directory
         that is not writable.
 
     Returns
@@ -523,3 +542,41 @@ def check_outputs_not_inputs(outputs: Mapping[str, Any], inputs: Collection[Any]
                 if full in p.resolve().parents:
                     fail(name, f"{str(o)!r} holds an input of this command ({str(p)!r}) "
                                "and is replaced as a whole: give another directory", error)
+
+
+SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss")
+"""The schemes of a dask scheduler address (``tcp://HOST:PORT``; dask's comms)."""
+
+
+def check_scheduler_address(value: Any, name: str = "scheduler",
+                            error: type[KurskDAError] = ArgumentError) -> str:
+    """A dask scheduler address ``SCHEME://HOST:PORT`` (scheme one of
+    :data:`SCHEDULER_SCHEMES`, default ``tcp`` when omitted; a host; a port from 1 to
+    65535), returned as given with the scheme.
+
+    Raises
+    ------
+    KurskDAError
+        ``error`` naming ``name``: an empty string, another scheme (``http://``), no host,
+        no port or a port out of range.
+    """
+    from urllib.parse import urlsplit
+
+    want = "expected a dask scheduler address SCHEME://HOST:PORT (" + \
+        "|".join(SCHEDULER_SCHEMES) + ", port 1-65535)"
+    if not isinstance(value, str) or not value.strip():
+        fail(name, f"{want}, got {value!r}", error)
+    text = value.strip()
+    full = text if "://" in text else f"tcp://{text}"
+    try:
+        parts = urlsplit(full)
+        port = parts.port
+    except ValueError:
+        fail(name, f"{want}, got {value!r}", error)
+    if parts.scheme not in SCHEDULER_SCHEMES:
+        fail(name, f"{want}, got the scheme {parts.scheme!r} in {value!r}", error)
+    if not parts.hostname or parts.path not in ("", "/") or parts.query or parts.fragment:
+        fail(name, f"{want}, got {value!r}", error)
+    if port is None or not 1 <= port <= 65535:
+        fail(name, f"{want}, got {value!r} (no port or a port out of range)", error)
+    return full

@@ -299,3 +299,140 @@ def test_full_stdout_is_one_line(result_file):
     assert res.returncode == 2, res.stderr
     assert res.stderr == ("kursk-da: error: cannot write to standard output: No space left "
                           "on device\n"), res.stderr
+
+
+# ---- 4. nothing blocks without a bound ------------------------------------------------------
+
+@pytest.mark.parametrize("which", ["claims", "spec"])
+def test_a_fifo_input_is_refused_not_read(which, models, tmp_path, capsys):
+    spec = models / "kursk_2025.toml"
+    target = spec if which == "spec" else models / "data" / "kursk_public_figures_2024.csv"
+    target.unlink()
+    os.mkfifo(target)  # nobody writes: reading it would block for ever
+    assert main(["analyze", str(spec), *FAST, "--out", str(tmp_path / "r.nc")]) == 2
+    err = _err(capsys)
+    field = str(spec) if which == "spec" else "observations.file"
+    assert err.startswith(f"kursk-da: error: {field}") and "named pipe" in err, err
+
+
+def test_observations_file_bounded_in_bytes_and_rows(models, tmp_path, capsys):
+    from kursk_da.spec._observations import MAX_FILE_BYTES, MAX_FILE_ROWS
+
+    spec = models / "kursk_2025.toml"
+    claims = models / "data" / "kursk_public_figures_2024.csv"
+    head = claims.read_text().splitlines(keepends=True)[0]
+    claims.write_text(head + "2024-08-10,area_held,1,,,UA,2024-08-10,x,\n" * (MAX_FILE_ROWS + 1))
+    assert claims.stat().st_size < MAX_FILE_BYTES
+    assert main(["analyze", str(spec), *FAST, "--out", str(tmp_path / "r.nc")]) == 2
+    assert f"more than {MAX_FILE_ROWS} rows" in _err(capsys)
+    with open(claims, "r+b") as fh:
+        fh.truncate(MAX_FILE_BYTES + 1)  # sparse: no disk used
+    assert main(["analyze", str(spec), *FAST, "--out", str(tmp_path / "r.nc")]) == 2
+    assert "expected at most 8 MiB" in _err(capsys)
+    assert not (tmp_path / "r.nc").exists()
+
+
+@pytest.mark.parametrize("address", ["", "garbage", "http://127.0.0.1:8786",
+                                     "tcp://127.0.0.1:99999", "tcp://127.0.0.1:0",
+                                     "tcp://:8786"])
+@pytest.mark.parametrize("command", ["analyze", "voi", "sensitivity"])
+def test_bad_scheduler_addresses_exit_2(address, command, tmp_path, capsys):
+    src = str(ROOT / "models" / "kursk_2025.toml")
+    with pytest.raises(SystemExit) as exc:
+        main([command, src, "--scheduler", address, "--out", str(tmp_path / "r.nc")])
+    assert exc.value.code == 2
+    err = _err(capsys)
+    assert "--scheduler" in err and "SCHEME://HOST:PORT" in err, err
+
+
+@pytest.mark.parametrize("http", [False, True])
+def test_a_scheduler_that_does_not_answer_fails_within_the_bound(http, small_tree):
+    import socket
+    import threading
+    import time
+
+    from kursk_da.engine._dask import CONNECT_TIMEOUT, connect
+    from kursk_da.engine._run import ClusterError
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+    stop = threading.Event()
+
+    def answer() -> None:  # an HTTP server: a page for whatever it is sent
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok")
+
+    thread = threading.Thread(target=answer, daemon=True)
+    if http:
+        thread.start()
+    t0 = time.monotonic()
+    try:
+        with pytest.raises(ClusterError, match="cannot connect to the dask scheduler"):
+            connect(f"tcp://127.0.0.1:{server.getsockname()[1]}", timeout=3.0)
+    finally:
+        stop.set()
+        server.close()
+    assert time.monotonic() - t0 < 3.0 + 5.0 + 2.0
+    assert CONNECT_TIMEOUT + 5.0 <= 15.0  # the documented bound
+
+
+def test_a_huge_optimize_grid_is_refused_up_front(capsys):
+    import time
+
+    t0 = time.monotonic()
+    status = main(["optimize", str(ROOT / "models" / "kursk_2025.toml"), "--option",
+                   "hold_until_untenable", "--search", "area_held=0:1e12:1"])
+    assert status == 2 and time.monotonic() - t0 < 5.0
+    assert "--search: the grid has 1e+12 points" in _err(capsys)
+
+
+# ---- 5. long names, forged manifests --------------------------------------------------------
+
+@pytest.mark.parametrize("length", [240, 250, 255])
+def test_an_output_name_near_name_max_is_written(length, small_tree, tmp_path, monkeypatch):
+    from kursk_da.io._atomic import make_temp_file, remove_stale, temp_name
+
+    out = tmp_path / ("r" * (length - 3) + ".nc")
+    assert save_result_set(small_tree, out) == out and out.exists()
+    assert [p.name for p in tmp_path.iterdir()] == [out.name]
+    assert len(temp_name(out).name.encode()) <= 255
+    with monkeypatch.context() as m:  # a temporary of a dead process, recognised as such
+        m.setattr(os, "getpid", lambda: 999_999_999)
+        dead = make_temp_file(out)
+    other = tmp_path / ("s" * (length - 3) + ".nc")
+    with monkeypatch.context() as m:
+        m.setattr(os, "getpid", lambda: 999_999_999)
+        kept = make_temp_file(other)  # another target's: kept
+    assert remove_stale(out) == [dead] and kept.exists()
+
+
+def test_a_forged_manifest_deletes_nothing(result_file, tmp_path, capsys, monkeypatch):
+    import json
+
+    import kursk_da.report._writer as writer
+
+    build = writer.build_document
+    monkeypatch.setattr(writer, "build_document",
+                        lambda tree, sections=None: build(tree, ["brief", "assumptions"]))
+    out = tmp_path / "rep"
+    assert main(["report", str(result_file), "--out", str(out)]) == 0
+    data = json.loads((out / ".kursk-da-report.json").read_text())
+    assert set(data["sha256"]) == set(data["files"])
+    # the user's file under a name the manifest claims, and a listed file edited since
+    (out / "thesis.docx").write_text("my thesis")
+    data["files"].append("thesis.docx")
+    (out / ".kursk-da-report.json").write_text(json.dumps(data))
+    assert main(["report", str(result_file), "--out", str(out)]) == 2
+    assert "thesis.docx" in _err(capsys)
+    (out / "thesis.docx").unlink()
+    (out / "report.md").write_text("edited by hand")
+    assert main(["report", str(result_file), "--out", str(out)]) == 2
+    assert "report.md" in _err(capsys)
+    assert (out / "report.md").read_text() == "edited by hand"

@@ -92,7 +92,7 @@ def add_cluster_options(parser: Any, what: str = "the engine") -> None:
                              "(does not change the numbers)")
     parser.add_argument("--threads-per-worker", type=positive_int, default=1,
                         help="threads of each --workers process (default 1)")
-    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
+    parser.add_argument("--scheduler", type=_scheduler, default=None, metavar="ADDRESS",
                         help=f"run {what} on an existing dask cluster (tcp://HOST:PORT)")
 
 
@@ -122,6 +122,19 @@ def sampling_progress(args: argparse.Namespace) -> bool:
     """Whether NUTS shows its progress bar (draws done per chain, elapsed and remaining
     time): on a terminal, without ``--no-progress`` or ``-q``, as the engine's bar."""
     return not args.no_progress and verbosity() >= 0 and sys.stderr.isatty()
+
+
+def _scheduler(text: str) -> str:
+    """argparse type: a dask scheduler address (checked here: exit 2, no traceback)."""
+    import argparse as _argparse
+
+    from kursk_da.errors import ArgumentError
+    from kursk_da.validation import check_scheduler_address
+
+    try:
+        return check_scheduler_address(text, "value")
+    except ArgumentError as exc:
+        raise _argparse.ArgumentTypeError(str(exc).removeprefix("value: ")) from None
 
 
 class _Propagation:

@@ -26,6 +26,7 @@ from kursk_da.cli._status import (
     StdoutError,
     check_interrupted,
 )
+from kursk_da.engine._blocks import ClusterError
 from kursk_da.errors import ArgumentError, Interrupted, KurskDAError, OutputWriteError
 from kursk_da.validation import (
     MAX_SEED,
@@ -208,6 +209,9 @@ def run_handler(handler: Callable[[argparse.Namespace], int], args: argparse.Nam
         if isinstance(exc, KurskDAError):
             print(f"kursk-da: error: {exc}", file=sys.stderr)
             return EXIT_BAD_INPUT
+        if isinstance(exc, ClusterError):  # not a bug: the cluster failed or is unreachable
+            print(f"kursk-da: error: {exc}; nothing written", file=sys.stderr)
+            return EXIT_INTERNAL
         LOGGER.exception("internal error (please report it with the command and this "
                          "traceback)")
         return EXIT_INTERNAL

@@ -27,6 +27,7 @@ from kursk_da.cli._common import (
 )
 from kursk_da.dims import VALUE_UNITS
 from kursk_da.errors import ArgumentError
+from kursk_da.validation import fail
 
 if TYPE_CHECKING:
     import numpy as np
@@ -35,6 +36,14 @@ if TYPE_CHECKING:
 
 
 __all__ = ["register", "run", "parse_search", "format_policy"]
+
+
+MAX_GRID_POINTS = 10_000
+"""The most points of an ``optimize`` grid (all ``--search`` axes multiplied). Analyst
+judgement: a 100 x 100 grid; each point is an engine run of ``--draws`` draws (the
+default 4000: 10^4 points are 4 x 10^7 engine draws, minutes on two cores). A larger
+grid is refused before anything is computed (a 10^12-point grid failed after 1.4 s
+with a MemoryError, exit 1)."""
 
 
 def parse_search(items: list[str]) -> dict[str, np.ndarray]:
@@ -46,28 +55,38 @@ def parse_search(items: list[str]) -> dict[str, np.ndarray]:
     ------
     ArgumentError
         Path ``--search`` for a malformed item, a non-finite number, ``STEP <= 0`` or
-        ``HI < LO``.
+        ``HI < LO``; a grid of more than :data:`MAX_GRID_POINTS` points.
     """
     import numpy as np
 
     out: dict[str, np.ndarray] = {}
+    total = 1
     for item in items:
         name, sep, spec = item.partition("=")
         if not sep or not name:
-            raise ArgumentError("--search", f"expected PARAM=LO:HI:STEP, got {item!r}")
+            fail("--search", f"expected PARAM=LO:HI:STEP, got {item!r}")
         try:
             if ":" in spec:
                 lo, hi, step = (float(x) for x in spec.split(":"))
                 if not all(np.isfinite([lo, hi, step])) or step <= 0 or hi < lo:
                     raise ValueError
+                n = int(min((hi - lo) / step, 1e18)) + 1
+                if total * n > MAX_GRID_POINTS:  # refused before np.arange allocates it
+                    fail("--search", f"the grid has {total * n:.3g} points or more; expected "
+                                     f"at most {MAX_GRID_POINTS} (all axes multiplied)")
                 vals = np.arange(lo, hi + step * 1e-9, step)
             else:
                 vals = np.array([float(x) for x in spec.split(",")])
+        except ArgumentError:
+            raise
         except ValueError:
-            raise ArgumentError("--search", f"expected PARAM=LO:HI:STEP with finite numbers, "
-                                            f"STEP > 0 and HI >= LO (or PARAM=a,b,c), got "
-                                            f"{item!r}") from None
+            fail("--search", f"expected PARAM=LO:HI:STEP with finite numbers, STEP > 0 and "
+                             f"HI >= LO (or PARAM=a,b,c), got {item!r}")
+        total *= max(1, vals.size)
         out[name] = vals
+    if total > MAX_GRID_POINTS:
+        fail("--search", f"the grid has {total:.3g} points; expected at most "
+                         f"{MAX_GRID_POINTS} (all axes multiplied)")
     return out
 
 

@@ -32,7 +32,8 @@ for a process ended by SIGPIPE; nothing is printed."""
 EXIT_STATUS_HELP = f"""\
 exit status:
   {EXIT_OK:<3}  success
-  {EXIT_INTERNAL:<3}  internal error (a bug; the traceback is on stderr)
+  {EXIT_INTERNAL:<3}  internal error (a bug; the traceback is on stderr), or the dask
+       cluster failed the run or did not answer within 15 s (one line)
   {EXIT_BAD_INPUT:<3}  bad input: spec, arguments, output paths, missing or corrupt result
        file (one line on stderr naming the field or option; nothing written);
        also an output that cannot be written (no space left on device, disk

@@ -137,19 +137,51 @@ def local_cluster(n_workers: int, threads_per_worker: int = 1, **kwargs: Any) ->
         return LocalCluster(**opts)
 
 
-def connect(address: str, timeout: float = 30.0) -> Client:
+CONNECT_TIMEOUT = 10.0
+"""Seconds to reach a dask scheduler (``--scheduler``): a silent listener, an HTTP
+server or a black-hole address fails within this bound (plus 5 s for the client to
+give up)."""
+
+
+def connect(address: str, timeout: float = CONNECT_TIMEOUT) -> Client:
     """A client of the existing scheduler at ``address`` (``tcp://HOST:PORT``).
+
+    The connection is attempted in a helper thread joined with a deadline of
+    ``timeout + 5`` seconds: dask's own ``timeout`` does not bound the handshake with a
+    listener that accepts the connection and never answers (a silent socket, an HTTP
+    server: more than 200 s with ``timeout=5``, distributed 2025).
 
     Raises
     ------
     ClusterError
-        When the scheduler cannot be reached within ``timeout`` seconds.
+        When the scheduler cannot be reached within the deadline.
     """
-    try:
-        return Client(address, timeout=timeout)
-    except (OSError, TimeoutError, ValueError) as exc:
+    import threading
+
+    from kursk_da.validation import check_scheduler_address
+
+    address = check_scheduler_address(address, "scheduler")
+    outcome: dict[str, Any] = {}
+
+    def attempt() -> None:
+        try:
+            outcome["client"] = Client(address, timeout=timeout)
+        except BaseException as exc:  # reported by the caller's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=attempt, name="kursk-da-connect", daemon=True)
+    thread.start()
+    thread.join(timeout + 5.0)
+    if thread.is_alive():
+        raise ClusterError(f"cannot connect to the dask scheduler at {address!r}: no answer "
+                           f"within {timeout + 5.0:g} s (is it a dask scheduler?)")
+    exc = outcome.get("error")
+    if exc is not None:
+        reason = " ".join(str(exc).split())[:200] or type(exc).__name__
         raise ClusterError(f"cannot connect to the dask scheduler at {address!r}: "
-                           f"{exc}") from exc
+                           f"{reason}") from None
+    client: Client = outcome["client"]
+    return client
 
 
 def dashboard_available() -> bool:

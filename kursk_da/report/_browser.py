@@ -10,6 +10,7 @@ imported only here, on first use (it is in the ``test`` extra).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -105,6 +106,10 @@ def _add_to_manifest(directory: Path, name: str) -> None:
         raise ResultFileError(f"report_dir: {directory} has no readable {MANIFEST_NAME}; "
                               "write the report first") from exc
     data["files"] = sorted(set(data.get("files", [])) | {name})
+    recorded = data.get("sha256")
+    hashes: dict[str, str] = dict(recorded) if isinstance(recorded, dict) else {}
+    hashes[name] = hashlib.sha256((directory / name).read_bytes()).hexdigest()
+    data["sha256"] = dict(sorted(hashes.items()))  # replaced later only if unchanged
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     tmp.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
     os.replace(tmp, path)

@@ -11,6 +11,7 @@ nothing the report did not write is ever deleted.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -36,7 +37,8 @@ HTML_NAME = "report.html"
 MARKDOWN_NAME = "report.md"
 """The Markdown report (figures as PNG files in the same directory)."""
 MANIFEST_NAME = ".kursk-da-report.json"
-"""The manifest of a report directory: JSON ``{"written_by", "version", "files"}``."""
+"""The manifest of a report directory: JSON ``{"written_by", "files", "sha256"}``; a
+previous report is replaced only where every file matches its recorded SHA-256."""
 
 
 def check_report_dir(out_dir: Any, name: str = "out_dir",
@@ -64,7 +66,8 @@ def _write_files(doc: Document, directory: Path) -> None:
     files.update({image_filename(img): img.png for img in doc.images()})
     for fname, data in files.items():
         (directory / fname).write_bytes(data)
-    manifest = {"written_by": "kursk-da report", "files": sorted(files)}
+    manifest = {"written_by": "kursk-da report", "files": sorted(files),
+                "sha256": {f: hashlib.sha256(files[f]).hexdigest() for f in sorted(files)}}
     (directory / MANIFEST_NAME).write_text(json.dumps(manifest, indent=1) + "\n",
                                            encoding="utf-8")
 
