@@ -74,7 +74,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Analysis", "analyze", "run_analysis", "trajectory_rows", "DEFAULT_STORE_DRAWS"]
 
-CALIBRATION_OPTIONS = ("cores", "target_accept", "sampler_options")
+CALIBRATION_OPTIONS = ("cores", "target_accept", "sampler_options", "progress_bar")
 """Keywords of :func:`analyze` passed on to :func:`kursk_da.calibration.calibrate`; any
 other unknown keyword is refused, naming it."""
 
