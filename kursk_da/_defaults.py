@@ -11,7 +11,7 @@ that use them (:mod:`kursk_da.engine._blocks`, :mod:`kursk_da.analysis`,
 from __future__ import annotations
 
 __all__ = ["BLOCK_SIZE", "DEFAULT_CHUNK_SIZE", "DEFAULT_STORE_DRAWS", "EXPORT_FORMATS",
-           "DEFAULT_COST_PER_REPORT", "DEFAULT_PAIR"]
+           "DEFAULT_COST_PER_REPORT", "DEFAULT_PAIR", "CALIBRATE_OPTIONS"]
 
 BLOCK_SIZE = 4096
 """Draws per block: the fixed unit of the random streams (part of the reproducibility
@@ -31,3 +31,8 @@ DEFAULT_PAIR = ("strike_attrition", "weight_strike_effort")
 """Default inputs of the two-way map of ``kursk_2025``: what strikes do to Russian troops
 and what a day of strikes costs (the leaders, strike_only and withdraw, differ in the
 strikes only)."""
+CALIBRATE_OPTIONS = ("cores", "target_accept", "sampler_options", "progress_bar")
+"""The keywords of :func:`kursk_da.calibration.calibrate` that :func:`kursk_da.analyze` and
+:func:`kursk_da.calibration.run_calibration` pass on; any other keyword is refused, named
+(here, not in :mod:`kursk_da.calibration`, so that ``analyze`` checks them without importing
+PyMC)."""

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import xarray as xr
 
-from kursk_da._defaults import DEFAULT_STORE_DRAWS
+from kursk_da._defaults import CALIBRATE_OPTIONS, DEFAULT_STORE_DRAWS
 from kursk_da.decision._metrics import StreamingSummary
 from kursk_da.decision._summary import streamed_summary
 from kursk_da.dims import CHAIN, DRAW
@@ -74,9 +74,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Analysis", "analyze", "run_analysis", "trajectory_rows", "DEFAULT_STORE_DRAWS"]
 
-CALIBRATION_OPTIONS = ("cores", "target_accept", "sampler_options", "progress_bar")
-"""Keywords of :func:`analyze` passed on to :func:`kursk_da.calibration.calibrate`; any
-other unknown keyword is refused, naming it."""
 
 
 @dataclass(frozen=True)
@@ -128,7 +125,7 @@ def run_analysis(
     Analysis
         The result set and the calibration (None for a prior analysis).
     """
-    check_keywords(calibration_options, CALIBRATION_OPTIONS, "analyze", error=SpecError)
+    check_keywords(calibration_options, CALIBRATE_OPTIONS, "analyze", error=SpecError)
     spec = as_spec(spec)
     check_int(draws, "draws", minimum=1, error=SpecError)
     check_seed(seed, "seed", error=SpecError)

@@ -63,3 +63,15 @@ def test_bad_edit_raises_spec_error(spec_2025):
 def test_analyze_validates_arguments(spec_2025, kwargs):
     with pytest.raises(kd.SpecError):
         kd.analyze(spec_2025, prior_only=True, **kwargs)
+
+
+def test_passed_on_calibration_keywords_are_parameters_of_calibrate():
+    """analyze and run_calibration refuse any keyword outside CALIBRATE_OPTIONS: each must be
+    a parameter of calibrate (a name missing there was refused by make report)."""
+    import inspect
+
+    from kursk_da.calibration import CALIBRATE_OPTIONS, calibrate
+
+    params = inspect.signature(calibrate).parameters
+    assert set(CALIBRATE_OPTIONS) <= set(params)
+    assert "progress_bar" in CALIBRATE_OPTIONS  # the CLI passes it when calibrating

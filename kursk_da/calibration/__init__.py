@@ -25,6 +25,7 @@ from kursk_da.calibration._model import CalibrationSetup, build_model, calibrati
 from kursk_da.calibration._propagate import posterior_input_matrix
 from kursk_da.calibration._result import Calibration, calibration_from_posterior, run_calibration
 from kursk_da.calibration._sampling import (
+    CALIBRATE_OPTIONS,
     CompiledCalibration,
     calibrate,
     compile_calibration,
@@ -33,6 +34,7 @@ from kursk_da.calibration._sampling import (
 from kursk_da.calibration._scoring import crps_ensemble, crps_normal, interval_covers
 
 __all__ = [
+    "CALIBRATE_OPTIONS",
     "build_model",
     "calibration_setup",
     "CalibrationSetup",

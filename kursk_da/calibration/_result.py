@@ -34,6 +34,7 @@ from kursk_da.calibration._checks import (
 )
 from kursk_da.calibration._diagnostics import Diagnostics, diagnose
 from kursk_da.calibration._sampling import (
+    CALIBRATE_OPTIONS,
     DEFAULT_DRAWS,
     DEFAULT_TUNE,
     CompiledCalibration,
@@ -189,7 +190,7 @@ def run_calibration(
     -------
     Calibration
     """
-    check_keywords(options, ("cores", "target_accept", "sampler_options"), "run_calibration",
+    check_keywords(options, CALIBRATE_OPTIONS, "run_calibration",
                    error=SpecError)
     spec = as_spec(spec)
     idata = calibrate(spec, seed=seed, draws=draws, tune=tune, chains=chains,

@@ -21,6 +21,7 @@ import pymc as pm
 import pytensor
 import xarray as xr
 
+from kursk_da._defaults import CALIBRATE_OPTIONS
 from kursk_da.calibration._bias import (
     claim_loglik,
     claim_model,
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
     from kursk_da.spec._schema import Spec
 
 __all__ = [
+    "CALIBRATE_OPTIONS",
     "SAMPLERS",
     "DEFAULT_DRAWS",
     "DEFAULT_TUNE",
@@ -322,6 +324,7 @@ def _claim_params(post: xr.Dataset, cm: Any, observations: tuple[Any, ...],
     log_g = post["grey_zone_log_factor"].to_numpy()[..., None]
     start = post["isw_layer_start_km2"].to_numpy()[..., None]
     return log_bias, log_g, start
+
 
 
 def calibrate(
