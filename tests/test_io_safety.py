@@ -79,9 +79,29 @@ def test_summary_and_voi_refuse_their_source_as_out(result_file, tmp_path, capsy
     assert "--out" in _err(capsys)
     link = tmp_path / "same.nc"
     link.symlink_to(result_file)
-    assert main(["voi", str(result_file), "--draws", "200", "--out", str(link)]) == 2
+    assert main(["summary", str(result_file), "--format", "csv", "--out", str(link)]) == 2
     assert "is an input" in _err(capsys)
     assert result_file.read_bytes() == before
+
+
+def test_a_result_set_updated_in_place_but_never_over_another_input(tmp_path, capsys):
+    """voi, sensitivity, policy... add groups to their source: --out may be the source
+    (make report does so), never the spec of a source spec or an observations file."""
+    import argparse
+
+    from kursk_da.cli._common import check_io_paths
+    from kursk_da.errors import ArgumentError
+
+    src = tmp_path / "run.nc"
+    src.write_bytes(b"x")
+    for command in ("voi", "sensitivity", "policy", "hindcast", "variants"):
+        check_io_paths(argparse.Namespace(command=command, source=src, out=src, plots=None))
+    with pytest.raises(ArgumentError, match="--out"):
+        check_io_paths(argparse.Namespace(command="summary", source=src, out=src, plots=None))
+    spec = tmp_path / "s.toml"
+    spec.write_text("")
+    with pytest.raises(ArgumentError, match="--out"):
+        check_io_paths(argparse.Namespace(command="voi", source=spec, out=spec, plots=None))
 
 
 def test_report_refuses_a_directory_holding_its_source(small_tree, tmp_path, capsys,

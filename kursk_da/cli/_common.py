@@ -139,6 +139,14 @@ OUTPUT_ARGS = {"out": "--out", "plots": "--plots"}
 """The options naming what a sub-command writes, with their spelling."""
 
 
+UPDATES_SOURCE = frozenset({"voi", "sensitivity", "policy", "optimize", "waiting", "twoway",
+                            "intelligence", "hindcast", "variants"})
+"""Sub-commands whose ``--out`` result set is their source result set with groups added:
+``--out`` may name the source itself, which is then updated in place (written beside it and
+renamed over it, atomically: ``make report`` adds its groups so). Their ``--out`` may still
+not be any other input, nor their ``--plots``."""
+
+
 def check_io_paths(args: argparse.Namespace) -> None:
     """Refuse an output that would overwrite an input, before anything is computed.
 
@@ -147,6 +155,8 @@ def check_io_paths(args: argparse.Namespace) -> None:
     ``--out`` directory, replaced as a whole, may not hold an input either). Same file:
     same device and inode (symbolic and hard links included) or the same resolved path
     (:func:`kursk_da.validation.check_outputs_not_inputs`). Exit 2 naming the option.
+    One exception: a sub-command of :data:`UPDATES_SOURCE` may write its result set over
+    its source result set (not over a spec, an observations file or with a table).
     """
     from kursk_da.spec._schema import spec_files
 
@@ -156,7 +166,13 @@ def check_io_paths(args: argparse.Namespace) -> None:
         if isinstance(value, Path):
             inputs += spec_files(value) if value.suffix == ".toml" else [value]
     outputs = {flag: getattr(args, attr, None) for attr, flag in OUTPUT_ARGS.items()}
-    replaced = ("--out",) if getattr(args, "command", None) == "report" else ()
+    command = getattr(args, "command", None)
+    replaced = ("--out",) if command == "report" else ()
+    source = getattr(args, "source", None)
+    if (command in UPDATES_SOURCE and isinstance(source, Path) and source.suffix != ".toml"
+            and outputs.get("--out") is not None):
+        others = [p for p in inputs if p is not source]
+        check_outputs_not_inputs({"--out": outputs.pop("--out")}, others)
     check_outputs_not_inputs(outputs, inputs, replaced_dirs=replaced)
 
 
