@@ -189,7 +189,8 @@ def run_calibration(
     -------
     Calibration
     """
-    check_keywords(options, ("cores", "target_accept", "sampler_options"), "run_calibration",
+    check_keywords(options, ("cores", "target_accept", "sampler_options", "progress_bar"),
+                   "run_calibration",
                    error=SpecError)
     spec = as_spec(spec)
     idata = calibrate(spec, seed=seed, draws=draws, tune=tune, chains=chains,
