@@ -210,3 +210,14 @@ def test_sensitivity_groups_checks_every_argument_before_the_tornado(monkeypatch
                          ({"with_sobol": "no"}, "with_sobol")):
         with pytest.raises(KurskDAError, match=rf"^{name}: expected"):
             sensitivity_groups(spec, small_tree, draws, **kwargs)
+
+
+def test_hindcast_by_quantity_with_an_export_format_refused_before_calibrating(
+        monkeypatch, capsys):
+    """Before: the option was silently ignored once every origin had been calibrated."""
+    from kursk_da.cli import main
+
+    _forbid(monkeypatch, "kursk_da.calibration._hindcast.run_hindcast")
+    _forbid(monkeypatch, "kursk_da.spec._schema.load_spec")
+    assert main(["hindcast", SPEC, "--by-quantity", "--format", "csv"]) == 2
+    assert "--by-quantity: only with --format table" in capsys.readouterr().err
