@@ -179,8 +179,7 @@ def test_calibrate_refuses_a_non_boolean_progress_bar_and_run_calibration_passes
 ])
 def test_sensitivity_bad_options_refused_before_the_prior_analysis(monkeypatch, capsys, extra,
                                                                    name):
-    """Before: the prior analysis (and, for --sobol-n, the tornado) ran first; with the
-    default tornado, --sobol-n 4 failed after 60 s."""
+    """Before: the prior analysis (and, for --sobol-n, the tornado) ran first."""
     from kursk_da.cli import main
 
     _forbid(monkeypatch, "kursk_da.analysis.analyze")
@@ -221,3 +220,18 @@ def test_hindcast_by_quantity_with_an_export_format_refused_before_calibrating(
     _forbid(monkeypatch, "kursk_da.spec._schema.load_spec")
     assert main(["hindcast", SPEC, "--by-quantity", "--format", "csv"]) == 2
     assert "--by-quantity: only with --format table" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("n", "rng", "name"), [(2.5, 1, "n"), (True, 1, "n"), (-1, 1, "n"),
+                                                ("5", 1, "n"), (5, 1, "rng")])
+def test_sample_inputs_names_a_wrong_argument(spec_2025, n, rng, name):
+    """Before: TypeError 'rng must be ...' / ValueError, not the package's error."""
+    import numpy as np
+
+    import kursk_da as kd
+
+    gen = np.random.default_rng(0) if name == "n" else rng
+    with pytest.raises(KurskDAError, match=rf"^{name}: expected"):
+        kd.sample_inputs(spec_2025, n, gen)
+    assert kd.sample_inputs(spec_2025, 0, np.random.default_rng(0)).shape == (
+        0, len(spec_2025.input_names))
