@@ -47,7 +47,13 @@ from kursk_da.dims import (
 from kursk_da.errors import SamplingIncomplete, SpecError
 from kursk_da.spec._sampling import sample_inputs
 from kursk_da.spec._schema import as_spec
-from kursk_da.validation import check_choice, check_int, check_jobs, check_probability
+from kursk_da.validation import (
+    check_bool,
+    check_choice,
+    check_int,
+    check_jobs,
+    check_probability,
+)
 
 if TYPE_CHECKING:
     from kursk_da.spec._schema import Spec
@@ -390,6 +396,7 @@ def calibrate(
     check_choice(sampler, "sampler", SAMPLERS, error=SpecError)
     cores = check_jobs(cores, "cores", error=SpecError)
     check_probability(target_accept, "target_accept", strict=True, error=SpecError)
+    progress_bar = check_bool(progress_bar, "progress_bar", error=SpecError)
     if sampler_options is not None and not isinstance(sampler_options, dict):
         raise SpecError("sampler_options", f"expected a dict or None, got {sampler_options!r}")
     cc = compiled or compile_calibration(spec, cutoff=cutoff, sampler=sampler)

@@ -176,13 +176,16 @@ def check_io_paths(args: argparse.Namespace) -> None:
     check_outputs_not_inputs(outputs, inputs, replaced_dirs=replaced)
 
 
-def load_source(src: Path, draws: int, seed: int) -> tuple[Spec, xr.DataTree]:
+def load_source(src: Path, draws: int, seed: int,
+                check: Callable[[Spec], object] | None = None) -> tuple[Spec, xr.DataTree]:
     """(spec, result set) of a ``SOURCE`` argument.
 
     A spec file (``.toml``) is analysed now: the prior analysis with ``draws`` and
     ``seed`` (``kd.analyze(..., prior_only=True)``; for the value of information of the
     calibrated analysis, run ``kursk-da analyze`` first and give its result set);
     anything else is read as a saved result set, whose stored spec is rebuilt.
+    ``check`` is called with the spec before the analysis (the arguments that name
+    inputs are refused before any computing, issue 23).
     """
     from kursk_da.analysis import analyze
     from kursk_da.io import load_result_set, spec_from_tree
@@ -190,9 +193,14 @@ def load_source(src: Path, draws: int, seed: int) -> tuple[Spec, xr.DataTree]:
 
     if src.suffix == ".toml":
         spec = load_spec(src)
+        if check is not None:
+            check(spec)
         return spec, analyze(spec, draws, seed, prior_only=True)
     tree = load_result_set(src)
-    return spec_from_tree(tree), tree
+    spec = spec_from_tree(tree)
+    if check is not None:
+        check(spec)
+    return spec, tree
 
 
 def run_handler(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:

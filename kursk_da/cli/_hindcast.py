@@ -201,6 +201,9 @@ def _run(args: argparse.Namespace) -> int:
         check_result_target(args.out, "--out")  # before any computing
     if args.workers is not None and args.scheduler is not None:
         raise ArgumentError("--workers: give --workers or --scheduler, not both")
+    if args.by_quantity and args.format != "table":  # else ignored after the whole run
+        raise ArgumentError(f"--by-quantity: only with --format table (the {args.format} "
+                            "export is the table by origin)")
     tree = None
     if args.source.suffix == ".toml":
         spec = load_spec(args.source)

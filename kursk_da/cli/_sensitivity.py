@@ -46,7 +46,7 @@ def register(sub: Any) -> None:
                    help="draws behind each one-way expected value (default 1000)")
     s.add_argument("--sobol-n", type=positive_int, default=256,
                    help="Sobol' base sample, a power of 2 (default 256)")
-    s.add_argument("--risk-aversion", type=real_type(), default=1e-3,
+    s.add_argument("--risk-aversion", type=real_type(minimum=0.0, strict=True), default=1e-3,
                    help="exponential-utility risk aversion, 1/dkm2 (default 0.001)")
     s.add_argument("--no-tornado", action="store_true")
     s.add_argument("--no-sobol", action="store_true")
@@ -123,10 +123,13 @@ def run(args: argparse.Namespace) -> int:
     from kursk_da.io import save_result_set
     from kursk_da.io._draws import draws_from_tree
     from kursk_da.io._voi_groups import add_voi_groups
-    from kursk_da.sensitivity._groups import sensitivity_groups
+    from kursk_da.sensitivity._groups import check_sensitivity_arguments, sensitivity_groups
 
     check_out_file(args.out)  # before any computing
     check_plots_dir(args.plots)
+    check_sensitivity_arguments(seed=args.seed, tornado_draws=args.tornado_draws,
+                                sobol_n=args.sobol_n, scenario_draws=args.draws,
+                                risk_aversion=args.risk_aversion)
     spec, tree = load_source(args.source, args.draws, args.seed)
     draws = draws_from_tree(tree)
     if draws.names != spec.input_names or draws.options != spec.option_names:

@@ -120,7 +120,11 @@ def run(args: argparse.Namespace) -> int:
                     "VOI tasks")
     if args.source.suffix == ".toml":
         stages.start("propagation", f"prior analysis of {args.source}, {args.draws} draws")
-    _, tree = load_source(args.source, args.draws, args.seed)
+    from kursk_da.voi._groups import check_evsi_arguments
+
+    _, tree = load_source(args.source, args.draws, args.seed,
+                          check=lambda spec: check_evsi_arguments(spec.input_names, args.evsi,
+                                                                  args.error, args.n_obs))
     stages.start("VOI tasks", "EVPPI of every uncertain input and group"
                  + (f", EVSI of {args.evsi}" if args.evsi else ""))
     with contextlib.ExitStack() as stack:

@@ -33,7 +33,7 @@ from kursk_da.decision._metrics import leader_and_runner_up
 from kursk_da.dims import OUTPUT, VALUE_UNITS
 from kursk_da.errors import VOIInputError
 from kursk_da.stats import sobol
-from kursk_da.validation import check_int
+from kursk_da.validation import check_int, check_jobs, check_seed
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -123,6 +123,8 @@ def campaign_sobol(spec: Spec, *, n: int = 256, seed: int = 0,
                                 f"{uncertain}")
         names = list(parameters)
     n = check_int(n, "n", minimum=8, error=VOIInputError)
+    seed = check_seed(seed, error=VOIInputError)
+    n_jobs = check_jobs(n_jobs, error=VOIInputError)
     root = np.random.SeedSequence(seed)
     s_sobol, s_engine = root.spawn(2)
     engine = _CachedEngine(spec, names, int(s_engine.generate_state(1, dtype=np.uint32)[0]),

@@ -16,6 +16,7 @@ import pandas as pd
 import xarray as xr
 
 from kursk_da.dims import ATTRIBUTE, DRAW, OPTION, OUTPUT, PARAMETER, SCENARIO, VALUE_UNITS
+from kursk_da.errors import VOIInputError
 from kursk_da.sensitivity._campaign import DIFFERENCE_OUTPUT, campaign_sobol
 from kursk_da.sensitivity._main_effects import campaign_main_effects
 from kursk_da.sensitivity._robustness import (
@@ -25,6 +26,7 @@ from kursk_da.sensitivity._robustness import (
     simplex_regions,
 )
 from kursk_da.sensitivity._tornado import tornado
+from kursk_da.validation import check_bool, check_int, check_real, check_seed
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = [
     "SensitivityGroups",
     "is_posterior",
+    "check_sensitivity_arguments",
     "sensitivity_groups",
     "tornado_frame",
     "sobol_frame",
@@ -68,6 +71,27 @@ def is_posterior(tree: xr.DataTree) -> bool:
     """A posterior result set that stores the propagated input matrix (``/decision/inputs``)."""
     return (tree.attrs.get("analysis") == "posterior" and "posterior" in tree.children
             and "inputs" in tree["decision"].dataset)
+
+
+def check_sensitivity_arguments(*, seed: int = 0, tornado_draws: int = 1000,
+                                sobol_n: int = 256, scenario_draws: int = 20_000,
+                                risk_aversion: float = 1e-3) -> None:
+    """Refuse a bad argument of :func:`sensitivity_groups` before any computing (issue 23).
+
+    The same bounds as the functions it calls (:func:`~kursk_da.sensitivity.tornado`,
+    :func:`~kursk_da.sensitivity.campaign_sobol`, the scenarios and the risk attitude),
+    which otherwise meet them one after the other, minutes into the run.
+
+    Raises
+    ------
+    VOIInputError
+        Naming the argument.
+    """
+    check_seed(seed, error=VOIInputError)
+    check_int(tornado_draws, "tornado_draws", minimum=10, error=VOIInputError)
+    check_int(sobol_n, "sobol_n", minimum=8, error=VOIInputError)
+    check_int(scenario_draws, "scenario_draws", minimum=1, error=VOIInputError)
+    check_real(risk_aversion, "risk_aversion", minimum=0.0, strict=True, error=VOIInputError)
 
 
 def sensitivity_groups(spec: Spec, tree: xr.DataTree, draws: CampaignDraws, *, seed: int = 0,
@@ -113,6 +137,11 @@ def sensitivity_groups(spec: Spec, tree: xr.DataTree, draws: CampaignDraws, *, s
     -------
     SensitivityGroups
     """
+    check_sensitivity_arguments(seed=seed, tornado_draws=tornado_draws, sobol_n=sobol_n,
+                                scenario_draws=scenario_draws, risk_aversion=risk_aversion)
+    with_tornado = check_bool(with_tornado, "with_tornado", error=VOIInputError)
+    with_sobol = check_bool(with_sobol, "with_sobol", error=VOIInputError)
+    with_scenarios = check_bool(with_scenarios, "with_scenarios", error=VOIInputError)
     posterior = is_posterior(tree)
     sens: dict[str, xr.Dataset] = {}
     scen: dict[str, xr.Dataset] = {}

@@ -30,7 +30,7 @@ from kursk_da.dynamics.catalogue import ATTRIBUTE_NAMES
 from kursk_da.errors import VOIInputError
 from kursk_da.spec._scenarios import BASE_SCENARIO
 from kursk_da.spec._schema import apply_scenario
-from kursk_da.validation import check_int
+from kursk_da.validation import check_int, check_jobs, check_seed
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -78,7 +78,14 @@ def scenario_comparison(spec: Spec, *, draws: int = 20_000, seed: int = 0,
     """
     from kursk_da.engine._run import run_engine
 
+    draws = check_int(draws, "draws", minimum=1, error=VOIInputError)
+    seed = check_seed(seed, error=VOIInputError)
+    n_jobs = check_jobs(n_jobs, error=VOIInputError)
     names = [BASE_SCENARIO, *(spec.scenarios if scenarios is None else scenarios)]
+    unknown = [n for n in names[1:] if n not in spec.scenarios]
+    if unknown:
+        raise VOIInputError(f"scenarios: unknown scenario(s) {unknown}; expected names from "
+                            f"{list(spec.scenarios)}")
     rows = []
     for name in names:
         s = apply_scenario(spec, name)

@@ -55,7 +55,7 @@ from kursk_da.spec.copula import (
     normal_scores,
     pearson_correlation,
 )
-from kursk_da.validation import check_int
+from kursk_da.validation import check_bool, check_int, check_jobs, check_seed
 
 if TYPE_CHECKING:
     from kursk_da.spec._schema import Spec
@@ -291,6 +291,9 @@ def tornado(spec: Spec, *, parameters: Sequence[str] | None = None, n_draws: int
     """
     spec = as_spec(spec)
     names = _check_args(spec, parameters, n_draws, n_points, level)
+    seed = check_seed(seed, error=VOIInputError)
+    thresholds = check_bool(thresholds, "thresholds", error=VOIInputError)
+    n_jobs = check_jobs(n_jobs, error=VOIInputError)
     if base_inputs is None:
         sweeper: _Sweeper = _Sweeper(spec, n_draws, seed, n_jobs)
     else:

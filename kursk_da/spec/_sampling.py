@@ -14,7 +14,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from kursk_da.errors import SpecError
 from kursk_da.spec import copula
+from kursk_da.spec._schema import as_spec
+from kursk_da.validation import check_int, fail
 
 if TYPE_CHECKING:
     from kursk_da.spec._schema import Spec
@@ -38,5 +41,9 @@ def sample_inputs(spec: Spec, n: int, rng: np.random.Generator) -> np.ndarray:
     numpy.ndarray, shape (n, len(spec.input_names))
         In the units of each input.
     """
+    spec = as_spec(spec)
+    n = check_int(n, "n", minimum=0, error=SpecError)
+    if not isinstance(rng, np.random.Generator):
+        fail("rng", f"expected a numpy.random.Generator, got {type(rng).__name__}", SpecError)
     dists = [p.dist for p in spec.inputs.values()]
     return copula.sample(dists, n, rng, copula.rank_correlation(spec))

@@ -48,6 +48,7 @@ fixed order, so results do not depend on ``n_jobs``.
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -77,7 +78,7 @@ from kursk_da.stats import (
     evppi_from_arrays,
     evppi_gam_fast,
 )
-from kursk_da.validation import check_int, check_rng
+from kursk_da.validation import check_bool, check_int, check_jobs, check_rng
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -350,6 +351,8 @@ def campaign_evppi(spec: Spec, inputs: Any, values: Any, *, attributes: Any = No
         Shapes that do not match the spec, non-finite draws, ``attributes`` that do
         not reproduce ``values``, unknown ``parameters``, bad tuning arguments.
     """
+    groups = check_bool(groups, "groups", error=VOIInputError)
+    n_jobs = check_jobs(n_jobs, error=VOIInputError) or (os.cpu_count() or 1)
     draws = draws_from_spec(spec, inputs, values, attributes)
     return _evppi_dataset(draws, parameters=parameters, groups=groups, rng=rng,
                           n_se_draws=n_se_draws, gp_max_draws=gp_max_draws,
@@ -439,6 +442,8 @@ def campaign_evppi_nested(spec: Spec, focal: str | Sequence[str], *, n_outer: in
     """
     from kursk_da.engine._run import run_engine
 
+    stratified = check_bool(stratified, "stratified", error=VOIInputError)
+    n_jobs = check_jobs(n_jobs, error=VOIInputError)
     names = [focal] if isinstance(focal, str) else list(focal)
     unknown = [f for f in names if f not in spec.input_names]
     if unknown or not names:

@@ -8,7 +8,7 @@ frames, printed by the CLI and shown in the report.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -17,12 +17,41 @@ import xarray as xr
 from kursk_da.dims import DRAW, GROUP, PARAMETER, VALUE_UNITS
 from kursk_da.io._draws import draws_from_tree
 from kursk_da.stats import evsi_lognormal
+from kursk_da.validation import check_int, check_real, fail
 from kursk_da.voi._campaign import campaign_evppi_from_tree
 
 if TYPE_CHECKING:
     from distributed import Client
 
-__all__ = ["voi_group", "evppi_frame", "group_evppi_frame"]
+__all__ = ["voi_group", "evppi_frame", "group_evppi_frame", "check_evsi_arguments"]
+
+
+def check_evsi_arguments(names: Sequence[str], evsi: str | None, error: float = 0.2,
+                         n_obs: int = 1) -> None:
+    """Refuse a bad EVSI request before any computing (issue 23).
+
+    Parameters
+    ----------
+    names : sequence of str
+        The inputs that may be measured (the spec's ``input_names``).
+    evsi : str, optional
+        The measured input (None: no EVSI, nothing checked).
+    error : float
+        Relative (lognormal) error of one measurement: sd of its log (1), >= 0.
+    n_obs : int
+        Measurements averaged, >= 1.
+
+    Raises
+    ------
+    ArgumentError
+        Naming ``evsi``, ``error`` or ``n_obs``.
+    """
+    if evsi is None:
+        return
+    if not isinstance(evsi, str) or evsi not in names:
+        fail("evsi", f"unknown input {evsi!r}; expected one of {', '.join(names)}")
+    check_real(error, "error", minimum=0.0)
+    check_int(n_obs, "n_obs", minimum=1)
 
 
 def voi_group(tree: xr.DataTree, *, seed: int = 0, gp_max_draws: int = 20_000,
@@ -60,6 +89,8 @@ def voi_group(tree: xr.DataTree, *, seed: int = 0, gp_max_draws: int = 20_000,
         ``evsi``, also the scalars ``evsi`` and ``evsi_se`` (dkm2; attributes
         ``parameter``, ``error``, ``n_obs``).
     """
+    if evsi is not None:  # before the EVPPI tasks, which take minutes
+        check_evsi_arguments(draws_from_tree(tree).names, evsi, error, n_obs)
     ds = campaign_evppi_from_tree(tree, rng=seed, gp_max_draws=gp_max_draws, n_jobs=n_jobs,
                                   progress=progress, client=client)
     if evsi:
