@@ -125,7 +125,7 @@ def __getattr__(name: str) -> object:
 
 def __dir__() -> list[str]:
     """Module attributes including the lazily imported public names."""
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | {"__version__"})
 
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = [
     "KurskDAError",
+    "ClusterError",
     "SpecError",
     "ResultFileError",
     "ArgumentError",
@@ -111,3 +112,8 @@ class Interrupted(KeyboardInterrupt):
     def __init__(self, signum: int) -> None:
         self.signum = signum
         super().__init__(signum)
+
+
+class ClusterError(RuntimeError):
+    """The dask cluster failed a run (a task failed beyond dask's retries, or the
+    scheduler cannot be reached); nothing is written."""

@@ -256,11 +256,16 @@ def test_a_daily_reading_twice_refused(spec_dir):
 def test_unknown_name_in_exclude_quantities_refused(spec_dir):
     spec = spec_dir / "spec.toml"
     spec.write_text(spec.read_text(encoding="utf-8").replace(
-        '"nk_casualties_cum"', '"nk_casualties_cumm"'), encoding="utf-8")
+        '"nk_casualties_cum"', '"nk_casualties_cum", "nk_casualties_cumm"'), encoding="utf-8")
     with pytest.raises(SpecError) as err:
         load_spec(spec)
-    assert err.value.path == "observations.exclude_quantities[0]"
+    assert err.value.path == "observations.exclude_quantities[1]"
     assert "'nk_casualties_cumm'" in str(err.value)
+    # misspelt in place of the right name: the row it no longer excludes is refused
+    spec.write_text(spec.read_text(encoding="utf-8").replace(
+        '"nk_casualties_cum", ', ''), encoding="utf-8")
+    with pytest.raises(SpecError, match="exclude_quantities"):
+        load_spec(spec)
 
 
 def test_csv_with_a_byte_order_mark_is_read_like_without(spec_dir):

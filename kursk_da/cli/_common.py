@@ -26,8 +26,13 @@ from kursk_da.cli._status import (
     StdoutError,
     check_interrupted,
 )
-from kursk_da.engine._blocks import ClusterError
-from kursk_da.errors import ArgumentError, Interrupted, KurskDAError, OutputWriteError
+from kursk_da.errors import (
+    ArgumentError,
+    ClusterError,
+    Interrupted,
+    KurskDAError,
+    OutputWriteError,
+)
 from kursk_da.validation import (
     MAX_SEED,
     check_int,

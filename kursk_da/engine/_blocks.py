@@ -18,6 +18,7 @@ from kursk_da._defaults import BLOCK_SIZE, DEFAULT_CHUNK_SIZE
 from kursk_da.dynamics.catalogue import ATTRIBUTE_NAMES, TRAJECTORY_NAMES
 from kursk_da.engine._kernel import simulate_chunk
 from kursk_da.engine._noise import block_shocks, draw_stride
+from kursk_da.errors import ClusterError
 from kursk_da.spec._plans import compile_schedule, compile_triggers
 from kursk_da.spec._sampling import sample_inputs
 from kursk_da.spec._schema import WEIGHT_PREFIX, Spec
@@ -48,11 +49,6 @@ INPUT_STREAM = 2
 """First spawn key of the prior-input streams ``(2, block)``."""
 SHOCK_STREAM = 3
 """First spawn key of the front-shock streams ``(3, block)``."""
-
-
-class ClusterError(RuntimeError):
-    """The dask cluster failed a run (a task failed beyond dask's retries, or the
-    scheduler cannot be reached); nothing is written."""
 
 
 def block_seed(seed: int, stream: int, block: int) -> np.random.SeedSequence:

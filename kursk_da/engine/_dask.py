@@ -165,7 +165,9 @@ def connect(address: str, timeout: float = CONNECT_TIMEOUT) -> Client:
 
     def attempt() -> None:
         try:
-            outcome["client"] = Client(address, timeout=timeout)
+            # not the process's default client: an attempt abandoned at the deadline that
+            # connects (or fails) later must not become the default of later dask work
+            outcome["client"] = Client(address, timeout=timeout, set_as_default=False)
         except BaseException as exc:  # reported by the caller's thread
             outcome["error"] = exc
 

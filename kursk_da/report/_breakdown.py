@@ -22,7 +22,7 @@ from kursk_da.dims import ATTRIBUTE, DRAW, OPTION, VALUE_UNITS
 from kursk_da.dynamics.catalogue import ATTRIBUTES, PARAMETERS
 from kursk_da.plots._common import spec_dict
 
-__all__ = ["UNIT_TEXT", "value_breakdown", "breakdown_display", "negative_text",
+__all__ = ["UNIT_TEXT", "design", "value_breakdown", "breakdown_display", "negative_text",
            "input_label", "input_units"]
 
 UNIT_TEXT = (f"{VALUE_UNITS} = Donbas-equivalent km²: losing one km² of Donbas ground counts "
@@ -34,6 +34,28 @@ UNIT_TEXT = (f"{VALUE_UNITS} = Donbas-equivalent km²: losing one km² of Donbas
 _ATTR = {q.name: q for q in ATTRIBUTES}
 _PARAM = {q.name: q for q in PARAMETERS}
 _WEIGHT = "weight_"
+
+
+
+def design(tree: xr.DataTree, n_rows: int) -> tuple[tuple[int, int] | None, int]:
+    """The sampling design of ``/decision``: ``(chains, per_draw)`` for :func:`mean_mcse`.
+
+    A posterior analysis whose root attributes ``calibration_chains``,
+    ``calibration_draws`` and ``draws_per_posterior_draw`` account for the ``n_rows``
+    rows gives ``((chains, draws), per_draw)``; anything else independent rows
+    ``(None, 1)``.
+    """
+    a = tree.attrs
+    if a.get("analysis") != "posterior":
+        return None, 1
+    try:
+        chains, draws = int(a["calibration_chains"]), int(a["calibration_draws"])
+        per_draw = int(a.get("draws_per_posterior_draw", 1))
+    except (KeyError, TypeError, ValueError):
+        return None, 1
+    if chains * draws * per_draw != n_rows or chains < 1 or draws < 4:
+        return None, 1
+    return (chains, draws), per_draw
 
 
 def input_label(name: str) -> str:
@@ -81,7 +103,6 @@ def value_breakdown(tree: xr.DataTree) -> tuple[pd.DataFrame, pd.DataFrame]:
         No ``/decision/attributes``, or a weight neither drawn nor fixed in the spec.
     """
     from kursk_da.io import draws_from_tree, spec_from_tree
-    from kursk_da.report._brief import design
 
     dec = tree["decision"].dataset
     if "attributes" not in dec:

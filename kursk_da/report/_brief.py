@@ -18,11 +18,11 @@ import numpy as np
 import xarray as xr
 
 from kursk_da.decision import _metrics as metrics
-from kursk_da.dims import DRAW, GROUP, OPTION, PARAMETER, VALUE_UNITS
+from kursk_da.dims import DRAW, GROUP, OPTION, ORIGIN, PARAMETER, VALUE_UNITS
 from kursk_da.dynamics.catalogue import ATTRIBUTES
 from kursk_da.io import observations_frame
 from kursk_da.plots._common import has_group, spec_dict
-from kursk_da.report._breakdown import UNIT_TEXT, input_label, input_units
+from kursk_da.report._breakdown import UNIT_TEXT, design, input_label, input_units
 from kursk_da.report._document import Bullets, Lead, Section, Table, Text, Warning_
 from kursk_da.report._numbers import format_estimate, format_fixed, format_with_error
 from kursk_da.spec._scenarios import BASE_SCENARIO
@@ -98,27 +98,6 @@ class BriefNumbers:
     evpi_mcse: float
     clearly_worse: tuple[str, ...]
     same_as_recommended: tuple[str, ...] = ()
-
-
-def design(tree: xr.DataTree, n_rows: int) -> tuple[tuple[int, int] | None, int]:
-    """The sampling design of ``/decision``: ``(chains, per_draw)`` for :func:`mean_mcse`.
-
-    A posterior analysis whose root attributes ``calibration_chains``,
-    ``calibration_draws`` and ``draws_per_posterior_draw`` account for the ``n_rows``
-    rows gives ``((chains, draws), per_draw)``; anything else independent rows
-    ``(None, 1)``.
-    """
-    a = tree.attrs
-    if a.get("analysis") != "posterior":
-        return None, 1
-    try:
-        chains, draws = int(a["calibration_chains"]), int(a["calibration_draws"])
-        per_draw = int(a.get("draws_per_posterior_draw", 1))
-    except (KeyError, TypeError, ValueError):
-        return None, 1
-    if chains * draws * per_draw != n_rows or chains < 1 or draws < 4:
-        return None, 1
-    return (chains, draws), per_draw
 
 
 def brief_numbers(tree: xr.DataTree) -> BriefNumbers:
@@ -386,7 +365,7 @@ def _hindcast_line(tree: xr.DataTree, diag: xr.Dataset) -> str:
         cov = float(np.nanmean(h["coverage_90"].values)) if "coverage_90" in h else np.nan
         skill = (float(np.nanmedian(h["skill_persistence"].values))
                  if "skill_persistence" in h else np.nan)
-        return (f"Hindcast skill (rolling origins, section Hindcast below): {h.sizes['origin']} "
+        return (f"Hindcast skill (rolling origins, section Hindcast below): {h.sizes[ORIGIN]} "
                 f"origins, {n} forecasts of later claims, mean 90% interval coverage "
                 f"{cov:.0%}" + (f", median CRPS skill against persistence {skill:+.2f}"
                                 if np.isfinite(skill) else "") + ".")

@@ -594,6 +594,16 @@ def _csv_row(row: Mapping[str, str], path: str, decision_date: dt.date, name: st
                        kind=CLAIM_KINDS[quantity], reported_on=reported, low=low, high=high)
 
 
+
+def _check_excluded(excl: list[str], in_file: set[Any]) -> None:
+    """Refuse a name of ``exclude_quantities`` that no row of the file has."""
+    for j, name in enumerate(excl):
+        if name not in in_file:
+            fail(f"observations.exclude_quantities[{j}]",
+                 f"{name!r} is not a quantity of the file (its quantities: "
+                 f"{', '.join(sorted(str(q) for q in in_file))})", SpecError)
+
+
 def _parse_table(raw: Mapping[str, Any], decision_date: dt.date) -> list[Observation]:
     if "file" not in raw:
         fail("observations", "expected an array of tables ([[observations]]) or a table with "
@@ -615,11 +625,6 @@ def _parse_table(raw: Mapping[str, Any], decision_date: dt.date) -> list[Observa
              SpecError)
     err = _error_table(raw.get("measurement_error"), "observations.measurement_error")
     in_file = {row.get("quantity") for row in raw["rows"] if isinstance(row, Mapping)}
-    for j, name in enumerate(excl):
-        if name not in in_file:
-            fail(f"observations.exclude_quantities[{j}]",
-                 f"{name!r} is not a quantity of the file (its quantities: "
-                 f"{', '.join(sorted(str(q) for q in in_file))})", SpecError)
     out: list[Observation] = []
     claims: dict[tuple[str, ...], int] = {}
     for i, row in enumerate(raw["rows"]):
@@ -627,13 +632,6 @@ def _parse_table(raw: Mapping[str, Any], decision_date: dt.date) -> list[Observa
         if not isinstance(row, Mapping) or any(not isinstance(row.get(c), str)
                                                for c in CSV_COLUMNS):
             fail(path, f"expected a row with the columns {', '.join(CSV_COLUMNS)}", SpecError)
-        # one claim counted once: the same claimant's same figure for the same date twice
-        claim = tuple(row[c] for c in _CLAIM_KEY)
-        if claim in claims:
-            fail(path, f"duplicate claim: the same {', '.join(_CLAIM_KEY)} as "
-                       f"observations.file[{claims[claim]}] (it would be counted twice)",
-                 SpecError)
-        claims[claim] = i
         quantity = row["quantity"]
         if quantity in excl:
             continue
@@ -643,7 +641,17 @@ def _parse_table(raw: Mapping[str, Any], decision_date: dt.date) -> list[Observa
         sd = err[CLAIM_KINDS[quantity]]
         if quantity in UNDEFINED_DEFINITION:
             sd = math.hypot(sd, err["undefined_definition"])
-        out.append(_csv_row(row, path, decision_date, f"r{i:02d}_{quantity}", sd))
+        observation = _csv_row(row, path, decision_date, f"r{i:02d}_{quantity}", sd)
+        # (after the fields are checked, so a bad field is named first) one claim counted
+        # once: the same claimant's same figure for the same date twice
+        claim = tuple(row[c] for c in _CLAIM_KEY)
+        if claim in claims:
+            fail(path, f"duplicate claim: the same {', '.join(_CLAIM_KEY)} as "
+                       f"observations.file[{claims[claim]}] (it would be counted twice)",
+                 SpecError)
+        claims[claim] = i
+        out.append(observation)
+    _check_excluded(excl, in_file)  # after the rows, so that a bad row is named first
     daily = raw.get("daily", [])
     if not isinstance(daily, list) or not isinstance(raw.get("daily_rows", []), list) or \
             len(daily) != len(raw.get("daily_rows", [])):
